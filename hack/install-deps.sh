@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a Debian 12 machine: FRR 8.4 (Debian's frr), iproute2 and
+# debootstrap (for the FRR 10.3 root file system). Idempotent and quiet when all is there.
+set -euo pipefail
+
+need=()
+command -v vtysh >/dev/null 2>&1 || need+=(frr frr-pythontools)
+[ -x /usr/lib/frr/bgpd ] || need+=(frr)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+if [ ${#need[@]} -gt 0 ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# policy-rc.d keeps the package from starting a system FRR: tests run their own daemons.
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
