@@ -1,0 +1,193 @@
+package translate
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/frr-renderer/frr-renderer/internal/model"
+)
+
+// ciliumLBClass is the loadBalancerClass Cilium's BGP control plane announces besides unset.
+const ciliumLBClass = "io.cilium/bgp-control-plane"
+
+// serviceIndex holds the Services with their selector labels and backend state, built once
+// per translation.
+type serviceIndex struct {
+	services []indexedService // sorted by namespace/name
+}
+
+type indexedService struct {
+	svc    *corev1.Service
+	labels labels.Set
+	// anyActive: a backend anywhere; localActive: a backend on this node.
+	anyActive, localActive bool
+}
+
+func (t *translation) serviceIndex() *serviceIndex {
+	if t.services != nil {
+		return t.services
+	}
+	type backends struct{ any, local bool }
+	byService := map[string]*backends{}
+	for _, es := range t.snap.EndpointSlices {
+		name := es.Labels[discoveryv1.LabelServiceName]
+		if name == "" {
+			continue
+		}
+		key := es.Namespace + "/" + name
+		b := byService[key]
+		if b == nil {
+			b = &backends{}
+			byService[key] = b
+		}
+		for _, ep := range es.Endpoints {
+			// A backend serves when ready (unset means ready) and not terminating.
+			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
+				continue
+			}
+			if ep.Conditions.Terminating != nil && *ep.Conditions.Terminating {
+				continue
+			}
+			b.any = true
+			if ep.NodeName != nil && *ep.NodeName == t.opts.Node {
+				b.local = true
+			}
+		}
+	}
+	idx := &serviceIndex{}
+	for _, svc := range t.snap.Services {
+		set := make(labels.Set, len(svc.Labels)+2)
+		for k, v := range svc.Labels {
+			set[k] = v
+		}
+		set["io.kubernetes.service.name"] = svc.Name
+		set["io.kubernetes.service.namespace"] = svc.Namespace
+		is := indexedService{svc: svc, labels: set}
+		if b := byService[svc.Namespace+"/"+svc.Name]; b != nil {
+			is.anyActive, is.localActive = b.any, b.local
+		}
+		idx.services = append(idx.services, is)
+	}
+	sort.Slice(idx.services, func(i, j int) bool {
+		a, b := idx.services[i].svc, idx.services[j].svc
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	t.services = idx
+	return idx
+}
+
+// checkServiceOptions validates spec.advertisements[i].service once.
+func (t *translation) checkServiceOptions(info *ruleInfo, obj model.ObjectRef, field string) bool {
+	opts := info.spec.Service
+	seen := map[string]bool{}
+	for k, a := range opts.Addresses {
+		switch a {
+		case model.ServiceLoadBalancerIP, model.ServiceClusterIP, model.ServiceExternalIP:
+			if !seen[a] {
+				seen[a] = true
+				info.addresses = append(info.addresses, a)
+			}
+		default:
+			t.warn(obj, fmt.Sprintf("%s.addresses[%d]", field, k), "%q is not one of LoadBalancerIP, ClusterIP, ExternalIP: ignored", a)
+		}
+	}
+	if v := opts.AggregationLengthIPv4; v != nil && (*v < 0 || *v > 31) {
+		t.error(obj, field+".aggregationLengthIPv4", "%d is not in 0..31: rule ignored", *v)
+		return false
+	}
+	if v := opts.AggregationLengthIPv6; v != nil && (*v < 0 || *v > 127) {
+		t.error(obj, field+".aggregationLengthIPv6", "%d is not in 0..127: rule ignored", *v)
+		return false
+	}
+	return len(info.addresses) > 0
+}
+
+// servicePrefixes yields the addresses of the selected Services, honouring traffic-policy
+// locality and aggregation.
+func (t *translation) servicePrefixes(info *ruleInfo, fam model.Family) map[netip.Prefix][]model.Origin {
+	out := map[netip.Prefix][]model.Origin{}
+	opts := info.spec.Service
+	aggregate := opts.AggregationLengthIPv4
+	if fam == model.IPv6Unicast {
+		aggregate = opts.AggregationLengthIPv6
+	}
+	for _, is := range t.serviceIndex().services {
+		if !info.selector.Matches(is.labels) {
+			continue
+		}
+		svc := is.svc
+		obj := model.ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}
+		for _, kind := range info.addresses {
+			// LoadBalancer and external IPs follow externalTrafficPolicy, cluster IPs
+			// internalTrafficPolicy.
+			local := svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
+			if kind == model.ServiceClusterIP {
+				local = svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == corev1.ServiceInternalTrafficPolicyLocal
+			}
+			if local && !is.localActive {
+				continue
+			}
+			if !local && !is.anyActive && t.opts.SkipServicesWithoutEndpoints {
+				continue
+			}
+			for _, a := range serviceAddresses(svc, kind) {
+				if model.FamilyOf(a) != fam {
+					continue
+				}
+				p := netip.PrefixFrom(a, a.BitLen())
+				if !local && aggregate != nil {
+					p = netip.PrefixFrom(a, int(*aggregate)).Masked()
+				}
+				out[p] = append(out[p], model.Origin{Rule: info.ref, Object: obj, Detail: kind})
+			}
+		}
+	}
+	return out
+}
+
+// serviceAddresses lists a Service's addresses of one kind, deduplicated.
+func serviceAddresses(svc *corev1.Service, kind string) []netip.Addr {
+	var raw []string
+	switch kind {
+	case model.ServiceLoadBalancerIP:
+		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+			return nil
+		}
+		if c := svc.Spec.LoadBalancerClass; c != nil && *c != ciliumLBClass {
+			return nil
+		}
+		for _, in := range svc.Status.LoadBalancer.Ingress {
+			raw = append(raw, in.IP)
+		}
+	case model.ServiceExternalIP:
+		raw = svc.Spec.ExternalIPs
+	case model.ServiceClusterIP:
+		raw = svc.Spec.ClusterIPs
+		if len(raw) == 0 {
+			raw = []string{svc.Spec.ClusterIP}
+		}
+	}
+	var out []netip.Addr
+	seen := map[netip.Addr]bool{}
+	for _, r := range raw {
+		a, err := netip.ParseAddr(strings.TrimSpace(r))
+		if err != nil || a.Zone() != "" {
+			continue // "None", "", and anything else that is not an address.
+		}
+		a = a.Unmap()
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
