@@ -1,0 +1,578 @@
+package frrconfig
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/templates"
+)
+
+// Dialect is the FRR major version the text is written for: the few lines FRR prints
+// differently between versions are rendered as that version prints them back.
+type Dialect int
+
+const (
+	// FRR10 is the deploy image's FRR (10.x).
+	FRR10 Dialect = iota
+	// FRR8 is Debian 12's FRR 8.4.
+	FRR8
+)
+
+func (d Dialect) String() string {
+	if d == FRR8 {
+		return "8"
+	}
+	return "10"
+}
+
+// ParseDialect reads an FRR version such as "10", "10.3" or "8.4".
+func ParseDialect(s string) (Dialect, error) {
+	major, _, _ := strings.Cut(s, ".")
+	switch major {
+	case "8":
+		return FRR8, nil
+	case "9", "10":
+		return FRR10, nil
+	}
+	return FRR10, fmt.Errorf("FRR version %q is not supported (8.x, 9.x or 10.x)", s)
+}
+
+// Names frr-renderer gives the route-maps it owns besides the per-group outbound maps.
+const (
+	// RejectRouteMap denies everything: every inbound policy (Cilium installs no received
+	// route) and the outbound policy of a group that advertises nothing in a family.
+	RejectRouteMap = "CILIUM-REJECT"
+	// OriginRouteMapPrefix + policy ID names the route-map that tags a policy's prefixes.
+	OriginRouteMapPrefix = "CILIUM-ORIGIN-"
+	// ibgpSuffix marks the peer-group of a PeerConfig's iBGP peers: FRR requires the
+	// members of a peer-group to be all internal or all external.
+	ibgpSuffix = "-IBGP"
+)
+
+// FRR's defaults under `frr defaults traditional`, which FRR does not print back.
+const (
+	frrKeepalive    = 60
+	frrHold         = 180
+	frrConnectRetry = 120
+	frrRestartTime  = 120
+	frrPeerPort     = 179
+)
+
+// Render returns the frr.conf text and the notes about what FRR cannot express exactly.
+func Render(cfg model.NodeConfig, d Dialect) ([]byte, []model.Diagnostic, error) {
+	v, diags, err := build(cfg, d)
+	if err != nil {
+		return nil, diags, err
+	}
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, "frr.conf.tmpl", v); err != nil {
+		return nil, diags, fmt.Errorf("rendering frr.conf: %w", err)
+	}
+	return buf.Bytes(), diags, nil
+}
+
+var tmpl = template.Must(template.New("").ParseFS(templates.FS, "*.tmpl"))
+
+// The view model: exactly what the templates print.
+
+type config struct {
+	Node          string
+	ClusterConfig string
+	Notes         []string
+	Routers       []router
+	RouteMaps     []routeMapEntry
+}
+
+type router struct {
+	ASN             uint32
+	View            string
+	RouterID        string
+	RestartTime     uint32
+	PreserveFwState bool
+	Groups          []peerGroup
+	Neighbors       []neighbor
+	Families        []addressFamily
+}
+
+type peerGroup struct {
+	Name         string
+	Password     string
+	Port         uint16
+	Multihop     string
+	Timers       string
+	ConnectRetry uint32
+}
+
+type neighbor struct {
+	Address         string
+	RemoteAS        string
+	Group           string
+	Description     string
+	UpdateSource    string
+	GracefulRestart bool
+	addr            netip.Addr
+}
+
+type addressFamily struct {
+	Name     string
+	Networks []network
+	Groups   []familyGroup
+}
+
+type network struct {
+	Prefix   string
+	RouteMap string
+}
+
+type familyGroup struct {
+	Name, In, Out string
+}
+
+type routeMapEntry struct {
+	Name             string
+	Action           string
+	Seq              int
+	MatchTag         uint32
+	Communities      string
+	LargeCommunities string
+	LocalPreference  string
+	SetTag           uint32
+}
+
+func build(cfg model.NodeConfig, d Dialect) (config, []model.Diagnostic, error) {
+	b := &builder{dialect: d, clusterConfig: cfg.ClusterConfig, routeMaps: map[string]routeMapEntry{}, outMaps: map[string]map[uint32]routeMapEntry{}}
+	v := config{Node: oneLine(cfg.Node), ClusterConfig: oneLine(cfg.ClusterConfig)}
+	for i := range cfg.Instances {
+		r, err := b.router(&cfg.Instances[i], i == 0)
+		if err != nil {
+			return config{}, b.diags, fmt.Errorf("instance %q: %w", cfg.Instances[i].Name, err)
+		}
+		v.Routers = append(v.Routers, r)
+	}
+	v.Notes = listenNote(cfg)
+	v.RouteMaps = b.sortedRouteMaps()
+	return v, b.diags, nil
+}
+
+type builder struct {
+	dialect       Dialect
+	clusterConfig string
+	// routeMaps holds the single-entry route-maps by name; outMaps the outbound maps'
+	// entries by name and tag, numbered once all instances are built.
+	routeMaps map[string]routeMapEntry
+	outMaps   map[string]map[uint32]routeMapEntry
+	diags     []model.Diagnostic
+}
+
+func (b *builder) warn(field, format string, args ...any) {
+	b.diags = append(b.diags, model.Diagnostic{
+		Severity: model.Warning,
+		Object:   model.ObjectRef{Kind: "CiliumBGPClusterConfig", Name: b.clusterConfig},
+		Field:    field,
+		Message:  fmt.Sprintf(format, args...),
+	})
+}
+
+func (b *builder) router(inst *model.Instance, first bool) (router, error) {
+	r := router{ASN: inst.LocalASN, RouterID: inst.RouterID.String()}
+	if !inst.RouterID.Is4() {
+		return r, fmt.Errorf("router ID %v is not an IPv4 address", inst.RouterID)
+	}
+	// FRR has one default instance; the others are views, which never touch the RIB.
+	if !first {
+		view, err := safeName(inst.Name)
+		if err != nil {
+			return r, fmt.Errorf("view name: %w", err)
+		}
+		r.View = view
+	}
+	b.gracefulRestart(&r, inst)
+
+	groups := map[string]*model.PeerGroup{}
+	for i := range inst.PeerGroups {
+		g := &inst.PeerGroups[i]
+		if err := checkGroupName(g.Name); err != nil {
+			return r, err
+		}
+		groups[g.Name] = g
+	}
+	// FRR peer-groups: one per PeerConfig and kind of session (internal or external).
+	used := map[string]*model.PeerGroup{}
+	for _, p := range inst.Peers {
+		g, ok := groups[p.Group]
+		if !ok {
+			return r, fmt.Errorf("peer %q names peer group %q, which the instance does not have", p.Name, p.Group)
+		}
+		n, err := b.neighbor(inst, p, g)
+		if err != nil {
+			return r, err
+		}
+		used[n.Group] = g
+		r.Neighbors = append(r.Neighbors, n)
+	}
+	names := sortedKeys(used)
+	for _, name := range names {
+		pg, err := b.peerGroup(name, used[name])
+		if err != nil {
+			return r, err
+		}
+		r.Groups = append(r.Groups, pg)
+	}
+	// FRR lists a peer-group's members by group name, then by address.
+	sort.Slice(r.Neighbors, func(i, j int) bool {
+		a, c := r.Neighbors[i], r.Neighbors[j]
+		if a.Group != c.Group {
+			return a.Group < c.Group
+		}
+		return a.addr.Less(c.addr)
+	})
+	r.Families = b.families(inst, names, used)
+	return r, nil
+}
+
+// gracefulRestart: FRR enables GR per neighbor but has one restart time per instance.
+func (b *builder) gracefulRestart(r *router, inst *model.Instance) {
+	var times []string
+	seen := map[uint32]bool{}
+	var restart uint32
+	for _, g := range inst.PeerGroups {
+		if !g.GracefulRestart.Enabled {
+			continue
+		}
+		r.PreserveFwState = true
+		rt := g.GracefulRestart.RestartTime
+		if !seen[rt] {
+			seen[rt] = true
+			times = append(times, fmt.Sprintf("%s=%d", g.Name, rt))
+		}
+		restart = max(restart, rt)
+	}
+	if len(seen) > 1 {
+		b.warn("spec.bgpInstances", "FRR has one graceful-restart time per instance; the peer configs of instance %q differ (%s): using %d",
+			inst.Name, strings.Join(times, ", "), restart)
+	}
+	if restart != 0 && restart != frrRestartTime {
+		r.RestartTime = restart
+	}
+}
+
+func (b *builder) neighbor(inst *model.Instance, p model.Peer, g *model.PeerGroup) (neighbor, error) {
+	if !p.Address.IsValid() || p.Address.Zone() != "" {
+		return neighbor{}, fmt.Errorf("peer %q: address %v is not usable", p.Name, p.Address)
+	}
+	n := neighbor{
+		Address:         p.Address.String(),
+		addr:            p.Address,
+		Group:           g.Name,
+		Description:     description(p.Name),
+		GracefulRestart: g.GracefulRestart.Enabled,
+	}
+	switch {
+	case p.ASN == inst.LocalASN:
+		n.RemoteAS = strconv.FormatUint(uint64(p.ASN), 10)
+		n.Group = g.Name + ibgpSuffix
+	case p.ASN != 0:
+		n.RemoteAS = strconv.FormatUint(uint64(p.ASN), 10)
+	case b.dialect == FRR10:
+		n.RemoteAS = "auto"
+	default:
+		// FRR 8 cannot accept any ASN: it accepts any external one.
+		n.RemoteAS = "external"
+		b.warn("spec.bgpInstances", "instance %q peer %q has peerASN 0: FRR 8 accepts any external ASN only (remote-as external); FRR 10 accepts any",
+			inst.Name, p.Name)
+	}
+	if p.LocalAddress.IsValid() {
+		n.UpdateSource = p.LocalAddress.String()
+	}
+	return n, nil
+}
+
+func (b *builder) peerGroup(name string, g *model.PeerGroup) (peerGroup, error) {
+	pg := peerGroup{Name: name}
+	if g.Password.IsSet() {
+		if err := checkPassword(g.Password.Reveal()); err != nil {
+			return pg, fmt.Errorf("peer group %q: password %w", g.Name, err)
+		}
+		pg.Password = g.Password.Reveal()
+	}
+	if g.PeerPort != frrPeerPort && g.PeerPort != 0 {
+		pg.Port = g.PeerPort
+	}
+	if m := g.EBGPMultihop; m > 1 {
+		pg.Multihop = "ebgp-multihop " + strconv.Itoa(int(m))
+		// FRR 10 prints the maximum TTL as the bare keyword (FRR #14242).
+		if m == 255 && b.dialect == FRR10 {
+			pg.Multihop = "ebgp-multihop"
+		}
+	}
+	if g.Timers.Keepalive != frrKeepalive || g.Timers.Hold != frrHold {
+		pg.Timers = fmt.Sprintf("%d %d", g.Timers.Keepalive, g.Timers.Hold)
+	}
+	if g.Timers.ConnectRetry != frrConnectRetry {
+		pg.ConnectRetry = g.Timers.ConnectRetry
+	}
+	return pg, nil
+}
+
+// families renders one address-family block per family some group negotiates.
+func (b *builder) families(inst *model.Instance, groups []string, byName map[string]*model.PeerGroup) []addressFamily {
+	policies := map[uint32]*model.ExportPolicy{}
+	for i := range inst.Policies {
+		policies[inst.Policies[i].ID] = &inst.Policies[i]
+	}
+	var out []addressFamily
+	for _, fam := range []model.Family{model.IPv4Unicast, model.IPv6Unicast} {
+		af := addressFamily{Name: fam.AFI + " " + fam.SAFI}
+		for _, p := range inst.Prefixes {
+			if model.FamilyOf(p.Prefix.Addr()) != fam {
+				continue
+			}
+			af.Networks = append(af.Networks, network{Prefix: p.Prefix.String(), RouteMap: b.originRouteMap(p.Policy)})
+		}
+		for _, name := range groups {
+			g := byName[name]
+			if !hasFamily(g, fam) {
+				continue
+			}
+			af.Groups = append(af.Groups, familyGroup{Name: name, In: b.reject(), Out: b.outRouteMap(g, fam, inst.Policies)})
+		}
+		if len(af.Groups) > 0 {
+			out = append(out, af)
+		}
+	}
+	return out
+}
+
+func hasFamily(g *model.PeerGroup, fam model.Family) bool {
+	for _, f := range g.Families {
+		if f == fam {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *builder) reject() string {
+	b.routeMaps[RejectRouteMap] = routeMapEntry{Name: RejectRouteMap, Action: "deny", Seq: 10}
+	return RejectRouteMap
+}
+
+func (b *builder) originRouteMap(policy uint32) string {
+	name := OriginRouteMapPrefix + strconv.FormatUint(uint64(policy), 10)
+	b.routeMaps[name] = routeMapEntry{Name: name, Action: "permit", Seq: 10, SetTag: policy}
+	return name
+}
+
+// outRouteMap returns the group's outbound route-map for a family: one entry per export
+// policy it receives. Groups sharing a PeerConfig share it, across instances too: the same
+// PeerConfig selects the same rules, so the entries agree.
+func (b *builder) outRouteMap(g *model.PeerGroup, fam model.Family, policies []model.ExportPolicy) string {
+	name := g.Name + "-" + fam.AFI + "-out"
+	var entries []routeMapEntry
+	for _, pol := range policies {
+		if pol.Family != fam {
+			continue
+		}
+		for _, ex := range pol.Exports {
+			if ex.PeerGroup != g.Name {
+				continue
+			}
+			e := routeMapEntry{Name: name, Action: "permit", MatchTag: pol.ID}
+			e.Communities = communities(ex.Communities, b.dialect)
+			e.LargeCommunities = largeCommunities(ex.LargeCommunities)
+			if ex.LocalPreference != nil {
+				e.LocalPreference = strconv.FormatUint(uint64(*ex.LocalPreference), 10)
+			}
+			entries = append(entries, e)
+		}
+	}
+	if len(entries) == 0 {
+		return b.reject()
+	}
+	if b.outMaps[name] == nil {
+		b.outMaps[name] = map[uint32]routeMapEntry{}
+	}
+	for _, e := range entries {
+		b.outMaps[name][e.MatchTag] = e
+	}
+	return name
+}
+
+// assignSeqs numbers a route-map's entries from their tags, so that an entry keeps its
+// number while others come and go: the entries match disjoint tags, their order is free.
+func assignSeqs(entries []routeMapEntry) []routeMapEntry {
+	sort.Slice(entries, func(i, j int) bool { return entries[i].MatchTag < entries[j].MatchTag })
+	taken := map[int]bool{}
+	for i := range entries {
+		seq := 1 + int(entries[i].MatchTag%65535)
+		for taken[seq] {
+			seq = seq%65535 + 1
+		}
+		taken[seq] = true
+		entries[i].Seq = seq
+	}
+	return entries
+}
+
+func (b *builder) sortedRouteMaps() []routeMapEntry {
+	out := make([]routeMapEntry, 0, len(b.routeMaps))
+	for _, e := range b.routeMaps {
+		out = append(out, e)
+	}
+	for _, byTag := range b.outMaps {
+		entries := make([]routeMapEntry, 0, len(byTag))
+		for _, e := range byTag {
+			entries = append(entries, e)
+		}
+		out = append(out, assignSeqs(entries)...)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].Seq < out[j].Seq
+	})
+	return out
+}
+
+// listenNote records the listening port, which FRR sets per daemon (bgpd -p), not in
+// frr.conf.
+func listenNote(cfg model.NodeConfig) []string {
+	var ports []string
+	for _, inst := range cfg.Instances {
+		if inst.ListenPort != 0 {
+			ports = append(ports, fmt.Sprintf("%s=%d", oneLine(inst.Name), inst.ListenPort))
+		}
+	}
+	if len(ports) == 0 {
+		return []string{"No instance sets localPort: bgpd should run with -p 0 (no listener)."}
+	}
+	return []string{"Listening ports (bgpd -p): " + strings.Join(ports, ", ") + "."}
+}
+
+// wellKnownNames are the communities FRR prints by name. FRR 10 prints 0:0 as a number.
+var wellKnownNames = map[model.Community]string{
+	0xffff0000: "graceful-shutdown",
+	0xffff0001: "accept-own",
+	0xffff0002: "route-filter-translated-v4",
+	0xffff0003: "route-filter-v4",
+	0xffff0004: "route-filter-translated-v6",
+	0xffff0005: "route-filter-v6",
+	0xffff0006: "llgr-stale",
+	0xffff0007: "no-llgr",
+	0xffff029a: "blackhole",
+	0xffffff01: "no-export",
+	0xffffff02: "no-advertise",
+	0xffffff03: "local-AS",
+	0xffffff04: "no-peer",
+}
+
+// communities spells a sorted community list as FRR prints it back.
+func communities(cs []model.Community, d Dialect) string {
+	sorted := append([]model.Community(nil), cs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	parts := make([]string, 0, len(sorted))
+	for _, c := range sorted {
+		switch name, ok := wellKnownNames[c]; {
+		case ok:
+			parts = append(parts, name)
+		case c == 0 && d == FRR8:
+			parts = append(parts, "internet")
+		default:
+			parts = append(parts, c.String())
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func largeCommunities(cs []model.LargeCommunity) string {
+	sorted := append([]model.LargeCommunity(nil), cs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Less(sorted[j]) })
+	parts := make([]string, 0, len(sorted))
+	for _, c := range sorted {
+		parts = append(parts, c.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Checks on every string that reaches FRR.
+
+var dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+
+// checkGroupName accepts a Kubernetes object name or DefaultsGroup. A name that parses as
+// an IP address would make `neighbor NAME ...` address a neighbor instead of the group.
+func checkGroupName(name string) error {
+	if name == model.DefaultsGroup {
+		return nil
+	}
+	if len(name) > 253 || !dnsSubdomain.MatchString(name) {
+		return fmt.Errorf("peer group name %q is not a Kubernetes object name", name)
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return fmt.Errorf("peer group name %q is an IP address", name)
+	}
+	return nil
+}
+
+var safeNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+
+// safeName returns an FRR identifier for a free-form name (an instance name): the name
+// itself when it is a plain word, else an error.
+func safeName(s string) (string, error) {
+	if !safeNameRE.MatchString(s) {
+		return "", fmt.Errorf("%q is not a plain word of letters, digits, '.', '_' and '-' (at most 63)", s)
+	}
+	return s, nil
+}
+
+// description makes a peer's name safe as an FRR description: printable ASCII without
+// spaces (FRR folds runs of spaces), at most 80 characters.
+func description(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name) && b.Len() < 80; i++ {
+		c := name[i]
+		if c <= ' ' || c > '~' {
+			c = '_'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func checkPassword(p string) error {
+	if len(p) == 0 || len(p) > 80 {
+		return fmt.Errorf("must be 1 to 80 characters")
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] <= ' ' || p[i] > '~' {
+			return fmt.Errorf("must be printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+// oneLine keeps a value that only goes into a comment on one line.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return '_'
+		}
+		return r
+	}, s)
+}
