@@ -1,0 +1,614 @@
+package manifest_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/frr-renderer/frr-renderer/internal/manifest"
+	"github.com/frr-renderer/frr-renderer/internal/model"
+)
+
+func decodeInto(s *model.Snapshot, in string) ([]model.Diagnostic, error) {
+	return manifest.Decode("x.yaml", []byte(in), s)
+}
+
+func TestDecode(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    string
+		want  map[string]int
+		check func(t *testing.T, s *model.Snapshot)
+	}{
+		{
+			name: "JSON object",
+			in:   `{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}, "spec": {"type": "LoadBalancer"}}`,
+			want: map[string]int{"Service": 1},
+			check: func(t *testing.T, s *model.Snapshot) {
+				if s.Services[0].Spec.Type != corev1.ServiceTypeLoadBalancer {
+					t.Errorf("type = %q", s.Services[0].Spec.Type)
+				}
+			},
+		},
+		{
+			name: "JSON List",
+			in: `{"apiVersion": "v1", "kind": "List", "items": [
+				{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}},
+				{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}},
+				{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"}}]}`,
+			want: map[string]int{"Service": 1, "Node": 1},
+		},
+		{
+			name: "YAML List",
+			in: `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: s, namespace: kube-system}
+- apiVersion: cilium.io/v2
+  kind: CiliumNode
+  metadata: {name: node-1}
+  spec: {ipam: {podCIDRs: [10.0.0.0/24]}}
+`,
+			want: map[string]int{"Secret": 1, "CiliumNode": 1},
+			check: func(t *testing.T, s *model.Snapshot) {
+				if got := s.CiliumNodes[0].Spec.IPAM.PodCIDRs; !slices.Equal(got, []string{"10.0.0.0/24"}) {
+					t.Errorf("podCIDRs = %v", got)
+				}
+			},
+		},
+		{
+			name: "typed List items take the List's type",
+			in:   `{"apiVersion": "v1", "kind": "ServiceList", "items": [{"metadata": {"name": "a"}}, {"metadata": {"name": "b"}}]}`,
+			want: map[string]int{"Service": 2},
+			check: func(t *testing.T, s *model.Snapshot) {
+				if s.Services[1].Kind != "Service" || s.Services[1].APIVersion != "v1" {
+					t.Errorf("type = %v", s.Services[1].TypeMeta)
+				}
+			},
+		},
+		{
+			name: "empty documents",
+			in:   "---\n---\n\n---\n" + service("a") + "---\n---\n" + service("b") + "---\n",
+			want: map[string]int{"Service": 2},
+		},
+		{
+			name: "comment-only documents",
+			in:   "# header\n---\n# nothing here\n  # indented\n---\n" + service("a") + "--- # trailer\n# end\n",
+			want: map[string]int{"Service": 1},
+		},
+		{
+			name: "CRLF line endings",
+			in:   strings.ReplaceAll(service("a")+"---\n"+service("b"), "\n", "\r\n"),
+			want: map[string]int{"Service": 2},
+		},
+		{
+			name: "other kinds and versions are skipped, even malformed",
+			in: `apiVersion: cilium.io/v2
+kind: CiliumLoadBalancerIPPool
+metadata: {name: public-pool}
+spec: {blocks: [{cidr: 172.20.0.0/24}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec: {replicas: three}
+---
+apiVersion: cilium.io/v2alpha1
+kind: CiliumBGPPeeringPolicy
+metadata: {name: p}
+---
+apiVersion: cilium.io/v1
+kind: CiliumNode
+metadata: {name: node-1}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c}
+`,
+			want: map[string]int{},
+		},
+		{
+			name: "v2alpha1 decodes into the model, keeping its extra fields",
+			in: `apiVersion: cilium.io/v2alpha1
+kind: CiliumBGPPeerConfig
+metadata: {name: p}
+spec:
+  transport: {localPort: 1790, peerPort: 179}
+---
+apiVersion: cilium.io/v2alpha1
+kind: CiliumPodIPPool
+metadata: {name: pool}
+spec:
+  ipv4: {cidrs: [10.20.0.0/16], maskSize: 24}
+`,
+			want: map[string]int{"CiliumBGPPeerConfig": 1, "CiliumPodIPPool": 1},
+			check: func(t *testing.T, s *model.Snapshot) {
+				if lp := s.PeerConfigs[0].Spec.Transport.LocalPort; lp == nil || *lp != 1790 {
+					t.Errorf("transport.localPort = %v", lp)
+				}
+			},
+		},
+		{
+			name: "v2 CiliumPodIPPool with CIDR objects",
+			in: `apiVersion: cilium.io/v2
+kind: CiliumPodIPPool
+metadata: {name: pool}
+spec:
+  ipv4:
+    cidrs: [{cidr: 10.20.0.0/16, reservedRange: {start: 10.20.0.1, end: 10.20.0.9}}]
+    maskSize: 24
+  ipv6:
+    cidrs: [{cidr: "fd00::/104"}]
+    maskSize: 120
+`,
+			want: map[string]int{"CiliumPodIPPool": 1},
+			check: func(t *testing.T, s *model.Snapshot) {
+				if spec := s.PodIPPools[0].Spec; spec.IPv4.MaskSize != 24 || spec.IPv6.MaskSize != 120 {
+					t.Errorf("mask sizes = %d, %d", spec.IPv4.MaskSize, spec.IPv6.MaskSize)
+				}
+			},
+		},
+		{
+			name: "namespaced kinds default to the default namespace",
+			in: service("a") + `---
+apiVersion: v1
+kind: Service
+metadata: {name: b, namespace: web}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: e}
+addressType: IPv4
+endpoints: [{addresses: [10.0.0.1], nodeName: node-1}]
+`,
+			want: map[string]int{"Service": 2, "Secret": 1, "EndpointSlice": 1},
+			check: func(t *testing.T, s *model.Snapshot) {
+				got := slices.Concat(names(s, "Service"), names(s, "Secret"), names(s, "EndpointSlice"))
+				if want := []string{"default/a", "web/b", "default/s", "default/e"}; !slices.Equal(got, want) {
+					t.Errorf("names = %v, want %v", got, want)
+				}
+			},
+		},
+		{
+			name: "cluster-scoped kinds have no namespace",
+			in:   "apiVersion: v1\nkind: Node\nmetadata: {name: node-1, namespace: kube-system}\n",
+			want: map[string]int{"Node": 1},
+			check: func(t *testing.T, s *model.Snapshot) {
+				if ns := s.Nodes[0].Namespace; ns != "" {
+					t.Errorf("namespace = %q", ns)
+				}
+			},
+		},
+		{
+			name: "Secret stringData is merged into data and wins",
+			in: `apiVersion: v1
+kind: Secret
+metadata: {name: bgp-auth, namespace: kube-system}
+type: kubernetes.io/basic-auth
+data:
+  password: b2xk   # "old"
+  username: dXNlcg== # "user"
+stringData:
+  password: new
+  extra: more
+`,
+			want: map[string]int{"Secret": 1},
+			check: func(t *testing.T, s *model.Snapshot) {
+				sec := s.Secrets[0]
+				got := map[string]string{}
+				for k, v := range sec.Data {
+					got[k] = string(v)
+				}
+				if want := map[string]string{"password": "new", "username": "user", "extra": "more"}; !maps.Equal(got, want) {
+					t.Errorf("data = %v, want %v", got, want)
+				}
+				if sec.StringData != nil {
+					t.Errorf("stringData = %v, want it merged away", sec.StringData)
+				}
+				if sec.Type != corev1.SecretTypeBasicAuth {
+					t.Errorf("type = %q", sec.Type)
+				}
+			},
+		},
+		{
+			name: "Secret with stringData only",
+			in:   "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {password: pw}\n",
+			want: map[string]int{"Secret": 1},
+			check: func(t *testing.T, s *model.Snapshot) {
+				if got := string(s.Secrets[0].Data["password"]); got != "pw" {
+					t.Errorf("password = %q", got)
+				}
+			},
+		},
+		{
+			name: "unknown fields are tolerated",
+			in:   "apiVersion: cilium.io/v2\nkind: CiliumNode\nmetadata: {name: node-1}\nspec: {future: {field: 1}}\nstatus: {anything: true}\n",
+			want: map[string]int{"CiliumNode": 1},
+		},
+		{
+			name: "markers followed by comments or blanks",
+			in:   "--- # comment\n" + service("a") + "---\t\n" + service("b") + "--- \r\n" + service("c"),
+			want: map[string]int{"Service": 3},
+		},
+		{
+			name: "a UTF-8 byte order mark",
+			in:   "\ufeff" + service("a"),
+			want: map[string]int{"Service": 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, diags := decode(t, tt.in)
+			if len(diags) != 0 {
+				t.Errorf("unexpected diagnostics: %v", diags)
+			}
+			assertCounts(t, s, tt.want)
+			if tt.check != nil && !t.Failed() {
+				tt.check(t, s)
+			}
+		})
+	}
+}
+
+func TestDecodeDuplicates(t *testing.T) {
+	node := func(apiVersion, kind, name string) string {
+		return "apiVersion: " + apiVersion + "\nkind: " + kind + "\nmetadata: {name: " + name + "}\n"
+	}
+	svc := func(ns, name string, port int) string {
+		b, _ := json.Marshal(map[string]any{
+			"apiVersion": "v1", "kind": "Service",
+			"metadata": map[string]string{"name": name, "namespace": ns},
+			"spec":     map[string]any{"ports": []map[string]int{{"port": port}}},
+		})
+		return string(b) + "\n"
+	}
+	tests := []struct {
+		name     string
+		before   string // decoded first, as another input
+		in       string
+		want     []string // Services, or Nodes and CiliumNodes
+		wantDiag []string // one warning per entry, with its message fragments separated by |
+	}{
+		{
+			name:     "later document wins and keeps its place",
+			in:       svc("", "a", 1) + "---\n" + svc("", "b", 2) + "---\n" + svc("default", "a", 3),
+			want:     []string{"default/b:2", "default/a:3"},
+			wantDiag: []string{"Service/default/a|x.yaml: document 3|x.yaml: document 1"},
+		},
+		{
+			name:     "three definitions, two warnings",
+			in:       svc("", "a", 1) + "---\n" + svc("", "a", 2) + "---\n" + svc("", "a", 3),
+			want:     []string{"default/a:3"},
+			wantDiag: []string{"document 2|document 1", "document 3|document 2"},
+		},
+		{
+			name: "namespaces and kinds tell objects apart",
+			in: svc("", "a", 1) + "---\n" + svc("web", "a", 2) + "---\n" +
+				node("v1", "Node", "node-1") + "---\n" + node("cilium.io/v2", "CiliumNode", "node-1"),
+			want: []string{"default/a:1", "web/a:2", "node-1", "node-1"},
+		},
+		{
+			name:     "v2alpha1 and v2 are the same resource",
+			in:       node("cilium.io/v2alpha1", "CiliumNode", "node-1") + "---\n" + node("cilium.io/v2", "CiliumNode", "node-1"),
+			want:     []string{"node-1"},
+			wantDiag: []string{"CiliumNode/node-1|document 2|document 1"},
+		},
+		{
+			name:     "objects already in the snapshot count as an earlier input",
+			before:   svc("", "a", 1) + "---\n" + svc("", "b", 2),
+			in:       svc("", "a", 3),
+			want:     []string{"default/b:2", "default/a:3"},
+			wantDiag: []string{"x.yaml: document 1|an earlier input"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &model.Snapshot{}
+			if tt.before != "" {
+				if _, err := decodeInto(s, tt.before); err != nil {
+					t.Fatal(err)
+				}
+			}
+			diags, err := decodeInto(s, tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, svc := range s.Services {
+				got = append(got, fmt.Sprintf("%s/%s:%d", svc.Namespace, svc.Name, svc.Spec.Ports[0].Port))
+			}
+			got = append(got, slices.Concat(names(s, "Node"), names(s, "CiliumNode"))...)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("objects = %v, want %v", got, tt.want)
+			}
+			if len(diags) != len(tt.wantDiag) {
+				t.Fatalf("diagnostics = %v, want %d", diags, len(tt.wantDiag))
+			}
+			for i, d := range diags {
+				if d.Severity != model.Warning {
+					t.Errorf("severity = %v", d.Severity)
+				}
+				for _, frag := range strings.Split(tt.wantDiag[i], "|") {
+					if !strings.Contains(d.String(), frag) {
+						t.Errorf("diagnostic %q does not contain %q", d, frag)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestDecodeNameDiagnostics(t *testing.T) {
+	long := strings.Repeat("a", 254)
+	tests := []struct {
+		name      string
+		in        string
+		wantObj   model.ObjectRef
+		wantField string
+		wantMsg   string // the message, or a fragment of it when wantField is set
+	}{
+		{
+			name:    "empty name",
+			in:      "apiVersion: v1\nkind: Service\nmetadata: {namespace: web}\n",
+			wantObj: model.ObjectRef{Kind: "Service", Namespace: "web"},
+			wantMsg: "metadata.name is empty",
+		},
+		{
+			name:    "no metadata at all",
+			in:      "apiVersion: cilium.io/v2\nkind: CiliumBGPClusterConfig\nspec: {}\n",
+			wantObj: model.ObjectRef{Kind: "CiliumBGPClusterConfig"},
+			wantMsg: "metadata.name is empty",
+		},
+		{
+			name:      "upper case Node",
+			in:        "apiVersion: v1\nkind: Node\nmetadata: {name: Worker-1}\n",
+			wantObj:   model.ObjectRef{Kind: "Node", Name: "Worker-1"},
+			wantField: "metadata.name",
+			wantMsg:   "x.yaml: document 1: a lowercase RFC 1123 subdomain",
+		},
+		{
+			name:      "underscore in a PeerConfig",
+			in:        "apiVersion: cilium.io/v2\nkind: CiliumBGPPeerConfig\nmetadata: {name: cilium_peer}\n",
+			wantObj:   model.ObjectRef{Kind: "CiliumBGPPeerConfig", Name: "cilium_peer"},
+			wantField: "metadata.name",
+			wantMsg:   "RFC 1123",
+		},
+		{
+			name:      "too long for a CiliumNode",
+			in:        "apiVersion: cilium.io/v2\nkind: CiliumNode\nmetadata: {name: " + long + "}\n",
+			wantObj:   model.ObjectRef{Kind: "CiliumNode", Name: long},
+			wantField: "metadata.name",
+			wantMsg:   "no more than 253 characters",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, diags := decode(t, tt.in+"---\n"+service("kept"))
+			if len(diags) != 1 {
+				t.Fatalf("diagnostics = %v, want one", diags)
+			}
+			d := diags[0]
+			if d.Severity != model.Error || d.Object != tt.wantObj || d.Field != tt.wantField {
+				t.Errorf("diagnostic = %+v, want an error about %v field %q", d, tt.wantObj, tt.wantField)
+			}
+			if tt.wantField == "" && d.Message != tt.wantMsg || !strings.Contains(d.Message, tt.wantMsg) {
+				t.Errorf("message = %q, want %q", d.Message, tt.wantMsg)
+			}
+			if want := map[string]int{"Service": 1}; !maps.Equal(counts(s), want) {
+				t.Errorf("counts = %v, want only the valid Service", counts(s))
+			}
+		})
+	}
+
+	t.Run("names of namespaced kinds are not checked", func(t *testing.T) {
+		_, diags := decode(t, "apiVersion: v1\nkind: Secret\nmetadata: {name: Bgp_Auth}\n")
+		if len(diags) != 0 {
+			t.Errorf("diagnostics = %v", diags)
+		}
+	})
+}
+
+func TestDecodeErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		file       string
+		in         string
+		wantPrefix string
+	}{
+		{
+			name: "type mismatch names file, document, kind and name",
+			file: "manifests/peer.yaml",
+			in: service("a") + `---
+apiVersion: cilium.io/v2
+kind: CiliumBGPPeerConfig
+metadata:
+  name: cilium-peer
+spec:
+  timers:
+    holdTimeSeconds: "90"
+`,
+			wantPrefix: "manifests/peer.yaml: document 2 (CiliumBGPPeerConfig/cilium-peer): json: cannot unmarshal string into Go struct field ",
+		},
+		{
+			name:       "namespaced object",
+			in:         "apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: web}\nspec: {ports: 80}\n",
+			wantPrefix: "x.yaml: document 1 (Service/web/a): json: cannot unmarshal number into Go struct field ",
+		},
+		{
+			name:       "kind without name",
+			in:         "# header\n---\napiVersion: v1\nkind: Node\nmetadata:\n  name: 5\n",
+			wantPrefix: "x.yaml: document 1 (Node): json: cannot unmarshal number into Go struct field ",
+		},
+		{
+			name:       "unparseable YAML",
+			in:         service("a") + "---\n" + service("b") + "---\nkind: Service\nmetadata: {name: [\n",
+			wantPrefix: "x.yaml: document 3: yaml: line ",
+		},
+		{
+			name:       "empty documents are numbered",
+			in:         "---\n---\napiVersion: v1\nkind: Service\nspec: {ports: 5}\n",
+			wantPrefix: "x.yaml: document 2 (Service): json: ",
+		},
+		{
+			name:       "JSON syntax error",
+			file:       "x.json",
+			in:         `{"apiVersion": "v1", "kind": "Service",}`,
+			wantPrefix: "x.json: document 1: invalid character '}'",
+		},
+		{
+			name:       "List item",
+			in:         "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: a}}\n- {apiVersion: v1, kind: Service, metadata: {name: b}, spec: {type: [x]}}\n",
+			wantPrefix: "x.yaml: document 1, item 2 (Service/b): json: cannot unmarshal array",
+		},
+		{
+			name:       "missing apiVersion",
+			in:         service("a") + "---\nkind: Service\nmetadata: {name: b}\n",
+			wantPrefix: "x.yaml: document 2 (Service/b): apiVersion is missing",
+		},
+		{
+			name:       "missing kind",
+			in:         "apiVersion: v1\nmetadata: {name: b}\n",
+			wantPrefix: "x.yaml: document 1: kind is missing",
+		},
+		{
+			name:       "missing both",
+			in:         "metadata: {name: b}\n",
+			wantPrefix: "x.yaml: document 1: apiVersion and kind are missing",
+		},
+		{
+			name:       "not a mapping",
+			in:         "- apiVersion: v1\n  kind: Service\n",
+			wantPrefix: "x.yaml: document 1: not a Kubernetes object",
+		},
+		{
+			name:       "List items must be a list",
+			in:         "apiVersion: v1\nkind: List\nitems: {a: b}\n",
+			wantPrefix: "x.yaml: document 1 (List): json: cannot unmarshal object",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := tt.file
+			if file == "" {
+				file = "x.yaml"
+			}
+			s := &model.Snapshot{}
+			_, err := manifest.Decode(file, []byte(tt.in), s)
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantPrefix) {
+				t.Fatalf("error = %v\nwant prefix %q", err, tt.wantPrefix)
+			}
+			if len(counts(s)) != 0 {
+				t.Errorf("snapshot modified on error: %v", counts(s))
+			}
+		})
+	}
+}
+
+func TestDecodeLeavesSnapshotOnError(t *testing.T) {
+	s := &model.Snapshot{}
+	if _, err := decodeInto(s, service("a")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeInto(s, service("a")+"---\n"+service("b")+"---\nkind: [\n"); err == nil {
+		t.Fatal("Decode succeeded")
+	}
+	if got := names(s, "Service"); !slices.Equal(got, []string{"default/a"}) {
+		t.Errorf("services = %v, want the snapshot as it was", got)
+	}
+}
+
+func TestDecodeWithholdsSecretValues(t *testing.T) {
+	const (
+		value  = "s3cr3t-md5"
+		secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: bgp-auth, namespace: kube-system}\n"
+	)
+	tests := []struct {
+		name string
+		in   string
+		// leak is what the parsers' own error quotes.
+		leak string
+		// wantPrefix checks that the error still says where the problem is.
+		wantPrefix string
+	}{
+		{
+			name:       "YAML alias named after the value",
+			in:         secret + "stringData:\n  password: *" + value + "\n",
+			leak:       value,
+			wantPrefix: "x.yaml: document 1: yaml: invalid YAML (details withheld",
+		},
+		{
+			name:       "null key, whose value the conversion to JSON quotes",
+			in:         secret + "stringData:\n  ~: " + value + "\n",
+			leak:       value,
+			wantPrefix: "x.yaml: document 1: invalid document (details withheld",
+		},
+		{
+			name:       "complex key",
+			in:         secret + "data:\n  ? [" + value + "]\n  : x\n",
+			leak:       value,
+			wantPrefix: "x.yaml: document 1: yaml: invalid YAML (details withheld",
+		},
+		{
+			name:       "in a List",
+			in:         "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  stringData: {password: *" + value + "}\n",
+			leak:       value,
+			wantPrefix: "x.yaml: document 1: yaml: invalid YAML (details withheld",
+		},
+		{
+			// Only numeric fields quote numbers, and a Secret's numeric fields hold no
+			// secret; the number stands for what a future field might hold.
+			name:       "number out of range",
+			in:         `{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "bgp-auth", "generation": 1999999999999999999999}}`,
+			leak:       "1999999999999999999999",
+			wantPrefix: "x.yaml: document 1 (Secret/bgp-auth): json: cannot unmarshal number into Go struct field ",
+		},
+		{
+			name:       "JSON syntax error",
+			in:         `{"apiVersion": "v1", "kind": "Secret", "stringData": {"password": ` + value + `}}`,
+			leak:       "'s'",
+			wantPrefix: "x.yaml: document 1: invalid JSON at offset ",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The case tests something only if the parsers themselves quote the value.
+			if naive := naiveError(tt.in); !strings.Contains(naive, tt.leak) {
+				t.Fatalf("the parsers' own error %q does not quote %q", naive, tt.leak)
+			}
+			_, err := decodeInto(&model.Snapshot{}, tt.in)
+			if err == nil {
+				t.Fatal("Decode succeeded")
+			}
+			if strings.Contains(err.Error(), tt.leak) {
+				t.Errorf("error quotes the secret: %v", err)
+			}
+			if !strings.HasPrefix(err.Error(), tt.wantPrefix) {
+				t.Errorf("error = %v\nwant prefix %q", err, tt.wantPrefix)
+			}
+		})
+	}
+}
+
+// naiveError is the error of decoding a Secret document without withholding anything.
+func naiveError(doc string) string {
+	js, err := utilyaml.ToJSON([]byte(doc))
+	if err != nil {
+		return err.Error()
+	}
+	if err := json.Unmarshal(js, &corev1.Secret{}); err != nil {
+		return err.Error()
+	}
+	return ""
+}

@@ -1,0 +1,85 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/frr-renderer/frr-renderer/internal/model"
+)
+
+// stdinName stands for stdin in error messages and duplicate warnings.
+const stdinName = "<stdin>"
+
+// Load reads every path: a file (multi-document YAML or JSON), a directory (read recursively,
+// files ending .yaml .yml .json, in lexical order), or "-" for stdin (read from the given
+// reader).
+//
+// Objects defined more than once keep the last definition, wherever it comes from, so the
+// order of paths matters the way it does for kubectl apply. On error nothing is returned but
+// the error.
+func Load(paths []string, stdin io.Reader) (*model.Snapshot, []model.Diagnostic, error) {
+	snap := &model.Snapshot{}
+	l := newLoader(snap)
+	for _, path := range paths {
+		if err := l.loadPath(path, stdin); err != nil {
+			return nil, nil, err
+		}
+	}
+	l.finish()
+	return snap, l.diags, nil
+}
+
+func (l *loader) loadPath(path string, stdin io.Reader) error {
+	if path == "-" {
+		if stdin == nil {
+			return errors.New(`reading "-": no stdin reader`)
+		}
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			return fmt.Errorf("reading stdin: %w", err)
+		}
+		return l.decodeStream(stdinName, data)
+	}
+
+	info, err := os.Stat(path)
+	if err != nil {
+		return err // *fs.PathError already names the path.
+	}
+	if !info.IsDir() {
+		// A file named explicitly is read whatever its extension, as kubectl -f does.
+		return l.loadFile(path)
+	}
+	// WalkDir visits entries in lexical order, which makes the outcome of duplicate
+	// definitions predictable.
+	return filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !isManifest(p) {
+			return nil
+		}
+		return l.loadFile(p)
+	})
+}
+
+func (l *loader) loadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return l.decodeStream(path, data)
+}
+
+// isManifest reports whether a file found in a directory is read. The extensions are those
+// kubectl apply -R reads; other files (READMEs, FRR configurations) sit next to manifests.
+func isManifest(path string) bool {
+	switch filepath.Ext(path) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,241 @@
+package manifest_test
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/frr-renderer/frr-renderer/internal/manifest"
+	"github.com/frr-renderer/frr-renderer/internal/model"
+)
+
+func TestLoadSeed(t *testing.T) {
+	if _, err := os.Stat(seedDir); err != nil {
+		t.Skipf("seed scenario not available: %v", err)
+	}
+	tests := []struct {
+		dir          string
+		want         map[string]int
+		wantWarnings int
+	}{
+		{
+			dir: "hands-on",
+			want: map[string]int{
+				"CiliumBGPClusterConfig": 1, "CiliumBGPPeerConfig": 1, "CiliumBGPAdvertisement": 1,
+				"Node": 3, "CiliumNode": 3, "Service": 1,
+			},
+		},
+		{
+			dir: "reference",
+			// Three files define the Advertisement bgp-advertisements: one feature each.
+			want: map[string]int{
+				"CiliumBGPClusterConfig": 2, "CiliumBGPPeerConfig": 1, "CiliumBGPAdvertisement": 3,
+				"CiliumPodIPPool": 1, "Secret": 1,
+			},
+			wantWarnings: 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			s, diags, err := manifest.Load([]string{filepath.Join(seedDir, tt.dir)}, nil)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			assertCounts(t, s, tt.want)
+			warnings := 0
+			for _, d := range diags {
+				if d.Severity != model.Warning {
+					t.Errorf("unexpected diagnostic %v", d)
+				}
+				warnings++
+			}
+			if warnings != tt.wantWarnings {
+				t.Errorf("got %d warnings, want %d: %v", warnings, tt.wantWarnings, diags)
+			}
+		})
+	}
+}
+
+// TestLoadSeedFiles decodes every seed manifest on its own, so that none hides behind a
+// duplicate.
+func TestLoadSeedFiles(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(seedDir, "*", "*.yaml"))
+	if len(files) == 0 {
+		t.Skip("seed scenario not available")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			s, diags, err := manifest.Load([]string{f}, nil)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if len(diags) != 0 {
+				t.Errorf("diagnostics: %v", diags)
+			}
+			if len(counts(s)) == 0 && !strings.HasSuffix(f, "lb-pool.yaml") {
+				t.Errorf("no object kept")
+			}
+		})
+	}
+}
+
+func service(name string) string {
+	return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\n"
+}
+
+func TestLoadDirectory(t *testing.T) {
+	tests := []struct {
+		name         string
+		files        map[string]string
+		paths        []string // relative to the directory; "." is the directory itself
+		want         []string
+		wantWarnings []string
+	}{
+		{
+			name: "recursive in lexical order, manifest extensions only",
+			files: map[string]string{
+				"c.yaml":     service("s4"),
+				"b/2.yaml":   service("s3"),
+				"b/1.yml":    service("s2"),
+				"a.json":     `{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s1"}}`,
+				"d/e/f.yaml": service("s5"),
+				"notes.txt":  service("ignored"),
+				"README.md":  "# not YAML: [",
+				"tor.conf":   "router bgp 65000",
+			},
+			paths: []string{"."},
+			want:  []string{"default/s1", "default/s2", "default/s3", "default/s4", "default/s5"},
+		},
+		{
+			name: "a file named explicitly is read whatever its extension",
+			files: map[string]string{
+				"a.yaml":    service("s1"),
+				"notes.txt": service("s2"),
+			},
+			paths: []string{".", "notes.txt"},
+			want:  []string{"default/s1", "default/s2"},
+		},
+		{
+			name: "a later file replaces an earlier definition and takes its place",
+			files: map[string]string{
+				"a.yaml": service("s1") + "---\n" + service("s2"),
+				"b.yaml": service("s1"),
+			},
+			paths:        []string{"."},
+			want:         []string{"default/s2", "default/s1"},
+			wantWarnings: []string{"b.yaml: document 1", "a.yaml: document 1"},
+		},
+		{
+			name:  "paths are read in the order given",
+			files: map[string]string{"a.yaml": service("s1"), "b.yaml": service("s2")},
+			paths: []string{"b.yaml", "a.yaml"},
+			want:  []string{"default/s2", "default/s1"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, content := range tt.files {
+				p := filepath.Join(dir, name)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var paths []string
+			for _, p := range tt.paths {
+				paths = append(paths, filepath.Join(dir, p))
+			}
+			s, diags, err := manifest.Load(paths, nil)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if got := names(s, "Service"); !slices.Equal(got, tt.want) {
+				t.Errorf("services = %v, want %v", got, tt.want)
+			}
+			if len(tt.wantWarnings) == 0 && len(diags) > 0 {
+				t.Errorf("unexpected diagnostics: %v", diags)
+			}
+			if len(tt.wantWarnings) > 0 {
+				if len(diags) != 1 || diags[0].Severity != model.Warning {
+					t.Fatalf("diagnostics = %v, want one warning", diags)
+				}
+				for _, w := range tt.wantWarnings {
+					if !strings.Contains(diags[0].Message, w) {
+						t.Errorf("warning %q does not name %q", diags[0].Message, w)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestLoadStdin(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a.yaml")
+	if err := os.WriteFile(file, []byte(service("from-file")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		paths   []string
+		stdin   string
+		want    []string
+		wantErr string
+	}{
+		{name: "stdin alone", paths: []string{"-"}, stdin: service("from-stdin"), want: []string{"default/from-stdin"}},
+		{name: "stdin after a file", paths: []string{file, "-"}, stdin: service("from-stdin"), want: []string{"default/from-file", "default/from-stdin"}},
+		{name: "errors name stdin", paths: []string{"-"}, stdin: "kind: [", wantErr: "<stdin>: document 1: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, err := manifest.Load(tt.paths, strings.NewReader(tt.stdin))
+			if tt.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want prefix %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if got := names(s, "Service"); !slices.Equal(got, tt.want) {
+				t.Errorf("services = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "sub", "broken.yaml")
+	if err := os.MkdirAll(filepath.Dir(broken), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(broken, []byte(service("ok")+"---\nkind: Service\nmetadata: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("missing path", func(t *testing.T) {
+		s, _, err := manifest.Load([]string{filepath.Join(dir, "missing.yaml")}, nil)
+		if !errors.Is(err, fs.ErrNotExist) || s != nil {
+			t.Errorf("Load = %v, %v; want a not-exist error and no snapshot", s, err)
+		}
+	})
+	t.Run("stdin without reader", func(t *testing.T) {
+		if _, _, err := manifest.Load([]string{"-"}, nil); err == nil {
+			t.Error("Load succeeded")
+		}
+	})
+	t.Run("broken file in a directory", func(t *testing.T) {
+		_, _, err := manifest.Load([]string{dir}, nil)
+		if want := broken + ": document 2: yaml: "; err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("error = %v, want prefix %q", err, want)
+		}
+	})
+}
