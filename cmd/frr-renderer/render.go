@@ -157,4 +157,3 @@ func printDiagnostics(w io.Writer, diags []model.Diagnostic) {
 		fmt.Fprintln(w, d.String())
 	}
 }
-
