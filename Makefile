@@ -1,0 +1,59 @@
+# frr-renderer. `make test` is what CI runs; it installs what the tests need (Debian's FRR 8.4,
+# a cached Debian 13 root file system with FRR 10.3, staticcheck) on the first run.
+
+GO          ?= go
+CACHE       ?= $(or $(FRR_RENDERER_CACHE),/var/cache/frr-renderer)
+TOOLS       := $(CACHE)/tools
+STATICCHECK := $(TOOLS)/staticcheck-v0.8.2
+FUZZTIME    ?= 20s
+
+.PHONY: all run build test unit lint deps bench fuzz golden-update clean
+
+all: build
+
+## run: render the embedded seed scenario (the blog's Hands-On) for every node.
+run:
+	$(GO) run ./cmd/frr-renderer render
+
+build:
+	$(GO) build -o bin/frr-renderer ./cmd/frr-renderer
+
+## test: lint, then every test with the race detector, real FRR 8.4 and 10.3 included.
+test: deps lint
+	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+
+## unit: the tests that need neither root nor FRR.
+unit:
+	FRR_RENDERER_NO_FRR=1 $(GO) test -count=1 ./...
+
+lint: $(STATICCHECK)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+deps:
+	./hack/install-deps.sh
+	FRR_RENDERER_CACHE=$(CACHE) ./hack/frr10-rootfs.sh >/dev/null
+
+$(STATICCHECK):
+	mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	mv $(TOOLS)/staticcheck $@
+
+## bench: translate+render and FRR load-time benchmarks.
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20x ./internal/translate/ ./internal/frrconfig/ ./test/golden/
+
+## fuzz: short runs of every fuzz target.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/manifest/
+	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) ./internal/translate/
+	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./internal/frrconfig/
+
+## golden-update: rewrite the expected outputs of test/golden/testdata after a deliberate change.
+golden-update:
+	$(GO) test ./test/golden -run TestGolden -update
+
+clean:
+	rm -rf bin

@@ -1,0 +1,178 @@
+// Package golden renders every example scenario for each of its nodes and both FRR dialects
+// and compares the output with the expected text kept in the scenario file; run with
+// -update to rewrite the expected sections. golden_frr_test.go loads the same texts into
+// real FRR and checks that FRR prints them back unchanged.
+package golden
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/hostfacts"
+	"github.com/frr-renderer/frr-renderer/internal/manifest"
+	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/translate"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected sections of testdata/*.txtar")
+
+// repoRoot is where scenario include paths start.
+const repoRoot = "../.."
+
+var dialects = []frrconfig.Dialect{frrconfig.FRR10, frrconfig.FRR8}
+
+// rendering is one node of one scenario in one dialect.
+type rendering struct {
+	scenario, node string
+	dialect        frrconfig.Dialect
+	config         string
+	diagnostics    string
+}
+
+func (r rendering) section() string {
+	return fmt.Sprintf("want/%s.frr%s.conf", r.node, r.dialect)
+}
+
+func (r rendering) diagSection() string {
+	return fmt.Sprintf("want/%s.frr%s.stderr", r.node, r.dialect)
+}
+
+func TestGolden(t *testing.T) {
+	for _, path := range scenarioFiles(t) {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
+			ar := readArchive(t, path)
+			renderings := renderScenario(t, ar)
+			if *update {
+				for _, r := range renderings {
+					ar.set(r.section(), r.config)
+					ar.set(r.diagSection(), r.diagnostics)
+				}
+				if err := os.WriteFile(path, ar.format(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			for _, r := range renderings {
+				want, ok := ar.get(r.section())
+				if !ok {
+					t.Errorf("%s: no section %q; run go test ./test/golden -update", path, r.section())
+					continue
+				}
+				if d := lineDiff(want, r.config); d != "" {
+					t.Errorf("%s: node %s, FRR %s: rendered config differs from %s (-want +got):\n%s", path, r.node, r.dialect, r.section(), d)
+				}
+				wantDiags, _ := ar.get(r.diagSection())
+				if d := lineDiff(wantDiags, r.diagnostics); d != "" {
+					t.Errorf("%s: node %s: diagnostics differ (-want +got):\n%s", path, r.node, d)
+				}
+			}
+		})
+	}
+}
+
+func scenarioFiles(t testing.TB) []string {
+	files, err := filepath.Glob("testdata/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios in testdata: %v", err)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// renderScenario renders every node of the scenario in both dialects.
+func renderScenario(t testing.TB, ar *archive) []rendering {
+	t.Helper()
+	snap := &model.Snapshot{}
+	var loadDiags []model.Diagnostic
+	if inc, ok := ar.get("include"); ok {
+		var paths []string
+		for _, p := range strings.Fields(inc) {
+			paths = append(paths, filepath.Join(repoRoot, p))
+		}
+		s, d, err := manifest.Load(paths, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap, loadDiags = s, d
+	}
+	if m, ok := ar.get("manifests.yaml"); ok {
+		d, err := manifest.Decode("manifests.yaml", []byte(m), snap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loadDiags = append(loadDiags, d...)
+	}
+	var facts model.HostFacts
+	if hf, ok := ar.get("host-facts.yaml"); ok {
+		var err error
+		if facts, err = hostfacts.Parse("host-facts.yaml", []byte(hf)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodes, _ := ar.get("nodes")
+	var out []rendering
+	for _, node := range strings.Fields(nodes) {
+		res, err := translate.Translate(snap, facts, translate.Options{Node: node})
+		if err != nil {
+			t.Fatalf("node %s: %v", node, err)
+		}
+		for _, d := range dialects {
+			text, renderDiags, err := frrconfig.Render(res.Config, d)
+			if err != nil {
+				t.Fatalf("node %s, FRR %s: %v", node, d, err)
+			}
+			var diags bytes.Buffer
+			for _, list := range [][]model.Diagnostic{loadDiags, res.Diagnostics, renderDiags} {
+				for _, dg := range list {
+					fmt.Fprintln(&diags, dg)
+				}
+			}
+			out = append(out, rendering{node: node, dialect: d, config: string(text), diagnostics: diags.String()})
+		}
+	}
+	return out
+}
+
+// lineDiff returns the lines only in want (-) or only in got (+), in order, or "".
+func lineDiff(want, got string) string {
+	if want == got {
+		return ""
+	}
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	// Longest common subsequence: scenario files are small.
+	lcs := make([][]int, len(w)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(g)+1)
+	}
+	for i := len(w) - 1; i >= 0; i-- {
+		for j := len(g) - 1; j >= 0; j-- {
+			if w[i] == g[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var b strings.Builder
+	i, j := 0, 0
+	for i < len(w) || j < len(g) {
+		switch {
+		case i < len(w) && j < len(g) && w[i] == g[j]:
+			i, j = i+1, j+1
+		case j < len(g) && (i == len(w) || lcs[i][j+1] >= lcs[i+1][j]):
+			fmt.Fprintf(&b, "+%s\n", g[j])
+			j++
+		default:
+			fmt.Fprintf(&b, "-%s\n", w[i])
+			i++
+		}
+	}
+	return b.String()
+}
