@@ -1,0 +1,237 @@
+package frrtest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Block is one BGP part of a configuration text.
+type Block struct {
+	// Key identifies the block across configurations: the first line of a stanza
+	// ("router bgp 65001", "route-map RM permit 10"), or for a list the words up to its name
+	// ("ip prefix-list PL", "bgp community-list standard CL").
+	Key string
+	// Lines are the block's lines in order, its first line included, with trailing spaces, comments
+	// ("!") and exit terminators removed and the indentation kept. A list's lines are its entries.
+	Lines []string
+}
+
+// BGPBlocks extracts the BGP parts of a configuration, rendered or read back with
+// `show running-config`: `router bgp` and `route-map` stanzas with their indented lines, and
+// prefix-lists, community-lists, large- and extcommunity-lists and as-path access-lists, each
+// list's entries gathered into one block. Everything else is dropped.
+//
+// Blocks are returned in order of first appearance, but that order means nothing: FRR 10.3
+// prints route-maps and lists before `router bgp`, 8.4 after. Order within a block matters.
+// Terminators (`exit`, `exit-address-family`) are dropped because indentation already carries
+// the structure and a renderer need not print them exactly where FRR does.
+func BGPBlocks(config string) []Block {
+	var blocks []Block
+	index := map[string]int{}
+	cur := -1 // the block that indented lines belong to, or -1 to drop them
+	for raw := range strings.Lines(config) {
+		line := strings.TrimRight(raw, " \t\r\n")
+		word := strings.TrimSpace(line)
+		if word == "" || strings.HasPrefix(word, "!") {
+			continue
+		}
+		indented := line[0] == ' ' || line[0] == '\t'
+		if word == "exit" || strings.HasPrefix(word, "exit-") {
+			if !indented {
+				cur = -1
+			}
+			continue
+		}
+		if indented {
+			if cur >= 0 {
+				blocks[cur].Lines = append(blocks[cur].Lines, line)
+			}
+			continue
+		}
+		key, stanza, ok := blockKey(line)
+		if !ok {
+			cur = -1
+			continue
+		}
+		i, seen := index[key]
+		if !seen {
+			i = len(blocks)
+			index[key] = i
+			blocks = append(blocks, Block{Key: key})
+		}
+		// A stanza opened a second time continues the first, as it does in FRR.
+		if !seen || !stanza {
+			blocks[i].Lines = append(blocks[i].Lines, line)
+		}
+		cur = -1
+		if stanza {
+			cur = i
+		}
+	}
+	return blocks
+}
+
+// listPrefixes are the top-level list commands, by the words before the list's name.
+var listPrefixes = [][]string{
+	{"ip", "prefix-list"},
+	{"ipv6", "prefix-list"},
+	{"bgp", "as-path", "access-list"},
+	{"bgp", "community-list"},
+	{"bgp", "large-community-list"},
+	{"bgp", "extcommunity-list"},
+}
+
+// blockKey tells whether a top-level line starts a BGP block, its key, and whether it is a
+// stanza (takes indented lines) rather than a list entry.
+func blockKey(line string) (key string, stanza, ok bool) {
+	f := strings.Fields(line)
+	if (len(f) >= 2 && f[0] == "router" && f[1] == "bgp") || f[0] == "route-map" {
+		return strings.Join(f, " "), true, true
+	}
+	for _, p := range listPrefixes {
+		if len(f) <= len(p) || !slices.Equal(f[:len(p)], p) {
+			continue
+		}
+		n := len(p) + 1 // through the name
+		if p[0] == "bgp" && (f[len(p)] == "standard" || f[len(p)] == "expanded") && len(f) > n {
+			n++
+		}
+		return strings.Join(f[:n], " "), false, true
+	}
+	return "", false, false
+}
+
+// DiffBlocks compares the BGP blocks of two configurations by key and returns what differs,
+// or "" when nothing does: blocks missing from got, blocks got has in addition, and for a block
+// in both, a line diff (-want +got) with two lines of context.
+func DiffBlocks(want, got string) string {
+	wb, gb := BGPBlocks(want), BGPBlocks(got)
+	has := func(blocks []Block, key string) (Block, bool) {
+		i := slices.IndexFunc(blocks, func(b Block) bool { return b.Key == key })
+		if i < 0 {
+			return Block{}, false
+		}
+		return blocks[i], true
+	}
+	var b strings.Builder
+	for _, w := range wb {
+		g, ok := has(gb, w.Key)
+		switch {
+		case !ok:
+			fmt.Fprintf(&b, "missing block %q:\n", w.Key)
+			writeLines(&b, "-", w.Lines)
+		case !slices.Equal(w.Lines, g.Lines):
+			fmt.Fprintf(&b, "block %q differs (-want +got):\n", w.Key)
+			writeEdits(&b, diffLines(w.Lines, g.Lines), 2)
+		}
+	}
+	for _, g := range gb {
+		if _, ok := has(wb, g.Key); !ok {
+			fmt.Fprintf(&b, "unexpected block %q:\n", g.Key)
+			writeLines(&b, "+", g.Lines)
+		}
+	}
+	return b.String()
+}
+
+func writeLines(b *strings.Builder, mark string, lines []string) {
+	for _, l := range lines {
+		b.WriteString(mark + l + "\n")
+	}
+}
+
+// edit is one line of a diff: ' ' kept, '-' only in want, '+' only in got.
+type edit struct {
+	op   byte
+	line string
+}
+
+// diffLines returns a shortest edit script from a to b (longest common subsequence).
+func diffLines(a, b []string) []edit {
+	var head, tail []edit
+	for len(a) > 0 && len(b) > 0 && a[0] == b[0] {
+		head = append(head, edit{' ', a[0]})
+		a, b = a[1:], b[1:]
+	}
+	for len(a) > 0 && len(b) > 0 && a[len(a)-1] == b[len(b)-1] {
+		tail = append(tail, edit{' ', a[len(a)-1]})
+		a, b = a[:len(a)-1], b[:len(b)-1]
+	}
+	slices.Reverse(tail)
+	var mid []edit
+	if len(a)*len(b) > 4_000_000 {
+		// A table that size is not worth it for a test message: show both sides whole.
+		for _, l := range a {
+			mid = append(mid, edit{'-', l})
+		}
+		for _, l := range b {
+			mid = append(mid, edit{'+', l})
+		}
+	} else {
+		mid = lcsEdits(a, b)
+	}
+	return append(append(head, mid...), tail...)
+}
+
+func lcsEdits(a, b []string) []edit {
+	// lcs[i][j] is the LCS length of a[i:] and b[j:].
+	lcs := make([][]int, len(a)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(b)+1)
+	}
+	for i := len(a) - 1; i >= 0; i-- {
+		for j := len(b) - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var edits []edit
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case i < len(a) && j < len(b) && a[i] == b[j]:
+			edits = append(edits, edit{' ', a[i]})
+			i, j = i+1, j+1
+		case j == len(b) || i < len(a) && lcs[i+1][j] >= lcs[i][j+1]:
+			edits = append(edits, edit{'-', a[i]})
+			i++
+		default:
+			edits = append(edits, edit{'+', b[j]})
+			j++
+		}
+	}
+	return edits
+}
+
+// writeEdits prints the changed lines with up to context unchanged lines around each, and "..."
+// where unchanged lines are left out.
+func writeEdits(b *strings.Builder, edits []edit, context int) {
+	show := make([]bool, len(edits))
+	for i, e := range edits {
+		if e.op == ' ' {
+			continue
+		}
+		for k := max(0, i-context); k <= min(len(edits)-1, i+context); k++ {
+			show[k] = true
+		}
+	}
+	skipped := false
+	for i, e := range edits {
+		if !show[i] {
+			skipped = true
+			continue
+		}
+		if skipped {
+			b.WriteString(" ...\n")
+			skipped = false
+		}
+		b.WriteString(string(e.op) + e.line + "\n")
+	}
+	if skipped {
+		b.WriteString(" ...\n")
+	}
+}

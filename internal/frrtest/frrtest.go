@@ -1,0 +1,463 @@
+// Package frrtest runs real FRR daemons in throw-away network namespaces, so that integration
+// tests can load rendered configuration into FRR, read it back and watch BGP sessions and routes.
+//
+// Two FRR versions are supported: Debian 12's 8.4 installed on the host, and Debian 13's 10.3 in
+// the root file system that hack/frr10-rootfs.sh builds (its daemons and vtysh run chrooted).
+// Each Router gets its own network namespace and FRR pathspace (-N), both named after the
+// namespace, so routers of any number of tests and packages can run side by side.
+// Everything needs root; Require skips (or, under CI, fails) a test that cannot have it.
+package frrtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Version is an FRR major.minor version the harness can run.
+type Version string
+
+const (
+	FRR8  Version = "8.4"
+	FRR10 Version = "10.3"
+)
+
+// startTimeout bounds how long Start waits for bgpd to answer vtysh.
+const startTimeout = 10 * time.Second
+
+// rootfs returns the FRR 10.3 root file system directory and whether it is complete.
+// The location follows hack/frr10-rootfs.sh, which writes the marker only once the tree is whole.
+func rootfs() (string, bool) {
+	cache := os.Getenv("FRR_RENDERER_CACHE")
+	if cache == "" {
+		cache = "/var/cache/frr-renderer"
+	}
+	dir := filepath.Join(cache, "trixie-frr")
+	_, err := os.Stat(filepath.Join(dir, ".complete"))
+	return dir, err == nil
+}
+
+// Versions returns the FRR versions available on this machine. The host's FRR is taken to be
+// Debian 12's 8.4. It never builds the 10.3 root file system: that takes minutes and belongs to
+// the CI script or a developer (hack/frr10-rootfs.sh).
+func Versions() []Version {
+	var vs []Version
+	if _, err := os.Stat("/usr/lib/frr/bgpd"); err == nil {
+		vs = append(vs, FRR8)
+	}
+	if _, ok := rootfs(); ok {
+		vs = append(vs, FRR10)
+	}
+	return vs
+}
+
+// Require skips the test unless it runs as root and FRR v is available. Under CI=true it fails
+// instead: a CI run that silently skips the FRR tests proves nothing. FRR_RENDERER_NO_FRR=1
+// (`make unit`) skips it in any case.
+func Require(t testing.TB, v Version) {
+	t.Helper()
+	var why string
+	switch {
+	case os.Getenv("FRR_RENDERER_NO_FRR") != "":
+		t.Skip("frrtest: FRR_RENDERER_NO_FRR is set")
+	case os.Geteuid() != 0:
+		why = "needs root (network namespaces, FRR daemons)"
+	case !slices.Contains(Versions(), v):
+		why = fmt.Sprintf("FRR %s is not available (8.4: apt-get install frr; 10.3: hack/frr10-rootfs.sh)", v)
+	default:
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("frrtest: %s", why)
+	}
+	t.Skipf("frrtest: %s", why)
+}
+
+// Router is one FRR instance (zebra and bgpd; mgmtd too on 10.3) in its own network namespace.
+type Router struct {
+	Name    string  // as given to Start
+	Netns   string  // network namespace, also the FRR pathspace name
+	Version Version // FRR version the daemons run
+
+	t       testing.TB
+	root    string   // file system root the daemons and vtysh see: "/" or the 10.3 chroot
+	daemons []string // in start order
+
+	mu     sync.Mutex
+	nextIf int // for interface names: eth0, eth1, ... per router
+}
+
+// Start starts FRR v in a new network namespace and registers a cleanup that stops it and
+// removes every trace. name is for humans; the namespace gets a random suffix. Start skips or
+// fails the test as Require does when v is not available.
+func Start(t testing.TB, v Version, name string) *Router {
+	t.Helper()
+	Require(t, v)
+	leftoversSwept.Do(removeLeftovers)
+	r := &Router{Name: name, Version: v, t: t, root: "/", daemons: []string{"zebra", "bgpd"}}
+	if v == FRR10 {
+		r.root, _ = rootfs()
+		// mgmtd owns the configuration datastores in FRR 10 and must be up before the others.
+		r.daemons = []string{"mgmtd", "zebra", "bgpd"}
+	}
+	uid, gid, err := frrIDs(r.root)
+	if err != nil {
+		t.Fatalf("frrtest: %v", err)
+	}
+	if err := r.addNetns(); err != nil {
+		t.Fatalf("frrtest: %v", err)
+	}
+	// Registered before anything else exists, so that a half-started router is cleaned up too.
+	t.Cleanup(r.cleanup)
+
+	if _, err := run("ip", "-n", r.Netns, "link", "set", "lo", "up"); err != nil {
+		t.Fatalf("frrtest: %v", err)
+	}
+	for _, dir := range []string{r.confDir(), r.runDir()} {
+		// A leftover of a crashed run with the same name would hand us stale pid files.
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatalf("frrtest: %v", err)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatalf("frrtest: %v", err)
+		}
+		// The daemons drop to user frr before they write their pid files and sockets.
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatalf("frrtest: %v", err)
+		}
+	}
+	// Without its vtysh.conf, vtysh starts every output with "% Can't open configuration
+	// file", which would spoil JSON and look like a rejected line to Load. Integrated
+	// configuration is how FRR is deployed.
+	vtyshConf := filepath.Join(r.confDir(), "vtysh.conf")
+	if err := os.WriteFile(vtyshConf, []byte("service integrated-vtysh-config\n"), 0o644); err != nil {
+		t.Fatalf("frrtest: %v", err)
+	}
+	for _, d := range r.daemons {
+		if err := r.startDaemon(d); err != nil {
+			t.Fatalf("frrtest: start %s in %s: %v", d, r.Netns, err)
+		}
+	}
+	// With -d a daemon's parent returns once the child is set up, but bgpd can still be
+	// connecting to zebra; "answers vtysh" is what tests need.
+	if err := poll(startTimeout, func() error {
+		_, err := r.Vtysh("-d", "bgpd", "-c", "show version")
+		return err
+	}); err != nil {
+		t.Fatalf("frrtest: FRR %s in %s did not answer within %v: %v", v, r.Netns, startTimeout, err)
+	}
+	return r
+}
+
+// addNetns creates a namespace with a fresh name, retrying on the (unlikely) collision.
+// The name carries our pid so that a later test process can tell a leftover (see
+// removeLeftovers) from a namespace in use.
+func (r *Router) addNetns() error {
+	var err error
+	for range 5 {
+		r.Netns = fmt.Sprintf("frrt-%s-%d-%06x", shorten(r.Name), os.Getpid(), rand.Uint32()&0xffffff)
+		if _, err = run("ip", "netns", "add", r.Netns); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+var (
+	leftoverName   = regexp.MustCompile(`^frrt-[A-Za-z0-9]+-([0-9]+)-[0-9a-f]{6}$`)
+	leftoversSwept sync.Once
+)
+
+// removeLeftovers stops and removes the routers of test processes that are gone. A test binary
+// that times out or panics never runs its cleanups, and its daemons would otherwise live on.
+func removeLeftovers() {
+	out, err := run("ip", "netns", "list")
+	if err != nil {
+		return
+	}
+	dir, _ := rootfs()
+	for line := range strings.Lines(out) {
+		ns, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		m := leftoverName.FindStringSubmatch(ns)
+		if m == nil {
+			continue
+		}
+		// A live pid may be a reused one rather than the owner: leaving it is the safe mistake.
+		if pid, _ := strconv.Atoi(m[1]); !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			continue
+		}
+		r := &Router{Netns: ns, root: "/", daemons: []string{"mgmtd", "zebra", "bgpd"}}
+		if chrooted := (&Router{Netns: ns, root: dir}); dirExists(chrooted.runDir()) {
+			r.root = dir
+		}
+		_ = r.stop()
+		_ = r.removeDirs()
+	}
+}
+
+var notAlnum = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
+// shorten keeps names readable in `ip netns` while staying far from path length limits
+// (unix socket paths in the pathspace).
+func shorten(name string) string {
+	name = notAlnum.ReplaceAllString(name, "")
+	if len(name) > 12 {
+		name = name[:12]
+	}
+	if name == "" {
+		name = "r"
+	}
+	return name
+}
+
+func (r *Router) startDaemon(daemon string) error {
+	args := []string{"netns", "exec", r.Netns}
+	if r.root != "/" {
+		// The daemons need /proc. `ip netns exec` runs in a mount namespace of its own that
+		// lives as long as the daemon: a proc mount made there neither leaks to the host nor
+		// piles up over repeated starts, and it is skipped when the host already has one.
+		args = append(args, "sh", "-c", `[ -e "$1/proc/self" ] || mount -t proc proc "$1/proc" || exit; exec chroot "$@"`, "sh", r.root)
+	}
+	args = append(args, "/usr/lib/frr/"+daemon, "-d", "-N", r.Netns, "-P", "0",
+		"--log", "file:"+filepath.Join(r.runDirIn(), daemon+".log"))
+	// A file, not a pipe: FRR 10's daemons keep stdout and stderr open after they detach, and
+	// a pipe would then never reach EOF.
+	out, err := os.Create(filepath.Join(r.runDir(), daemon+".out"))
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	cmd := exec.Command("ip", args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		b, _ := os.ReadFile(out.Name())
+		return fmt.Errorf("ip %s: %w\n%s", strings.Join(args, " "), err, b)
+	}
+	return nil
+}
+
+// confDir and runDir are the pathspace folders as seen from the host; runDirIn is the run folder
+// as the daemons see it. The chroot's /var/run is an absolute link to /run, so from the host it
+// must be reached as ROOT/run, never ROOT/var/run (which would resolve to the host's /run).
+func (r *Router) confDir() string  { return filepath.Join(r.root, "etc/frr", r.Netns) }
+func (r *Router) runDir() string   { return filepath.Join(r.root, "run/frr", r.Netns) }
+func (r *Router) runDirIn() string { return filepath.Join("/var/run/frr", r.Netns) }
+
+// command builds a command that runs in the router's file system root (not its namespace).
+func (r *Router) command(name string, args ...string) *exec.Cmd {
+	if r.root == "/" {
+		return exec.Command(name, args...)
+	}
+	return exec.Command("chroot", append([]string{r.root, name}, args...)...)
+}
+
+// Vtysh runs vtysh against this router's daemons with args, for example
+// ("-c", "show bgp summary json"). It returns the combined output; the error includes the
+// output when vtysh exits non-zero.
+func (r *Router) Vtysh(args ...string) (string, error) {
+	cmd := r.command("vtysh", append([]string{"-N", r.Netns}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s: vtysh %s: %w\n%s", r.Netns, strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// RunningConfig returns bgpd's `show running-config`. bgpd's own view, not the merged one:
+// zebra keeps prefix-lists and route-maps that bgpd may no longer have (after a bgpd restart).
+func (r *Router) RunningConfig() (string, error) {
+	return r.Vtysh("-d", "bgpd", "-c", "show running-config")
+}
+
+// ShowJSON runs the bgpd command cmd (which should end in "json") and unmarshals its output
+// into out.
+func (r *Router) ShowJSON(cmd string, out any) error {
+	s, err := r.Vtysh("-d", "bgpd", "-c", cmd)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(s), out); err != nil {
+		return fmt.Errorf("%s: %q: %w\n%s", r.Netns, cmd, err, s)
+	}
+	return nil
+}
+
+// Exec runs a host command inside the router's network namespace (ip route, ss, ...). On 10.3
+// it is still the host's file system, not the chroot.
+func (r *Router) Exec(args ...string) (string, error) {
+	return run("ip", append([]string{"netns", "exec", r.Netns}, args...)...)
+}
+
+// pid returns the pid recorded in daemon's pid file, or 0. For tests that kill a daemon.
+func (r *Router) pid(daemon string) int {
+	b, err := os.ReadFile(filepath.Join(r.runDir(), daemon+".pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// netnsPIDs returns the processes in the router's namespace.
+func (r *Router) netnsPIDs() ([]int, error) {
+	out, err := run("ip", "netns", "pids", r.Netns)
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, f := range strings.Fields(out) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+func (r *Router) cleanup() {
+	if r.t.Failed() {
+		r.logTails(40)
+	}
+	if err := r.stop(); err != nil {
+		r.t.Errorf("frrtest: stopping %s: %v", r.Netns, err)
+	}
+	if err := r.removeDirs(); err != nil {
+		r.t.Errorf("frrtest: %v", err)
+	}
+}
+
+func (r *Router) removeDirs() error {
+	return errors.Join(os.RemoveAll(r.confDir()), os.RemoveAll(r.runDir()))
+}
+
+// stop ends every process in the namespace, then deletes the namespace (which destroys its
+// veths). SIGTERM first so that the daemons exit cleanly, SIGKILL for whatever does not.
+// The namespace, not the pid files, says what to kill: a pid file is missing for a daemon that
+// never finished starting and stale for one that crashed (its pid may belong to anyone by now),
+// and a test may have left a process of its own there.
+func (r *Router) stop() error {
+	if _, err := r.kill(syscall.SIGTERM); err != nil {
+		return err
+	}
+	// until sends sig to what is left and succeeds once nothing is; signal 0 only looks.
+	until := func(sig syscall.Signal) func() error {
+		return func() error {
+			pids, err := r.kill(sig)
+			if err == nil && len(pids) > 0 {
+				err = fmt.Errorf("still running in %s: %v", r.Netns, pids)
+			}
+			return err
+		}
+	}
+	if poll(5*time.Second, until(0)) != nil {
+		if err := poll(5*time.Second, until(syscall.SIGKILL)); err != nil {
+			return err
+		}
+	}
+	_, err := run("ip", "netns", "del", r.Netns)
+	return err
+}
+
+// kill sends sig to every process in the namespace and returns their pids.
+func (r *Router) kill(sig syscall.Signal) ([]int, error) {
+	pids, err := r.netnsPIDs()
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, sig)
+	}
+	return pids, err
+}
+
+// logTails copies the end of each daemon's log into the test log: once the test is over, the
+// pathspace and its logs are gone.
+func (r *Router) logTails(n int) {
+	for _, d := range r.daemons {
+		// .out has what a daemon printed rather than logged, such as a crash's backtrace.
+		for _, name := range []string{d + ".log", d + ".out"} {
+			b, err := os.ReadFile(filepath.Join(r.runDir(), name))
+			if err != nil || len(bytes.TrimSpace(b)) == 0 {
+				continue
+			}
+			lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+			lines = lines[max(0, len(lines)-n):]
+			r.t.Logf("frrtest: %s (%s) %s, last %d lines:\n%s", r.Name, r.Netns, name, len(lines), strings.Join(lines, "\n"))
+		}
+	}
+}
+
+// WaitFor calls fn every 100 ms until it returns nil, and fails the test with fn's last error
+// if that has not happened within timeout. Like t.Fatal, it must run on the test's goroutine.
+func WaitFor(t testing.TB, timeout time.Duration, fn func() error) {
+	t.Helper()
+	if err := poll(timeout, fn); err != nil {
+		t.Fatalf("not done within %v: %v", timeout, err)
+	}
+}
+
+func poll(timeout time.Duration, fn func() error) error {
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		<-tick.C
+	}
+}
+
+func dirExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// run runs a command and returns its combined output; the error includes the output.
+func run(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// frrIDs returns user frr's uid and group frr's gid as root's /etc files define them: the
+// chroot's numbers differ from the host's.
+func frrIDs(root string) (uid, gid int, err error) {
+	if uid, err = lookupID(filepath.Join(root, "etc/passwd"), "frr"); err != nil {
+		return 0, 0, err
+	}
+	if gid, err = lookupID(filepath.Join(root, "etc/group"), "frr"); err != nil {
+		return 0, 0, err
+	}
+	return uid, gid, nil
+}
+
+// lookupID finds name's numeric id (third field) in a passwd or group file.
+func lookupID(file, name string) (int, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	for line := range bytes.Lines(b) {
+		f := strings.Split(strings.TrimSpace(string(line)), ":")
+		if len(f) >= 3 && f[0] == name {
+			return strconv.Atoi(f[2])
+		}
+	}
+	return 0, errors.New(file + ": no entry for " + name)
+}

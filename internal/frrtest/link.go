@@ -1,0 +1,54 @@
+package frrtest
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+)
+
+// Link connects routers a and b with a veth pair, gives each end its address (an invalid
+// prefix leaves that end without one) and sets both ends up. It returns the interface names in
+// a's and b's namespaces. The pair goes away with the namespaces.
+func Link(t testing.TB, a, b *Router, aAddr, bAddr netip.Prefix) (aIf, bIf string) {
+	t.Helper()
+	aIf, bIf = a.newIfName(), b.newIfName()
+	// Created directly in the two namespaces: no name ever exists in the host namespace, where
+	// parallel tests would collide.
+	if _, err := run("ip", "link", "add", aIf, "netns", a.Netns, "type", "veth", "peer", "name", bIf, "netns", b.Netns); err != nil {
+		t.Fatalf("frrtest: %v", err)
+	}
+	for _, end := range []struct {
+		r    *Router
+		name string
+		addr netip.Prefix
+	}{{a, aIf, aAddr}, {b, bIf, bAddr}} {
+		if err := end.r.setUp(end.name, end.addr); err != nil {
+			t.Fatalf("frrtest: %v", err)
+		}
+	}
+	return aIf, bIf
+}
+
+func (r *Router) newIfName() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	name := fmt.Sprintf("eth%d", r.nextIf)
+	r.nextIf++
+	return name
+}
+
+func (r *Router) setUp(ifName string, addr netip.Prefix) error {
+	// Without duplicate address detection an IPv6 address (the link-local one too) is usable the
+	// moment the link is up, instead of "tentative" for a second or more; it must be off before
+	// the link goes up.
+	if _, err := r.Exec("sysctl", "-qw", "net.ipv6.conf."+ifName+".accept_dad=0"); err != nil {
+		return err
+	}
+	if addr.IsValid() {
+		if _, err := run("ip", "-n", r.Netns, "addr", "add", addr.String(), "dev", ifName); err != nil {
+			return err
+		}
+	}
+	_, err := run("ip", "-n", r.Netns, "link", "set", ifName, "up")
+	return err
+}
