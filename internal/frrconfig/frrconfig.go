@@ -219,7 +219,7 @@ func (b *builder) router(inst *model.Instance, first bool) (router, error) {
 	}
 	names := sortedKeys(used)
 	for _, name := range names {
-		pg, err := b.peerGroup(name, used[name])
+		pg, err := b.peerGroup(name, used[name], strings.HasSuffix(name, ibgpSuffix))
 		if err != nil {
 			return r, err
 		}
@@ -294,7 +294,7 @@ func (b *builder) neighbor(inst *model.Instance, p model.Peer, g *model.PeerGrou
 	return n, nil
 }
 
-func (b *builder) peerGroup(name string, g *model.PeerGroup) (peerGroup, error) {
+func (b *builder) peerGroup(name string, g *model.PeerGroup, ibgp bool) (peerGroup, error) {
 	pg := peerGroup{Name: name}
 	if g.Password.IsSet() {
 		if err := checkPassword(g.Password.Reveal()); err != nil {
@@ -305,7 +305,8 @@ func (b *builder) peerGroup(name string, g *model.PeerGroup) (peerGroup, error) 
 	if g.PeerPort != frrPeerPort && g.PeerPort != 0 {
 		pg.Port = g.PeerPort
 	}
-	if m := g.EBGPMultihop; m > 1 {
+	// Cilium ignores ebgpMultihop for iBGP; FRR accepts it and prints nothing back.
+	if m := g.EBGPMultihop; m > 1 && !ibgp {
 		pg.Multihop = "ebgp-multihop " + strconv.Itoa(int(m))
 		// FRR 10 prints the maximum TTL as the bare keyword (FRR #14242).
 		if m == 255 && b.dialect == FRR10 {
