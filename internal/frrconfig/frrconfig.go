@@ -75,6 +75,9 @@ func Render(cfg model.NodeConfig, d Dialect) ([]byte, []model.Diagnostic, error)
 	if err := tmpl.ExecuteTemplate(&buf, "frr.conf.tmpl", v); err != nil {
 		return nil, diags, fmt.Errorf("rendering frr.conf: %w", err)
 	}
+	if err := verify(buf.Bytes()); err != nil {
+		return nil, diags, fmt.Errorf("rendered frr.conf failed its check: %w", err)
+	}
 	return buf.Bytes(), diags, nil
 }
 
@@ -568,10 +571,10 @@ func checkPassword(p string) error {
 	return nil
 }
 
-// oneLine keeps a value that only goes into a comment on one line.
+// oneLine keeps a value that only goes into a comment on one line of printable ASCII.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
+		if r < ' ' || r > '~' {
 			return '_'
 		}
 		return r

@@ -1,0 +1,54 @@
+package frrconfig
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// allowedLeads are the only ways a rendered line may start (after its indentation). With
+// every byte printable ASCII, no value can end a command and start another: verify is the
+// last gate between resources and FRR, whatever the checks before it.
+var allowedLeads = [][]byte{
+	[]byte("!"),
+	[]byte("frr defaults traditional"),
+	[]byte("route-map "),
+	[]byte("router bgp "),
+	[]byte("bgp "),
+	[]byte("no bgp "),
+	[]byte("neighbor "),
+	[]byte("address-family "),
+	[]byte("network "),
+	[]byte("exit-address-family"),
+	[]byte("exit"),
+	[]byte("match tag "),
+	[]byte("set community "),
+	[]byte("set large-community "),
+	[]byte("set local-preference "),
+	[]byte("set tag "),
+}
+
+// verify checks every line of a rendered config.
+func verify(text []byte) error {
+	for n, line := range bytes.Split(text, []byte("\n")) {
+		for _, c := range line {
+			if c < ' ' || c > '~' {
+				return fmt.Errorf("line %d: byte %#x is not printable ASCII", n+1, c)
+			}
+		}
+		trimmed := bytes.TrimLeft(line, " ")
+		if len(trimmed) == 0 {
+			continue
+		}
+		ok := false
+		for _, lead := range allowedLeads {
+			if bytes.HasPrefix(trimmed, lead) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return fmt.Errorf("line %d: %q is not a line frr-renderer renders", n+1, trimmed)
+		}
+	}
+	return nil
+}
