@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const node = `apiVersion: cilium.io/v2
+kind: CiliumNode
+metadata: {name: n1}
+spec:
+  addresses: [{type: InternalIP, ip: 10.0.0.11}]
+`
+
+const clusterConfig = `apiVersion: cilium.io/v2
+kind: CiliumBGPClusterConfig
+metadata: {name: cc}
+spec:
+  bgpInstances:
+  - name: main
+    localASN: 65001
+    peers:
+    - {name: tor, peerASN: 65000, peerAddress: 10.0.0.1, peerConfigRef: {name: pc}}
+`
+
+const peerConfig = `apiVersion: cilium.io/v2
+kind: CiliumBGPPeerConfig
+metadata: {name: pc}
+spec:
+  authSecretRef: md5
+`
+
+func TestRenderCommand(t *testing.T) {
+	emptyFacts := writeFile(t, "facts.yaml", "{}\n")
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: md5, namespace: kube-system}\nstringData: {password: Very-Secret-1}\n"
+	tests := []struct {
+		name       string
+		args       []string
+		stdin      string
+		wantCode   int
+		wantOut    []string
+		wantErr    []string
+		notInOut   []string
+		notInErrOr []string
+	}{
+		{
+			name:     "seed with no input renders every node",
+			args:     []string{"render"},
+			wantCode: 0,
+			wantOut:  []string{"! ===== node cp-1 =====", "! ===== node worker-2 =====", " bgp router-id 192.168.10.13", "  network 172.20.0.1/32 route-map CILIUM-ORIGIN-"},
+		},
+		{
+			name:     "one node of the seed",
+			args:     []string{"render", "--node", "worker-1"},
+			wantCode: 0,
+			wantOut:  []string{" bgp router-id 192.168.10.12", " neighbor 192.168.10.1 remote-as 65000"},
+			notInOut: []string{"=====", "192.168.10.13"},
+		},
+		{
+			name:       "stdin with a password: on stdout, never on stderr",
+			args:       []string{"render", "--node", "n1", "--host-facts", emptyFacts, "-f", "-"},
+			stdin:      node + "---\n" + clusterConfig + "---\n" + peerConfig + "---\n" + secret,
+			wantCode:   0,
+			wantOut:    []string{" neighbor pc password Very-Secret-1"},
+			notInErrOr: []string{"Very-Secret-1"},
+		},
+		{
+			name:     "missing Secret: empty password, error line naming the object and field, exit 0",
+			args:     []string{"render", "--node", "n1", "--host-facts", emptyFacts, "-f", "-"},
+			stdin:    node + "---\n" + clusterConfig + "---\n" + peerConfig,
+			wantCode: 0,
+			wantErr:  []string{"error: CiliumBGPPeerConfig/pc: spec.authSecretRef: failed to fetch Secret kube-system/md5: not found"},
+			notInOut: []string{"password"},
+		},
+		{
+			name:     "secrets namespace flag",
+			args:     []string{"render", "--node", "n1", "--host-facts", emptyFacts, "--secrets-namespace", "bgp", "-f", "-"},
+			stdin:    node + "---\n" + clusterConfig + "---\n" + peerConfig + "---\n" + secret,
+			wantCode: 0,
+			wantErr:  []string{"Secret bgp/md5: not found"},
+		},
+		{
+			name:     "missing PeerConfig is a warning",
+			args:     []string{"render", "--node", "n1", "--host-facts", emptyFacts, "-f", "-"},
+			stdin:    node + "---\n" + clusterConfig,
+			wantCode: 0,
+			wantErr:  []string{"warning: CiliumBGPClusterConfig/cc: spec.bgpInstances[0].peers[0].peerConfigRef.name: CiliumBGPPeerConfig \"pc\" not found"},
+			notInOut: []string{"10.0.0.1 remote-as"},
+		},
+		{
+			name:     "unknown node",
+			args:     []string{"render", "--node", "nope", "--host-facts", emptyFacts, "-f", "-"},
+			stdin:    node,
+			wantCode: 1,
+			wantErr:  []string{`render: node "nope" not found`},
+		},
+		{
+			name:     "unparseable YAML",
+			args:     []string{"render", "--node", "n1", "-f", "-"},
+			stdin:    "kind: [unclosed\n",
+			wantCode: 1,
+			wantErr:  []string{"render: <stdin>"},
+		},
+		{
+			name:     "FRR 8 dialect",
+			args:     []string{"render", "--node", "worker-1", "--frr-version", "8.4"},
+			wantCode: 0,
+			wantOut:  []string{"router bgp 65001"},
+		},
+		{name: "bad FRR version", args: []string{"render", "--frr-version", "7"}, wantCode: 2, wantErr: []string{"not supported"}},
+		{name: "-f needs --node", args: []string{"render", "-f", "-"}, wantCode: 2, wantErr: []string{"--node is required"}},
+		{name: "no command", args: nil, wantCode: 2, wantErr: []string{"Usage:"}},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantErr: []string{`unknown command "frobnicate"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCmd(t, tt.stdin, tt.args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstderr:\n%s", code, tt.wantCode, errOut)
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.notInOut {
+				if strings.Contains(out, w) {
+					t.Errorf("stdout has %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+			for _, w := range tt.notInErrOr {
+				if strings.Contains(errOut, w) {
+					t.Errorf("stderr has %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+}
