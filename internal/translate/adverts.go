@@ -366,8 +366,13 @@ func (t *translation) podIPPools(info *ruleInfo, fam model.Family) map[netip.Pre
 			if model.FamilyOf(p.Addr()) != fam {
 				continue
 			}
-			// Cilium's export policy matches the pool's mask size exactly.
-			if mask != 0 && p.Bits() != mask {
+			// Cilium's export policy matches the pool's mask size exactly; a pool without
+			// the family's section has no policy for it.
+			if mask == 0 {
+				t.warn(cn, cfield, "pool %s has no %s maskSize (spec.%s unset): not advertised", pool.Name, fam.AFI, fam.AFI)
+				continue
+			}
+			if p.Bits() != mask {
 				t.warn(cn, cfield, "%s does not have pool %s's mask size /%d: not advertised", p, pool.Name, mask)
 				continue
 			}
@@ -389,7 +394,7 @@ func (t *translation) interfacePrefixes(name string, ref model.RuleRef, fam mode
 		}
 		for _, p := range ifc.Addresses {
 			a := p.Addr()
-			if a.Is4In6() || model.FamilyOf(a) != fam {
+			if !a.IsValid() || a.Is4In6() || model.FamilyOf(a) != fam {
 				continue
 			}
 			if a.Is4() && (a.IsLoopback() || a.IsMulticast() || a.IsUnspecified()) {

@@ -439,7 +439,7 @@ func interfaceLocalAddress(ifaces []model.Interface, name string, peer netip.Add
 		var found []netip.Addr
 		for _, p := range ifc.Addresses {
 			a := p.Addr()
-			if a.Is4() != peer.Is4() || a.Is4In6() {
+			if !a.IsValid() || a.Is4() != peer.Is4() || a.Is4In6() {
 				continue
 			}
 			if a.Is4() && (a.IsLoopback() || a.IsMulticast() || a.IsUnspecified()) {

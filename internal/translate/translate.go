@@ -77,9 +77,10 @@ type translation struct {
 	ruleInfos   map[ruleRefKey]*ruleInfo
 	services    *serviceIndex
 
-	out    model.NodeConfig
-	diags  []model.Diagnostic
-	failed []string
+	out      model.NodeConfig
+	diags    []model.Diagnostic
+	reported map[model.Diagnostic]bool
+	failed   []string
 }
 
 func newTranslation(snap *model.Snapshot, host model.HostFacts, opts Options) *translation {
@@ -92,6 +93,7 @@ func newTranslation(snap *model.Snapshot, host model.HostFacts, opts Options) *t
 		secrets:     map[string]*corev1.Secret{},
 		rules:       map[ruleKey]*ruleOutput{},
 		ruleInfos:   map[ruleRefKey]*ruleInfo{},
+		reported:    map[model.Diagnostic]bool{},
 	}
 	for _, pc := range snap.PeerConfigs {
 		t.peerConfigs[pc.Name] = pc
@@ -107,11 +109,21 @@ func newTranslation(snap *model.Snapshot, host model.HostFacts, opts Options) *t
 }
 
 func (t *translation) warn(obj model.ObjectRef, field, format string, args ...any) {
-	t.diags = append(t.diags, model.Diagnostic{Severity: model.Warning, Object: obj, Field: field, Message: fmt.Sprintf(format, args...)})
+	t.report(model.Diagnostic{Severity: model.Warning, Object: obj, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
 func (t *translation) error(obj model.ObjectRef, field, format string, args ...any) {
-	t.diags = append(t.diags, model.Diagnostic{Severity: model.Error, Object: obj, Field: field, Message: fmt.Sprintf(format, args...)})
+	t.report(model.Diagnostic{Severity: model.Error, Object: obj, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// report adds a diagnostic once: a value read for each family or rule that uses it (a pod
+// CIDR, a pool allocation) would otherwise be reported as many times.
+func (t *translation) report(d model.Diagnostic) {
+	if t.reported[d] {
+		return
+	}
+	t.reported[d] = true
+	t.diags = append(t.diags, d)
 }
 
 // findNode looks up the node by name. Cilium selects on CiliumNode labels; a Node alone is
@@ -153,11 +165,21 @@ func (t *translation) run() {
 		spec := &cc.Spec.BGPInstances[i]
 		ref := clusterConfigRef(cc)
 		field := fmt.Sprintf("spec.bgpInstances[%d]", i)
+		if spec.Name == "" {
+			// The CRD requires a name: Cilium never sees such an instance.
+			t.error(ref, field+".name", "required: instance not configured")
+			continue
+		}
 		if seen[spec.Name] {
 			t.warn(ref, field+".name", "instance %q appears twice; the first one is used", spec.Name)
 			continue
 		}
 		seen[spec.Name] = true
+		if i > 0 && !model.IsPlainName(spec.Name) {
+			t.error(ref, field+".name", "%q cannot name an FRR view (every instance but the first is one): use letters, digits, '.', '_' and '-' (at most 63): instance not configured", spec.Name)
+			t.failed = append(t.failed, spec.Name)
+			continue
+		}
 		inst, ok := t.instance(cc, i, override)
 		if !ok {
 			t.failed = append(t.failed, spec.Name)
