@@ -58,11 +58,8 @@ const (
 
 // FRR's defaults under `frr defaults traditional`, which FRR does not print back.
 const (
-	frrKeepalive    = 60
-	frrHold         = 180
-	frrConnectRetry = 120
-	frrRestartTime  = 120
-	frrPeerPort     = 179
+	frrRestartTime = 120
+	frrPeerPort    = 179
 )
 
 // Render returns the frr.conf text and the notes about what FRR cannot express exactly.
@@ -316,12 +313,11 @@ func (b *builder) peerGroup(name string, g *model.PeerGroup, ibgp bool) (peerGro
 			pg.Multihop = "ebgp-multihop"
 		}
 	}
-	if g.Timers.Keepalive != frrKeepalive || g.Timers.Hold != frrHold {
-		pg.Timers = fmt.Sprintf("%d %d", g.Timers.Keepalive, g.Timers.Hold)
-	}
-	if g.Timers.ConnectRetry != frrConnectRetry {
-		pg.ConnectRetry = g.Timers.ConnectRetry
-	}
+	// Timers are always explicit: FRR's defaults differ from Cilium's and between FRR
+	// versions (connect retry is 120 s on 8.4, 30 s on 10.3), and FRR prints an explicitly
+	// set timer back whatever its value.
+	pg.Timers = fmt.Sprintf("%d %d", g.Timers.Keepalive, g.Timers.Hold)
+	pg.ConnectRetry = g.Timers.ConnectRetry
 	return pg, nil
 }
 
@@ -534,12 +530,10 @@ func checkGroupName(name string) error {
 	return nil
 }
 
-var safeNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
-
 // safeName returns an FRR identifier for a free-form name (an instance name): the name
 // itself when it is a plain word, else an error.
 func safeName(s string) (string, error) {
-	if !safeNameRE.MatchString(s) {
+	if !model.IsPlainName(s) {
 		return "", fmt.Errorf("%q is not a plain word of letters, digits, '.', '_' and '-' (at most 63)", s)
 	}
 	return s, nil

@@ -111,6 +111,7 @@ router bgp 65001
  no bgp network import-check
  neighbor tor peer-group
  neighbor tor timers 30 90
+ neighbor tor timers connect 120
  neighbor 10.0.0.254 remote-as 65000
  neighbor 10.0.0.254 peer-group tor
  neighbor 10.0.0.254 description tor-1
@@ -139,11 +140,11 @@ func TestRenderLines(t *testing.T) {
 		notWant []string
 	}{
 		{
-			name: "FRR defaults are not spelled out",
+			name: "timers are explicit even at FRR defaults",
 			change: func(i *model.Instance) {
 				i.PeerGroups[0].Timers = model.Timers{ConnectRetry: 120, Hold: 180, Keepalive: 60}
 			},
-			notWant: []string{"timers"},
+			want: []string{" neighbor tor timers 60 180", " neighbor tor timers connect 120"},
 		},
 		{
 			name: "non-default connect retry, port, multihop",
