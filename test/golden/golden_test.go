@@ -30,10 +30,10 @@ var dialects = []frrconfig.Dialect{frrconfig.FRR10, frrconfig.FRR8}
 
 // rendering is one node of one scenario in one dialect.
 type rendering struct {
-	scenario, node string
-	dialect        frrconfig.Dialect
-	config         string
-	diagnostics    string
+	node        string
+	dialect     frrconfig.Dialect
+	config      string
+	diagnostics string
 }
 
 func (r rendering) section() string {
