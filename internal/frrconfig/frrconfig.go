@@ -69,6 +69,10 @@ func Render(cfg model.NodeConfig, d Dialect) ([]byte, []model.Diagnostic, error)
 		return nil, diags, err
 	}
 	var buf bytes.Buffer
+	buf.Grow(4096)
+	for _, r := range cfg.Instances {
+		buf.Grow(64 * len(r.Prefixes))
+	}
 	if err := tmpl.ExecuteTemplate(&buf, "frr.conf.tmpl", v); err != nil {
 		return nil, diags, fmt.Errorf("rendering frr.conf: %w", err)
 	}
@@ -121,14 +125,10 @@ type neighbor struct {
 }
 
 type addressFamily struct {
-	Name     string
-	Networks []network
-	Groups   []familyGroup
-}
-
-type network struct {
-	Prefix   string
-	RouteMap string
+	Name string
+	// NetworksText is the network lines, built here: one per prefix, the bulk of the file.
+	NetworksText string
+	Groups       []familyGroup
 }
 
 type familyGroup struct {
@@ -330,12 +330,23 @@ func (b *builder) families(inst *model.Instance, groups []string, byName map[str
 	var out []addressFamily
 	for _, fam := range []model.Family{model.IPv4Unicast, model.IPv6Unicast} {
 		af := addressFamily{Name: fam.AFI + " " + fam.SAFI}
+		var text []byte
+		names := map[uint32]string{}
 		for _, p := range inst.Prefixes {
 			if model.FamilyOf(p.Prefix.Addr()) != fam {
 				continue
 			}
-			af.Networks = append(af.Networks, network{Prefix: p.Prefix.String(), RouteMap: b.originRouteMap(p.Policy)})
+			name, ok := names[p.Policy]
+			if !ok {
+				name = b.originRouteMap(p.Policy)
+				names[p.Policy] = name
+			}
+			text = append(text, "\n  network "...)
+			text = p.Prefix.AppendTo(text)
+			text = append(text, " route-map "...)
+			text = append(text, name...)
 		}
+		af.NetworksText = string(text)
 		for _, name := range groups {
 			g := byName[name]
 			if !hasFamily(g, fam) {

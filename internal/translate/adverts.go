@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/netip"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -84,6 +86,7 @@ func (t *translation) advertisements(inst *model.Instance) {
 	type prefixState struct {
 		rules   []ruleKey
 		origins []model.Origin
+		sig     string
 	}
 	byPrefix := map[netip.Prefix]*prefixState{}
 	keys := make([]ruleKey, 0, len(all))
@@ -104,10 +107,25 @@ func (t *translation) advertisements(inst *model.Instance) {
 	}
 
 	policies := map[string]*model.ExportPolicy{}
-	policyOf := map[netip.Prefix]string{}
-	for p, st := range byPrefix {
-		sig := signature(st.rules)
-		policyOf[p] = sig
+	// One signature per distinct rule set, looked up by the rules' indexes in keys.
+	keyIndex := make(map[ruleKey]int, len(keys))
+	for i, k := range keys {
+		keyIndex[k] = i
+	}
+	sigOf := map[string]string{}
+	var buf []byte
+	for _, st := range byPrefix {
+		buf = buf[:0]
+		for _, k := range st.rules {
+			buf = strconv.AppendInt(buf, int64(keyIndex[k]), 10)
+			buf = append(buf, ',')
+		}
+		sig, ok := sigOf[string(buf)]
+		if !ok {
+			sig = signature(st.rules)
+			sigOf[string(buf)] = sig
+		}
+		st.sig = sig
 		if _, ok := policies[sig]; ok {
 			continue
 		}
@@ -124,10 +142,11 @@ func (t *translation) advertisements(inst *model.Instance) {
 	}
 	ids := assignPolicyIDs(policies)
 
+	inst.Prefixes = make([]model.AdvertisedPrefix, 0, len(byPrefix))
 	for p, st := range byPrefix {
-		inst.Prefixes = append(inst.Prefixes, model.AdvertisedPrefix{Prefix: p, Policy: ids[policyOf[p]], Origins: st.origins})
+		inst.Prefixes = append(inst.Prefixes, model.AdvertisedPrefix{Prefix: p, Policy: ids[st.sig], Origins: st.origins})
 	}
-	sort.Slice(inst.Prefixes, func(i, j int) bool { return prefixLess(inst.Prefixes[i].Prefix, inst.Prefixes[j].Prefix) })
+	slices.SortFunc(inst.Prefixes, func(a, b model.AdvertisedPrefix) int { return prefixCmp(a.Prefix, b.Prefix) })
 	for _, pol := range policies {
 		inst.Policies = append(inst.Policies, *pol)
 	}
@@ -203,13 +222,16 @@ func assignPolicyIDs(policies map[string]*model.ExportPolicy) map[string]uint32 
 	return ids
 }
 
-// prefixLess orders IPv4 before IPv6, then by address, then by length.
-func prefixLess(a, b netip.Prefix) bool {
+// prefixCmp orders IPv4 before IPv6, then by address, then by length: the order of FRR's
+// table walk, in which it prints network statements back.
+func prefixCmp(a, b netip.Prefix) int {
 	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c < 0
+		return c
 	}
-	return a.Bits() < b.Bits()
+	return a.Bits() - b.Bits()
 }
+
+func prefixLess(a, b netip.Prefix) bool { return prefixCmp(a, b) < 0 }
 
 // ruleInfo is a rule checked once: its reference, compiled selector and attributes.
 type ruleInfo struct {
@@ -295,10 +317,11 @@ func (t *translation) rule(adv *model.CiliumBGPAdvertisement, i int, fam model.F
 		case model.AdvertInterface:
 			prefixes = t.interfacePrefixes(*info.spec.Interface.Name, info.ref, fam)
 		}
+		out.prefixes = make([]prefixOrigins, 0, len(prefixes))
 		for p, origins := range prefixes {
 			out.prefixes = append(out.prefixes, prefixOrigins{prefix: p, origins: origins})
 		}
-		sort.Slice(out.prefixes, func(x, y int) bool { return prefixLess(out.prefixes[x].prefix, out.prefixes[y].prefix) })
+		slices.SortFunc(out.prefixes, func(a, b prefixOrigins) int { return prefixCmp(a.prefix, b.prefix) })
 	}
 	t.rules[key] = out
 	return out

@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/frr-renderer/frr-renderer/internal/model"
 )
@@ -24,7 +23,7 @@ type serviceIndex struct {
 
 type indexedService struct {
 	svc    *corev1.Service
-	labels labels.Set
+	labels serviceLabels
 	// anyActive: a backend anywhere; localActive: a backend on this node.
 	anyActive, localActive bool
 }
@@ -62,12 +61,7 @@ func (t *translation) serviceIndex() *serviceIndex {
 	}
 	idx := &serviceIndex{}
 	for _, svc := range t.snap.Services {
-		set := make(labels.Set, len(svc.Labels)+2)
-		for k, v := range svc.Labels {
-			set[k] = v
-		}
-		set["io.kubernetes.service.name"] = svc.Name
-		set["io.kubernetes.service.namespace"] = svc.Namespace
+		set := serviceLabels{svc: svc}
 		is := indexedService{svc: svc, labels: set}
 		if b := byService[svc.Namespace+"/"+svc.Name]; b != nil {
 			is.anyActive, is.localActive = b.any, b.local
@@ -190,4 +184,33 @@ func serviceAddresses(svc *corev1.Service, kind string) []netip.Addr {
 		}
 	}
 	return out
+}
+
+// serviceLabels are a Service's labels plus the two Cilium adds, without copying them.
+type serviceLabels struct{ svc *corev1.Service }
+
+func (l serviceLabels) Has(k string) bool {
+	switch k {
+	case "io.kubernetes.service.name", "io.kubernetes.service.namespace":
+		return true
+	}
+	_, ok := l.svc.Labels[k]
+	return ok
+}
+
+func (l serviceLabels) Get(k string) string {
+	switch k {
+	case "io.kubernetes.service.name":
+		return l.svc.Name
+	case "io.kubernetes.service.namespace":
+		return l.svc.Namespace
+	}
+	return l.svc.Labels[k]
+}
+
+func (l serviceLabels) Lookup(k string) (string, bool) {
+	if !l.Has(k) {
+		return "", false
+	}
+	return l.Get(k), true
 }
