@@ -153,14 +153,28 @@ func Start(t testing.TB, v Version, name string) *Router {
 	}
 	// With -d a daemon's parent returns once the child is set up, but bgpd can still be
 	// connecting to zebra; "answers vtysh" is what tests need.
+	// Until bgpd's zebra client is connected, graceful-restart commands fail ("% Invalid
+	// value": bgpd cannot tell zebra its GR capability), so wait for that too.
 	if err := poll(startTimeout, func() error {
-		_, err := r.Vtysh("-d", "bgpd", "-c", "show version")
-		return err
+		if _, err := r.Vtysh("-d", "bgpd", "-c", "show version"); err != nil {
+			return err
+		}
+		out, err := r.Vtysh("-d", "zebra", "-c", "show zebra client summary")
+		if err != nil {
+			return err
+		}
+		if !zebraHasBGP.MatchString(out) {
+			return fmt.Errorf("bgpd is not connected to zebra yet:\n%s", out)
+		}
+		return nil
 	}); err != nil {
 		t.Fatalf("frrtest: FRR %s in %s did not answer within %v: %v", v, r.Netns, startTimeout, err)
 	}
 	return r
 }
+
+// zebraHasBGP matches bgpd's row in `show zebra client summary`.
+var zebraHasBGP = regexp.MustCompile(`(?m)^bgp\s`)
 
 // addNetns creates a namespace with a fresh name, retrying on the (unlikely) collision.
 // The name carries our pid so that a later test process can tell a leftover (see
