@@ -41,9 +41,11 @@ $(STATICCHECK):
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	mv $(TOOLS)/staticcheck $@
 
-## bench: translate+render and FRR load-time benchmarks.
+## bench: translate+render at 100..10,000 Services x 64 peers, and FRR 8.4/10.3 load times.
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20x ./internal/translate/ ./internal/frrconfig/ ./test/golden/
+	$(GO) test -run '^$$' -bench 'BenchmarkTranslateRender' -benchmem -benchtime 50x ./test/scale/
+	$(GO) test -run '^$$' -bench 'BenchmarkFRRLoad' -benchmem -benchtime 3x ./test/scale/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200x ./internal/vtysh/
 
 ## fuzz: short runs of every fuzz target.
 fuzz:
