@@ -1,0 +1,112 @@
+package vtysh
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// golden is one rendering of test/golden/testdata: FRR prints each back unchanged.
+type golden struct {
+	name    string // scenario/node.frrN
+	dialect string // "8" or "10"
+	text    string
+}
+
+// goldens returns every want/*.conf section of the golden scenarios.
+func goldens(t testing.TB) []golden {
+	t.Helper()
+	files, err := filepath.Glob("../../test/golden/testdata/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden scenarios: %v", err)
+	}
+	var out []golden
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scenario := strings.TrimSuffix(filepath.Base(f), ".txtar")
+		for name, body := range txtarSections(string(data)) {
+			base, ok := strings.CutPrefix(name, "want/")
+			if !ok || !strings.HasSuffix(base, ".conf") {
+				continue
+			}
+			base = strings.TrimSuffix(base, ".conf")
+			dialect := "10"
+			if strings.HasSuffix(base, ".frr8") {
+				dialect = "8"
+			}
+			out = append(out, golden{name: scenario + "/" + base, dialect: dialect, text: body})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+func goldenNamed(t testing.TB, name string) string {
+	t.Helper()
+	for _, g := range goldens(t) {
+		if g.name == name {
+			return g.text
+		}
+	}
+	t.Fatalf("no golden %s", name)
+	return ""
+}
+
+func txtarSections(data string) map[string]string {
+	out := map[string]string{}
+	var cur string
+	var b strings.Builder
+	in := false
+	for _, line := range strings.SplitAfter(data, "\n") {
+		l := strings.TrimRight(line, "\n")
+		if strings.HasPrefix(l, "-- ") && strings.HasSuffix(l, " --") && len(l) > 6 {
+			if in {
+				out[cur] = b.String()
+			}
+			cur, in = strings.TrimSpace(l[3:len(l)-3]), true
+			b.Reset()
+			continue
+		}
+		b.WriteString(line)
+	}
+	if in {
+		out[cur] = b.String()
+	}
+	return out
+}
+
+func mustParse(t testing.TB, text string) *Config {
+	t.Helper()
+	c, err := Parse(text)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return c
+}
+
+// edit applies replacements (old, new, old, new, ...) to text, each of which must apply.
+func edit(t testing.TB, text string, pairs ...string) string {
+	t.Helper()
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if !strings.Contains(text, pairs[i]) {
+			t.Fatalf("edit: %q not in text", pairs[i])
+		}
+		text = strings.Replace(text, pairs[i], pairs[i+1], 1)
+	}
+	return text
+}
+
+// ownsOf is what an applier would pass: the running config's previous rendering and the
+// desired one's peer groups.
+func ownsOf(prev *Config, groups ...string) Ownership {
+	o := Ownership{PeerGroups: groups}
+	if prev != nil {
+		o = o.Union(prev.Rendered())
+	}
+	return o
+}
