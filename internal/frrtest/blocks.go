@@ -102,6 +102,17 @@ func blockKey(line string) (key string, stanza, ok bool) {
 	return "", false, false
 }
 
+// LineDiff returns a line diff of two texts (-want +got) with two lines of context around each
+// change, or "" when they are equal.
+func LineDiff(want, got string) string {
+	if want == got {
+		return ""
+	}
+	var b strings.Builder
+	writeEdits(&b, diffLines(strings.Split(want, "\n"), strings.Split(got, "\n")), 2)
+	return b.String()
+}
+
 // DiffBlocks compares the BGP blocks of two configurations by key and returns what differs,
 // or "" when nothing does: blocks missing from got, blocks got has in addition, and for a block
 // in both, a line diff (-want +got) with two lines of context.

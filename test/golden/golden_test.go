@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 	"github.com/frr-renderer/frr-renderer/internal/hostfacts"
 	"github.com/frr-renderer/frr-renderer/internal/manifest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
@@ -65,11 +66,11 @@ func TestGolden(t *testing.T) {
 					t.Errorf("%s: no section %q; run go test ./test/golden -update", path, r.section())
 					continue
 				}
-				if d := lineDiff(want, r.config); d != "" {
+				if d := frrtest.LineDiff(want, r.config); d != "" {
 					t.Errorf("%s: node %s, FRR %s: rendered config differs from %s (-want +got):\n%s", path, r.node, r.dialect, r.section(), d)
 				}
 				wantDiags, _ := ar.get(r.diagSection())
-				if d := lineDiff(wantDiags, r.diagnostics); d != "" {
+				if d := frrtest.LineDiff(wantDiags, r.diagnostics); d != "" {
 					t.Errorf("%s: node %s: diagnostics differ (-want +got):\n%s", path, r.node, d)
 				}
 			}
@@ -138,41 +139,4 @@ func renderScenario(t testing.TB, ar *archive) []rendering {
 		}
 	}
 	return out
-}
-
-// lineDiff returns the lines only in want (-) or only in got (+), in order, or "".
-func lineDiff(want, got string) string {
-	if want == got {
-		return ""
-	}
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	// Longest common subsequence: scenario files are small.
-	lcs := make([][]int, len(w)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(g)+1)
-	}
-	for i := len(w) - 1; i >= 0; i-- {
-		for j := len(g) - 1; j >= 0; j-- {
-			if w[i] == g[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	var b strings.Builder
-	i, j := 0, 0
-	for i < len(w) || j < len(g) {
-		switch {
-		case i < len(w) && j < len(g) && w[i] == g[j]:
-			i, j = i+1, j+1
-		case j < len(g) && (i == len(w) || lcs[i][j+1] >= lcs[i+1][j]):
-			fmt.Fprintf(&b, "+%s\n", g[j])
-			j++
-		default:
-			fmt.Fprintf(&b, "-%s\n", w[i])
-			i++
-		}
-	}
-	return b.String()
 }
