@@ -87,18 +87,27 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func renderNode(snap *model.Snapshot, facts model.HostFacts, opts translate.Options, d frrconfig.Dialect, stdout, stderr io.Writer) error {
-	res, err := translate.Translate(snap, facts, opts)
+	text, err := renderConfig(snap, facts, opts, d, stderr)
 	if err != nil {
 		return err
+	}
+	_, err = stdout.Write(text)
+	return err
+}
+
+// renderConfig translates and renders one node's frr.conf; diagnostics go to stderr.
+func renderConfig(snap *model.Snapshot, facts model.HostFacts, opts translate.Options, d frrconfig.Dialect, stderr io.Writer) ([]byte, error) {
+	res, err := translate.Translate(snap, facts, opts)
+	if err != nil {
+		return nil, err
 	}
 	printDiagnostics(stderr, res.Diagnostics)
 	text, diags, err := frrconfig.Render(res.Config, d)
 	printDiagnostics(stderr, diags)
 	if err != nil {
-		return fmt.Errorf("node %s: %w", opts.Node, err)
+		return nil, fmt.Errorf("node %s: %w", opts.Node, err)
 	}
-	_, err = stdout.Write(text)
-	return err
+	return text, nil
 }
 
 // loadSnapshot reads the manifests, or the embedded seed when there are none.

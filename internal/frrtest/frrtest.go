@@ -237,6 +237,10 @@ func shorten(name string) string {
 	return name
 }
 
+// StartDaemon starts one daemon ("bgpd", "zebra", "mgmtd") again the way Start started it,
+// for tests that kill one. It returns once the daemon has detached, not once it answers.
+func (r *Router) StartDaemon(daemon string) error { return r.startDaemon(daemon) }
+
 func (r *Router) startDaemon(daemon string) error {
 	args := []string{"netns", "exec", r.Netns}
 	if r.root != "/" {
@@ -269,6 +273,10 @@ func (r *Router) startDaemon(daemon string) error {
 func (r *Router) confDir() string  { return filepath.Join(r.root, "etc/frr", r.Netns) }
 func (r *Router) runDir() string   { return filepath.Join(r.root, "run/frr", r.Netns) }
 func (r *Router) runDirIn() string { return filepath.Join("/var/run/frr", r.Netns) }
+
+// RunDir is the router's FRR run directory as seen from the host: its vty sockets (bgpd.vty),
+// pid files and logs. Under 10.3 it lies inside the chroot.
+func (r *Router) RunDir() string { return r.runDir() }
 
 // command builds a command that runs in the router's file system root (not its namespace).
 func (r *Router) command(name string, args ...string) *exec.Cmd {

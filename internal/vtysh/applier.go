@@ -1,0 +1,531 @@
+package vtysh
+
+// This file is the applier: it makes bgpd run a desired configuration through the vty socket,
+// sending only the delta, and keeps it so (FRR restarts, drift, refused lines).
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+)
+
+// Defaults of ApplierOptions.
+const (
+	DefaultDriftInterval    = 60 * time.Second
+	DefaultLivenessInterval = time.Second
+	DefaultMinBackoff       = 100 * time.Millisecond
+	DefaultMaxBackoff       = 10 * time.Second
+	DefaultApplyTimeout     = 2 * time.Minute
+	// StateFileName is the state file's name in the run directory when StateFile is "".
+	StateFileName = "frr-renderer.state"
+)
+
+const (
+	// dialTimeout bounds a dial and the liveness check of an existing connection: a daemon that
+	// is stopped (not dead) accepts connections but never answers.
+	dialTimeout = 5 * time.Second
+	// restartSettle is how long Run waits after the last change of a pid file or vty socket
+	// before it re-applies: a starting daemon writes its pid file, then replaces its socket.
+	restartSettle = 100 * time.Millisecond
+)
+
+// ErrNotRunning is wrapped by Apply's error when bgpd cannot be reached: FRR's run directory
+// or bgpd's vty socket is missing, nobody listens on it, or the connection broke.
+var ErrNotRunning = errors.New("bgpd is not running")
+
+// ApplierOptions configures an Applier. Only RunDir is required.
+type ApplierOptions struct {
+	// RunDir is FRR's run directory of the pathspace, as seen from this process: it holds
+	// bgpd.vty, bgpd.pid, zebra.pid (/var/run/frr, or /var/run/frr/NAME for pathspace NAME).
+	RunDir string
+	// StateFile remembers what frr-renderer rendered (Ownership) across its own restarts;
+	// "" means RunDir/frr-renderer.state.
+	StateFile string
+	// Log receives progress and errors; never a password. The zero Logger discards.
+	Log logr.Logger
+
+	// DriftInterval is how often Run reads bgpd's configuration back and repairs what differs
+	// from the desired one; 0 means DefaultDriftInterval, negative never.
+	DriftInterval time.Duration
+	// LivenessInterval is how often Run checks that bgpd answers between applies (a bgpd
+	// killed and not restarted changes no file); 0 means DefaultLivenessInterval, negative never.
+	LivenessInterval time.Duration
+	// MinBackoff and MaxBackoff bound Run's delay before it retries a failed apply: MinBackoff
+	// doubling up to MaxBackoff (0: DefaultMinBackoff, DefaultMaxBackoff).
+	MinBackoff, MaxBackoff time.Duration
+	// ApplyTimeout bounds each of Run's apply attempts; 0 means DefaultApplyTimeout.
+	ApplyTimeout time.Duration
+}
+
+// ApplyResult is what one apply did.
+type ApplyResult struct {
+	// Lines is what was sent, passwords masked; empty when nothing changed. After a refused
+	// line, the lines up to and including it.
+	Lines []string
+	// Resets are the sent lines that reset sessions, masked: the SessionResetting lines that
+	// change a peer (or instance) bgpd had before; a new neighbor has no session to reset.
+	Resets []string
+	// ReadBack tells whether bgpd's running configuration was read this time (first apply,
+	// after a reconnection or a failure, drift check) rather than taken from the last apply.
+	ReadBack bool
+	// Duration is the apply's wall time.
+	Duration time.Duration
+}
+
+// ApplierStatus is the outcome of the last apply attempt and counters since NewApplier, for
+// health checks and tests.
+type ApplierStatus struct {
+	Time     time.Time     // when the last attempt ended; zero before the first
+	Err      error         // the last attempt's error (masked); nil when it succeeded
+	Lines    int           // lines the last attempt sent
+	Resets   int           // of which resetting sessions
+	ReadBack bool          // the last attempt read bgpd's configuration back
+	Duration time.Duration // the last attempt's wall time
+
+	LastSuccess time.Time // when the last successful attempt ended
+	Applies     int       // attempts so far: Apply calls and Run's applies
+	Failures    int       // consecutive failed attempts since the last success
+	Reads       int       // times bgpd's running configuration was read back
+}
+
+// Applier makes bgpd run a desired configuration. It owns one connection to bgpd's vty socket
+// and is the only writer of frr-renderer's part of bgpd's configuration: Apply and Run's applies
+// take turns.
+//
+// What bgpd runs is read back when the applier cannot know it (first apply, a new connection,
+// after a failure or a restart of FRR, a drift check); otherwise the next delta is computed
+// from the last applied configuration. frr-renderer's ownership (Ownership) of instances and
+// route-maps is kept in the state file.
+type Applier struct {
+	opts  ApplierOptions
+	log   logr.Logger
+	state string // state file path
+
+	mu          sync.Mutex // one writer: held through an apply; guards what follows
+	client      *Client
+	running     *Config // what bgpd runs as far as the applier knows; nil: read it back
+	desired     *Config // the last valid desired configuration given to an apply
+	desiredText []byte  // the text desired was parsed from
+	owns        Ownership
+	ownsLoaded  bool
+	closed      bool
+
+	pendingMu sync.Mutex
+	pending   []byte        // the latest Submit not yet taken by Run
+	kick      chan struct{} // one token: Run has something to take
+	runs      atomic.Bool
+
+	statusMu sync.Mutex
+	status   ApplierStatus
+}
+
+// NewApplier returns an Applier for the FRR whose run directory opts.RunDir is. It connects
+// lazily, at the first apply.
+func NewApplier(opts ApplierOptions) *Applier {
+	if opts.DriftInterval == 0 {
+		opts.DriftInterval = DefaultDriftInterval
+	}
+	if opts.LivenessInterval == 0 {
+		opts.LivenessInterval = DefaultLivenessInterval
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = DefaultMinBackoff
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = DefaultMaxBackoff
+	}
+	opts.MaxBackoff = max(opts.MaxBackoff, opts.MinBackoff)
+	if opts.ApplyTimeout <= 0 {
+		opts.ApplyTimeout = DefaultApplyTimeout
+	}
+	state := opts.StateFile
+	if state == "" {
+		state = filepath.Join(opts.RunDir, StateFileName)
+	}
+	return &Applier{opts: opts, log: opts.Log, state: state, kick: make(chan struct{}, 1)}
+}
+
+// Apply makes bgpd run desired (frr.conf text, as frrconfig.Render writes it), once,
+// synchronously: it computes the delta from what bgpd runs, sends it and returns what it sent.
+// A line bgpd refuses stops the apply (the lines before it stay applied) and the error names it,
+// masked; the next apply reads bgpd's configuration back. Apply waits for an apply of Run in
+// progress.
+func (a *Applier) Apply(ctx context.Context, desired []byte) (ApplyResult, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.applyLocked(ctx, desired)
+}
+
+func (a *Applier) applyLocked(ctx context.Context, desired []byte) (ApplyResult, error) {
+	start := time.Now()
+	res, err := a.apply(ctx, desired)
+	res.Duration = time.Since(start)
+	a.record(res, err)
+	return res, err
+}
+
+// invalidDesired marks an error that no retry can mend: the desired text itself is wrong.
+type invalidDesired struct{ err error }
+
+func (e *invalidDesired) Error() string { return "desired configuration: " + e.err.Error() }
+func (e *invalidDesired) Unwrap() error { return e.err }
+
+func (a *Applier) apply(ctx context.Context, text []byte) (res ApplyResult, err error) {
+	if a.closed {
+		return res, errors.New("vtysh: the applier is closed")
+	}
+	if a.desired == nil || !bytes.Equal(text, a.desiredText) {
+		desired, err := Parse(string(text))
+		if err != nil {
+			return res, &invalidDesired{err}
+		}
+		a.desired, a.desiredText = desired, bytes.Clone(text) // the caller may reuse text
+	}
+	desired := a.desired
+	if err := a.connect(ctx); err != nil {
+		return res, err
+	}
+	if a.running == desired {
+		return res, nil // applied last time, and bgpd has not restarted since: nothing to do
+	}
+	if a.running == nil {
+		if err := a.readRunning(ctx); err != nil {
+			return res, err
+		}
+		res.ReadBack = true
+	}
+	a.loadOwnership()
+	owns := a.owns.Union(ownershipOf(desired))
+	conflicts := Conflicts(a.running, desired, owns)
+	delta := Delta(a.running, desired, owns)
+	if len(delta) > 0 {
+		// Remember what is about to be applied before sending it: after a crash half-way, the
+		// next frr-renderer must still own it.
+		a.saveOwnership(owns)
+		res, err = a.send(ctx, delta, res)
+		if err != nil {
+			return res, err
+		}
+	}
+	if len(conflicts) > 0 {
+		a.running = nil // re-read: the operator may have removed what is in the way
+		return res, fmt.Errorf("bgpd runs a BGP instance frr-renderer did not render: %s", strings.Join(conflicts, "; "))
+	}
+	a.running = desired
+	// What is no longer desired is gone from bgpd now: forget it.
+	a.saveOwnership(ownershipOf(desired))
+	return res, nil
+}
+
+// send sends delta and fills res. On error, what bgpd runs is unknown.
+func (a *Applier) send(ctx context.Context, delta []string, res ApplyResult) (ApplyResult, error) {
+	// No Batch(), not even for the first apply into an empty bgpd: for what frr-renderer
+	// renders (network lines, a few route-maps) it gains nothing (BenchmarkApplyInitial), and
+	// it would hold the peers Idle for seconds after the apply, as after a restart of bgpd.
+	notices, err := a.client.ConfigureNotices(ctx, delta)
+	sent := delta
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		sent = delta[:min(ce.Line+1, len(delta))]
+	}
+	resets := resetting(a.running, sent)
+	for i, l := range sent {
+		m := MaskSecrets(l)
+		res.Lines = append(res.Lines, m)
+		if resets[i] {
+			res.Resets = append(res.Resets, m)
+		}
+	}
+	for _, n := range notices {
+		a.log.Info("bgpd printed a notice", "line", strings.TrimSpace(n.Text), "output", strings.TrimSpace(n.Output))
+	}
+	if err != nil {
+		a.running = nil
+		if Disconnected(err) {
+			a.dropClient()
+			return res, fmt.Errorf("%w: lost the connection while applying %d lines: %w", ErrNotRunning, len(delta), err)
+		}
+		return res, fmt.Errorf("bgpd refused the configuration: %w", err)
+	}
+	a.log.Info("applied", "lines", len(res.Lines), "resets", res.Resets, "readBack", res.ReadBack)
+	a.log.V(1).Info("applied lines", "lines", res.Lines)
+	return res, nil
+}
+
+// resetting tells which delta lines reset sessions: the SessionResetting lines that change an
+// instance and a peer (neighbor or peer-group) running has. A new neighbor's remote-as, or any
+// line of an instance being created, has no session to reset; a neighbor deleted to be
+// re-created resets once, at its deletion.
+func resetting(running *Config, delta []string) []bool {
+	out := make([]bool, len(delta))
+	var inst *instance               // the running instance the delta is in; nil if none or new
+	deletedInst := map[string]bool{} // by slot
+	deletedPeer := map[string]bool{} // names in inst
+	for i, l := range delta {
+		body := strings.TrimSpace(l)
+		if l == body { // top level: an instance, a route-map entry, exit
+			inst = nil
+			if rest, ok := strings.CutPrefix(body, "no router bgp "); ok {
+				if id, err := parseRouterBGP("router bgp " + rest); err == nil {
+					deletedInst[id.slot()] = true
+				}
+				out[i] = true
+			} else if strings.HasPrefix(body, "router bgp ") {
+				id, err := parseRouterBGP(body)
+				if r := running.instIdx[id.slot()]; err == nil && r != nil && r.id == id && !deletedInst[id.slot()] {
+					inst = r
+				}
+				clear(deletedPeer)
+			}
+			continue
+		}
+		if inst == nil || !SessionResetting(l) {
+			continue
+		}
+		f := strings.Fields(body)
+		no := f[0] == "no"
+		if no {
+			f = f[1:]
+		}
+		if len(f) < 2 || f[0] != "neighbor" {
+			out[i] = true // an instance setting: bgp router-id
+			continue
+		}
+		out[i] = inst.peerIdx[f[1]] != nil && !deletedPeer[f[1]]
+		if no && (len(f) == 2 || len(f) == 3 && f[2] == "peer-group") {
+			deletedPeer[f[1]] = true
+		}
+	}
+	return out
+}
+
+// ownershipOf is what frr-renderer owns once c runs: c's instances and route-maps, and c's
+// peer-groups (the model's PeerConfig names, whose outbound route-maps are frr-renderer's).
+func ownershipOf(c *Config) Ownership {
+	o := c.Rendered()
+	for _, in := range c.instances {
+		for _, p := range in.peers {
+			if p.group && !slices.Contains(o.PeerGroups, p.name) {
+				o.PeerGroups = append(o.PeerGroups, p.name)
+			}
+		}
+	}
+	slices.Sort(o.PeerGroups)
+	return o
+}
+
+// connect makes sure the applier has a live connection to bgpd. A new connection means bgpd may
+// have restarted since the last apply: its configuration is read back.
+func (a *Applier) connect(ctx context.Context) error {
+	if a.client != nil {
+		actx, cancel := context.WithTimeout(ctx, dialTimeout)
+		alive := a.client.Alive(actx)
+		cancel()
+		if alive {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		a.log.Info("bgpd does not answer on the open connection; dialling again")
+		a.dropClient()
+	}
+	if fi, err := os.Stat(a.opts.RunDir); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = errors.New("not a directory")
+		}
+		return fmt.Errorf("%w: FRR run directory %s: %w (is FRR running with this pathspace?)", ErrNotRunning, a.opts.RunDir, err)
+	}
+	sock := SocketPath(a.opts.RunDir, "bgpd")
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	c, err := Dial(dctx, sock)
+	switch {
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w: no vty socket %s", ErrNotRunning, sock)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("%w: nothing listens on %s", ErrNotRunning, sock)
+	case ctx.Err() != nil:
+		return fmt.Errorf("bgpd on %s: %w", sock, ctx.Err())
+	default:
+		return fmt.Errorf("bgpd is not answering on %s: %w", sock, err)
+	}
+	a.client = c
+	a.running = nil
+	return nil
+}
+
+func (a *Applier) dropClient() {
+	if a.client != nil {
+		a.client.Close()
+		a.client = nil
+	}
+	a.running = nil
+}
+
+// readRunning reads bgpd's own running configuration (not vtysh's merged view: zebra keeps
+// route-maps that a restarted bgpd no longer has).
+func (a *Applier) readRunning(ctx context.Context) error {
+	text, err := a.client.Exec(ctx, "show running-config")
+	a.statusMu.Lock()
+	a.status.Reads++
+	a.statusMu.Unlock()
+	if err != nil {
+		if Disconnected(err) {
+			a.dropClient()
+			return fmt.Errorf("%w: reading its configuration: %w", ErrNotRunning, err)
+		}
+		return fmt.Errorf("reading bgpd's configuration: %w", err)
+	}
+	cfg, err := Parse(text)
+	if err != nil {
+		return fmt.Errorf("parsing bgpd's running configuration: %w", err)
+	}
+	a.running = cfg
+	return nil
+}
+
+// Verify reads bgpd's configuration back and checks that it is the desired configuration of
+// the last apply: nil when applying it again would send nothing. The next apply computes its
+// delta from what Verify read.
+func (a *Applier) Verify(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.desired == nil {
+		return errors.New("vtysh: nothing applied yet")
+	}
+	if err := a.connect(ctx); err != nil {
+		return err
+	}
+	if err := a.readRunning(ctx); err != nil {
+		return err
+	}
+	a.loadOwnership()
+	owns := a.owns.Union(ownershipOf(a.desired))
+	delta := Delta(a.running, a.desired, owns)
+	if c := Conflicts(a.running, a.desired, owns); len(c) > 0 {
+		return fmt.Errorf("bgpd runs a BGP instance frr-renderer did not render: %s", strings.Join(c, "; "))
+	}
+	if len(delta) > 0 {
+		masked := make([]string, len(delta))
+		for i, l := range delta {
+			masked[i] = MaskSecrets(l)
+		}
+		return fmt.Errorf("bgpd does not run the desired configuration; %d lines would still be sent:\n%s", len(delta), strings.Join(masked, "\n"))
+	}
+	return nil
+}
+
+// stateFile is the state file's content.
+type stateFile struct {
+	Version   int       `json:"version"`
+	Ownership Ownership `json:"ownership"`
+}
+
+func (a *Applier) loadOwnership() {
+	if a.ownsLoaded {
+		return
+	}
+	a.ownsLoaded = true
+	b, err := os.ReadFile(a.state)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	var st stateFile
+	if err == nil {
+		err = json.Unmarshal(b, &st)
+	}
+	if err != nil {
+		// What it rendered before is then left alone as foreign: the safe mistake.
+		a.log.Error(err, "reading the state file; frr-renderer owns only what it renders now", "path", a.state)
+		return
+	}
+	a.owns = st.Ownership
+}
+
+// saveOwnership remembers o, in memory and in the state file, when it changed.
+func (a *Applier) saveOwnership(o Ownership) {
+	if ownershipEqual(a.owns, o) {
+		return
+	}
+	a.owns = o
+	b, err := json.MarshalIndent(stateFile{Version: 1, Ownership: o}, "", "  ")
+	if err == nil {
+		err = writeFileAtomic(a.state, append(b, '\n'))
+	}
+	if err != nil {
+		a.log.Error(err, "writing the state file; after a restart frr-renderer may leave what it rendered as foreign", "path", a.state)
+	}
+}
+
+func ownershipEqual(a, b Ownership) bool {
+	return slices.Equal(a.Instances, b.Instances) && slices.Equal(a.PeerGroups, b.PeerGroups) && slices.Equal(a.RouteMaps, b.RouteMaps)
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+func (a *Applier) record(res ApplyResult, err error) {
+	a.statusMu.Lock()
+	defer a.statusMu.Unlock()
+	s := &a.status
+	s.Time = time.Now()
+	s.Err = err
+	s.Lines, s.Resets, s.ReadBack, s.Duration = len(res.Lines), len(res.Resets), res.ReadBack, res.Duration
+	s.Applies++
+	if err != nil {
+		s.Failures++
+	} else {
+		s.Failures = 0
+		s.LastSuccess = s.Time
+	}
+}
+
+// Status returns the last apply's outcome and the counters.
+func (a *Applier) Status() ApplierStatus {
+	a.statusMu.Lock()
+	defer a.statusMu.Unlock()
+	return a.status
+}
+
+// Close closes the connection to bgpd. Call it once Run has returned; applies fail afterwards.
+func (a *Applier) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.closed = true
+	var err error
+	if a.client != nil {
+		err = a.client.Close()
+		a.client = nil
+	}
+	return err
+}

@@ -1,0 +1,380 @@
+package vtysh
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/frrtest"
+	"github.com/frr-renderer/frr-renderer/internal/manifest"
+	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/translate"
+)
+
+const (
+	seedHandsOn = "../../examples/seed/hands-on"
+	seedTorConf = "../../examples/seed/tor-frr.conf"
+	nodeAddr    = "192.168.10.11" // cp-1
+)
+
+// handsOn is a copy of the seed's Hands-On manifests that a test may edit.
+type handsOn struct {
+	t   *testing.T
+	dir string
+}
+
+func newHandsOn(t *testing.T) *handsOn {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := filepath.Glob(filepath.Join(seedHandsOn, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no seed manifests: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &handsOn{t: t, dir: dir}
+}
+
+// edit replaces old with new in one manifest file.
+func (h *handsOn) edit(file, old, new string) {
+	h.t.Helper()
+	p := filepath.Join(h.dir, file)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(edit(h.t, string(b), old, new)), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *handsOn) remove(file string) {
+	h.t.Helper()
+	if err := os.Remove(filepath.Join(h.dir, file)); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// render runs the pipeline of `frr-renderer render --node cp-1` on the manifests.
+func (h *handsOn) render(v frrtest.Version) string {
+	h.t.Helper()
+	snap, _, err := manifest.Load([]string{h.dir}, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	res, err := translate.Translate(snap, model.HostFacts{}, translate.Options{Node: "cp-1"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	d := frrconfig.FRR10
+	if v == frrtest.FRR8 {
+		d = frrconfig.FRR8
+	}
+	text, _, err := frrconfig.Render(res.Config, d)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return string(text)
+}
+
+// torRoute is the ToR's view of one prefix: BGP paths and whether its kernel has the route.
+type torRoute struct {
+	paths  int
+	stale  bool
+	comms  string
+	kernel bool
+}
+
+func showTorRoute(tor *frrtest.Router, prefix string) (torRoute, error) {
+	var route struct {
+		Paths []struct {
+			Stale     bool `json:"stale"`
+			Community *struct {
+				String string `json:"string"`
+			} `json:"community"`
+		} `json:"paths"`
+	}
+	var r torRoute
+	if err := tor.ShowJSON("show bgp ipv4 unicast "+prefix+" json", &route); err != nil {
+		return r, err
+	}
+	r.paths = len(route.Paths)
+	for _, p := range route.Paths {
+		r.stale = r.stale || p.Stale
+		if p.Community != nil {
+			r.comms = p.Community.String
+		}
+	}
+	out, err := tor.Exec("ip", "-j", "route", "show", prefix)
+	if err != nil {
+		return r, err
+	}
+	var routes []json.RawMessage
+	if err := json.Unmarshal([]byte(out), &routes); err != nil {
+		return r, fmt.Errorf("ip -j route: %w: %s", err, out)
+	}
+	r.kernel = len(routes) > 0
+	return r, nil
+}
+
+// hasRoute: the ToR has a fresh path to prefix in BGP and in its kernel.
+func hasRoute(tor *frrtest.Router, prefix string) error {
+	r, err := showTorRoute(tor, prefix)
+	if err == nil && (r.paths != 1 || r.stale || !r.kernel) {
+		err = fmt.Errorf("ToR's %s: %+v; want 1 fresh path, in the kernel", prefix, r)
+	}
+	return err
+}
+
+func hasNoRoute(tor *frrtest.Router, prefix string) error {
+	r, err := showTorRoute(tor, prefix)
+	if err == nil && (r.paths != 0 || r.kernel) {
+		err = fmt.Errorf("ToR's %s: %+v; want none", prefix, r)
+	}
+	return err
+}
+
+// session is what tells that a BGP session flapped, on both sides: the ToR's counters and
+// session uptime for its dynamic peer (a dynamic peer is deleted when its session ends, and its
+// counters start over: the uptime tells), the node's counters.
+type session struct {
+	TorEstablished, TorDropped   int
+	TorUpMsec                    int64
+	NodeEstablished, NodeDropped int
+}
+
+// flapped tells whether the session went down between s and later.
+func (s session) flapped(later session) bool {
+	return later.TorUpMsec < s.TorUpMsec || later.TorEstablished != s.TorEstablished || later.TorDropped != s.TorDropped ||
+		later.NodeEstablished != s.NodeEstablished || later.NodeDropped != s.NodeDropped
+}
+
+func sessionOf(tor, node *frrtest.Router) (session, error) {
+	type nbr struct {
+		State       string `json:"bgpState"`
+		Established int    `json:"connectionsEstablished"`
+		Dropped     int    `json:"connectionsDropped"`
+		UpMsec      int64  `json:"bgpTimerUpMsec"`
+	}
+	var t, n map[string]nbr
+	if err := tor.ShowJSON("show bgp neighbors "+nodeAddr+" json", &t); err != nil {
+		return session{}, err
+	}
+	if err := node.ShowJSON("show bgp neighbors 192.168.10.1 json", &n); err != nil {
+		return session{}, err
+	}
+	ts, ns := t[nodeAddr], n["192.168.10.1"]
+	if ts.State != "Established" || ns.State != "Established" {
+		return session{}, fmt.Errorf("session: ToR %q, node %q", ts.State, ns.State)
+	}
+	if ts.UpMsec == 0 {
+		return session{}, errors.New("no bgpTimerUpMsec in the ToR's show bgp neighbors json")
+	}
+	return session{ts.Established, ts.Dropped, ts.UpMsec, ns.Established, ns.Dropped}, nil
+}
+
+// TestApplierOnTheWire: an Applier (Apply, and Run behind it) drives a node that peers with
+// the seed's ToR. Changes reach the ToR without a session flap; a bgpd killed and restarted
+// gets its configuration back within a second or two while the ToR, thanks to graceful restart
+// with preserve-fw-state, never loses the route.
+func TestApplierOnTheWire(t *testing.T) {
+	if testing.Short() {
+		t.Skip("~15 s per FRR version")
+	}
+	torConf, err := os.ReadFile(seedTorConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range versions() {
+		// Not parallel: the restart's timings mean more on a quieter machine.
+		t.Run(string(v), func(t *testing.T) { testOnTheWire(t, v, string(torConf)) })
+	}
+}
+
+func testOnTheWire(t *testing.T, v frrtest.Version, torConf string) {
+	node := frrtest.Start(t, v, "node")
+	tor := frrtest.Start(t, v, "tor")
+	frrtest.Link(t, node, tor, netip.MustParsePrefix(nodeAddr+"/24"), netip.MustParsePrefix("192.168.10.1/24"))
+	if err := tor.Load(torConf); err != nil {
+		t.Fatal(err)
+	}
+	h := newHandsOn(t)
+	a := newApplier(t, node, ApplierOptions{})
+	runApplier(t, a)
+	// step applies desired and hands it to Run, which keeps it applied.
+	step := func(name, desired string) ApplyResult {
+		t.Helper()
+		res := mustApply(t, a, desired)
+		a.Submit([]byte(desired))
+		t.Logf("%s: %d lines in %v, resets %q", name, len(res.Lines), res.Duration, res.Resets)
+		return res
+	}
+	noFlap := func(name string, before session) {
+		t.Helper()
+		// Long enough for a reset session to show as dropped.
+		time.Sleep(500 * time.Millisecond)
+		after, err := sessionOf(tor, node)
+		if err != nil || before.flapped(after) {
+			t.Errorf("%s: session %+v, then %+v (%v); want no change", name, before, after, err)
+		}
+	}
+	established := func() session {
+		t.Helper()
+		var s session
+		frrtest.WaitFor(t, 30*time.Second, func() (err error) {
+			s, err = sessionOf(tor, node)
+			return err
+		})
+		return s
+	}
+
+	desired := h.render(v)
+	start := time.Now()
+	step("first apply", desired)
+	frrtest.WaitFor(t, 30*time.Second, func() error { return hasRoute(tor, "172.20.0.1/32") })
+	t.Logf("ToR has 172.20.0.1/32 %v after the first apply", time.Since(start).Round(time.Millisecond))
+	s := established()
+
+	t.Run("bgpd restart", func(t *testing.T) {
+		testRestart(t, a, node, tor, desired, "172.20.0.1/32")
+		s = established()
+	})
+
+	h.edit("05-http-test.yaml", "ip: 172.20.0.1", "ip: 172.20.0.2")
+	desired = h.render(v)
+	if res := step("LoadBalancer IP", desired); len(res.Resets) > 0 || res.ReadBack {
+		t.Errorf("resets %q, read back %v", res.Resets, res.ReadBack)
+	}
+	frrtest.WaitFor(t, 10*time.Second, func() error {
+		return errors.Join(hasRoute(tor, "172.20.0.2/32"), hasNoRoute(tor, "172.20.0.1/32"))
+	})
+	noFlap("LoadBalancer IP", s)
+
+	if res := step("same again", desired); len(res.Lines) > 0 || res.ReadBack {
+		t.Errorf("same configuration again: lines %q, read back %v", res.Lines, res.ReadBack)
+	}
+	noFlap("same again", s)
+
+	h.edit("03-advertisement.yaml", "      - LoadBalancerIP\n", "      - LoadBalancerIP\n    attributes:\n      communities:\n        standard: [\"65000:100\"]\n")
+	desired = h.render(v)
+	if res := step("communities", desired); len(res.Resets) > 0 || len(res.Lines) == 0 {
+		t.Errorf("communities: lines %q, resets %q", res.Lines, res.Resets)
+	}
+	frrtest.WaitFor(t, 10*time.Second, func() error {
+		r, err := showTorRoute(tor, "172.20.0.2/32")
+		if err == nil && r.comms != "65000:100" {
+			err = fmt.Errorf("ToR's 172.20.0.2/32: %+v, want community 65000:100", r)
+		}
+		return err
+	})
+	noFlap("communities", s)
+
+	h.remove("03-advertisement.yaml")
+	desired = h.render(v)
+	if res := step("advertisement removed", desired); len(res.Resets) > 0 {
+		t.Errorf("resets %q", res.Resets)
+	}
+	frrtest.WaitFor(t, 10*time.Second, func() error { return hasNoRoute(tor, "172.20.0.2/32") })
+	noFlap("advertisement removed", s)
+	if err := runs(node, desired); err != nil {
+		t.Error(err)
+	}
+	if st := a.Status(); st.Err != nil {
+		t.Errorf("Run's last apply: %v", st.Err)
+	}
+}
+
+// testRestart kills the node's bgpd and starts it again while Run runs: Run must re-apply
+// within ~2 s, and the ToR must keep prefix all along. Then the same for zebra, which leaves
+// bgpd's configuration alone: Run reads it back and sends nothing.
+func testRestart(t *testing.T, a *Applier, node, tor *frrtest.Router, desired, prefix string) {
+	// Poll the ToR every 100 ms: BGP table and kernel.
+	var polls, misses atomic.Int32
+	var firstMiss atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tk := time.NewTicker(100 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			r, err := showTorRoute(tor, prefix)
+			polls.Add(1)
+			if err != nil || r.paths != 1 || !r.kernel {
+				misses.Add(1)
+				firstMiss.CompareAndSwap(nil, fmt.Sprintf("%+v %v", r, err))
+			}
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+			}
+		}
+	})
+	defer func() { close(stop); wg.Wait() }()
+
+	before := a.Status()
+	pid := daemonPID(t, node, "bgpd")
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	frrtest.WaitFor(t, 5*time.Second, func() error {
+		if syscall.Kill(pid, 0) == nil {
+			return errors.New("bgpd still running")
+		}
+		return nil
+	})
+	time.Sleep(time.Second) // bgpd down for a while: the ToR holds the stale route
+	if err := node.StartDaemon("bgpd"); err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	frrtest.WaitFor(t, 10*time.Second, func() error { return runs(node, desired) })
+	reapplied := time.Since(started)
+	t.Logf("bgpd restarted: its configuration is back %v after the start", reapplied.Round(time.Millisecond))
+	if reapplied > 2*time.Second {
+		t.Errorf("Run re-applied %v after bgpd started; want within ~2 s", reapplied)
+	}
+	frrtest.WaitFor(t, 30*time.Second, func() error { return hasRoute(tor, prefix) })
+	t.Logf("the ToR's path is fresh again %v after the start", time.Since(started).Round(time.Millisecond))
+	after := a.Status()
+	t.Logf("Run: %d applies (failing while bgpd was down), %d reads since the kill", after.Applies-before.Applies, after.Reads-before.Reads)
+
+	before = after
+	pid = daemonPID(t, node, "zebra")
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := node.StartDaemon("zebra"); err != nil {
+		t.Fatal(err)
+	}
+	frrtest.WaitFor(t, 5*time.Second, func() error {
+		if st := a.Status(); st.Reads == before.Reads || st.Err != nil || st.Lines != 0 {
+			return fmt.Errorf("after zebra's restart, Run's status: %+v", st)
+		}
+		return nil
+	})
+	if err := runs(node, desired); err != nil {
+		t.Error(err)
+	}
+	if n := misses.Load(); n > 0 {
+		t.Errorf("the ToR was without %s in %d of %d polls (first: %v)", prefix, n, polls.Load(), firstMiss.Load())
+	}
+	t.Logf("the ToR had %s in each of %d polls", prefix, polls.Load())
+}
