@@ -15,6 +15,8 @@ Usage:
 
 Commands:
   render   print a node's frr.conf (with no -f: the embedded seed scenario, every node)
+  apply    render a node's frr.conf and apply it to the FRR beside it (--node NAME, --pathspace NS or --vty-socket DIR)
+  run      follow manifests (--watch PATH ...) and the host, and keep the FRR beside it configured (--node NAME)
 `
 
 func main() {
@@ -30,6 +32,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "render":
 		return runRender(args[1:], stdin, stdout, stderr)
+	case "apply":
+		return runApply(args[1:], stdin, stdout, stderr)
+	case "run":
+		return runRun(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
