@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/frr-renderer/frr-renderer/internal/model"
 )
@@ -54,12 +55,22 @@ func (l *loader) loadPath(path string, stdin io.Reader) error {
 		return l.loadFile(path)
 	}
 	// WalkDir visits entries in lexical order, which makes the outcome of duplicate
-	// definitions predictable.
-	return filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+	// definitions predictable. The trailing separator makes it follow a root that is a
+	// symlink to a folder.
+	root := strings.TrimSuffix(path, string(filepath.Separator)) + string(filepath.Separator)
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() || !isManifest(p) {
+		if d.IsDir() {
+			// Hidden folders hold no manifests; in a ConfigMap volume they hold a second
+			// copy of every file (kubelet's ..data and timestamped folders).
+			if p != root && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !isManifest(p) {
 			return nil
 		}
 		return l.loadFile(p)

@@ -239,3 +239,31 @@ func TestLoadErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestLoadFollowsSymlinkedRootAndSkipsHiddenFolders: a folder given through a symlink is read,
+// and hidden folders (a ConfigMap volume's ..data and timestamped copies) are not.
+func TestLoadFollowsSymlinkedRootAndSkipsHiddenFolders(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	hidden := filepath.Join(real, "..2026_11_26")
+	if err := os.MkdirAll(hidden, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	node := "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n"
+	for _, p := range []string{filepath.Join(real, "node.yaml"), filepath.Join(hidden, "node.yaml")} {
+		if err := os.WriteFile(p, []byte(node), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	snap, diags, err := manifest.Load([]string{link}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Nodes) != 1 || len(diags) != 0 {
+		t.Errorf("got %d nodes and diagnostics %v; want one node read once", len(snap.Nodes), diags)
+	}
+}
