@@ -15,6 +15,12 @@ all: build
 run:
 	$(GO) run ./cmd/frr-renderer render
 
+## demo: the live demo (root, Debian 12): a ToR and three nodes in network namespaces with FRR 8.4,
+## an `frr-renderer run` per node; changes a Service's IP and times the ToR. Cleans up after itself.
+.PHONY: demo
+demo:
+	GO=$(GO) ./hack/demo.sh
+
 build:
 	$(GO) build -o bin/frr-renderer ./cmd/frr-renderer
 
