@@ -52,6 +52,8 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'BenchmarkTranslateRender' -benchmem -benchtime 50x ./test/scale/
 	$(GO) test -run '^$$' -bench 'BenchmarkFRRLoad' -benchmem -benchtime 3x ./test/scale/
 	$(GO) test -run '^$$' -bench 'BenchmarkExec|BenchmarkConfigure1Line' -benchmem -benchtime 200x ./internal/vtysh/
+	$(GO) test -run '^$$' -bench 'BenchmarkApply1PrefixChange|BenchmarkReadBack' -benchtime 20x ./internal/vtysh/
+	$(GO) test -run '^$$' -bench 'BenchmarkApplyInitial' -benchtime 3x ./internal/vtysh/
 
 ## fuzz: short runs of every fuzz target.
 fuzz:
