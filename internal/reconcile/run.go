@@ -1,0 +1,142 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/translate"
+)
+
+// Settling: after a signal the loop waits until its sources have been quiet for Settle before
+// it reads them, so that an edit made of several writes (an editor's save, a tool writing a
+// folder) is read once and whole; under changes that never pause it reads at least every
+// MaxSettle. These are the defaults.
+const (
+	DefaultSettle    = 20 * time.Millisecond
+	DefaultMaxSettle = 500 * time.Millisecond
+)
+
+// Config is what Run needs besides its applier and logger.
+type Config struct {
+	Watch     []string          // manifest files and folders
+	HostFacts string            // facts file; "" reads (and follows) netlink
+	Options   translate.Options // Node, SecretsNamespace
+	Dialect   frrconfig.Dialect
+	// Settle is how long the sources must be quiet before the loop reads them (0: at once);
+	// MaxSettle bounds the wait under changes that never pause.
+	Settle, MaxSettle time.Duration
+}
+
+// Applier is what the loop needs of vtysh.Applier: Submit never blocks (the latest wins), Run
+// applies until ctx ends.
+type Applier interface {
+	Submit(desired []byte)
+	Run(ctx context.Context) error
+}
+
+// Run follows the sources until ctx ends, submitting each new configuration to app, and runs
+// app.Run meanwhile. It returns nil when ctx ends, an error when a source cannot be followed
+// at the start or the applier stops by itself. It returns once its goroutines (the
+// applier's and the sources') are done.
+func Run(ctx context.Context, cfg Config, app Applier, log logr.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	desired, err := watchManifests(ctx, cfg.Watch, log)
+	if err != nil {
+		return err
+	}
+	host, err := watchHostFacts(ctx, cfg.HostFacts, log)
+	if err != nil {
+		cancel()
+		<-desired.Done()
+		return err
+	}
+
+	appDone := make(chan error, 1)
+	go func() { appDone <- app.Run(ctx) }()
+	var (
+		appErr      error
+		appReturned bool
+	)
+	// finish stops everything and waits for it. When ctx ended, only the applier's error is
+	// one; otherwise cause says what ended the loop.
+	finish := func(cause error) error {
+		stopping := ctx.Err() != nil
+		cancel()
+		if !appReturned {
+			appErr = <-appDone
+		}
+		<-desired.Done()
+		<-host.Done()
+		switch {
+		case appErr != nil:
+			return fmt.Errorf("applier: %w", appErr)
+		case stopping:
+			return nil
+		}
+		return cause
+	}
+
+	p := newPipeline(cfg, log, app, desired, host)
+	// Every source holds a token from the start; taken before the first read, a change made
+	// since is not lost: it leaves a new token.
+	<-desired.Changes()
+	<-host.Changes()
+	p.refresh(true, true)
+
+	var (
+		desiredDirty, hostDirty bool
+		armed                   bool      // the settle timer runs
+		first, last             time.Time // the first and the last signal since the last read
+	)
+	settle := time.NewTimer(time.Hour)
+	settle.Stop()
+	defer settle.Stop()
+	signalled := func(what string) {
+		log.V(2).Info("signal", "source", what)
+		if cfg.Settle <= 0 {
+			p.refresh(desiredDirty, hostDirty)
+			desiredDirty, hostDirty = false, false
+			return
+		}
+		last = time.Now()
+		if !armed {
+			armed, first = true, last
+			settle.Reset(cfg.Settle)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return finish(nil)
+		case appErr = <-appDone:
+			appReturned = true
+			return finish(errors.New("applier: stopped by itself"))
+		case <-desired.Done():
+			return finish(errors.New("watching the manifests stopped"))
+		case <-host.Done():
+			return finish(errors.New("following the host facts stopped"))
+		case <-desired.Changes():
+			desiredDirty = true
+			signalled("manifests")
+		case <-host.Changes():
+			hostDirty = true
+			signalled("host facts")
+		case <-settle.C:
+			now := time.Now()
+			if wait := min(cfg.Settle-now.Sub(last), cfg.MaxSettle-now.Sub(first)); wait > 0 {
+				settle.Reset(wait)
+				continue
+			}
+			armed = false
+			p.refresh(desiredDirty, hostDirty)
+			desiredDirty, hostDirty = false, false
+		}
+	}
+}

@@ -1,0 +1,598 @@
+package reconcile_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/frr-renderer/frr-renderer/examples"
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/reconcile"
+	"github.com/frr-renderer/frr-renderer/internal/translate"
+)
+
+// waitLimit bounds every wait; a wait ends as soon as what it waits for happened.
+const waitLimit = 10 * time.Second
+
+// fakeApplier records what the loop submits.
+type fakeApplier struct {
+	mu      sync.Mutex
+	submits [][]byte
+	at      []time.Time
+	runErr  error // what Run returns at once, when set
+	runOut  bool  // Run returns nil at once
+	ran     chan struct{}
+}
+
+func newFakeApplier() *fakeApplier { return &fakeApplier{ran: make(chan struct{})} }
+
+func (f *fakeApplier) Submit(desired []byte) {
+	now := time.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.submits = append(f.submits, desired)
+	f.at = append(f.at, now)
+}
+
+func (f *fakeApplier) Run(ctx context.Context) error {
+	defer close(f.ran)
+	if f.runErr != nil || f.runOut {
+		return f.runErr
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func (f *fakeApplier) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.submits)
+}
+
+// submitted waits for the n-th submit (1-based) and returns it and its time.
+func (f *fakeApplier) submitted(t *testing.T, n int) (string, time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		f.mu.Lock()
+		if len(f.submits) >= n {
+			s, at := string(f.submits[n-1]), f.at[n-1]
+			f.mu.Unlock()
+			return s, at
+		}
+		f.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("submit #%d did not come within %v (%d so far)", n, waitLimit, f.count())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// logRecorder keeps the loop's JSON log records.
+type logRecorder struct {
+	mu      sync.Mutex
+	records []map[string]any
+	bad     []string
+}
+
+func (r *logRecorder) Write(b []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var rec map[string]any
+		if err := json.Unmarshal(line, &rec); err != nil {
+			r.bad = append(r.bad, string(line))
+			continue
+		}
+		r.records = append(r.records, rec)
+	}
+	return len(b), nil
+}
+
+func (r *logRecorder) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.records)
+}
+
+// matching returns the records from index from on whose msg is msg.
+func (r *logRecorder) matching(from int, msg string) []map[string]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []map[string]any
+	for _, rec := range r.records[min(from, len(r.records)):] {
+		if rec["msg"] == msg {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// wait waits for a record with msg (or one of more) from index from on, and returns the index
+// after it and the record.
+func (r *logRecorder) wait(t *testing.T, from int, msg string, more ...string) (int, map[string]any) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	msgs := append([]any{msg}, toAny(more)...)
+	for {
+		r.mu.Lock()
+		for i := from; i < len(r.records); i++ {
+			if slices.Contains(msgs, r.records[i]["msg"]) {
+				rec := r.records[i]
+				r.mu.Unlock()
+				return i + 1, rec
+			}
+		}
+		r.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("no log record %q within %v; records:\n%s", msg, waitLimit, r.dump())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+func (r *logRecorder) dump() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	for _, rec := range r.records {
+		j, _ := json.Marshal(rec)
+		b.Write(j)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// loop is a running reconcile.Run with a fake applier.
+type loop struct {
+	dir   string // the manifests: a copy of the seed's Hands-On
+	facts string // the host facts file
+	app   *fakeApplier
+	log   *logRecorder
+}
+
+func seedCopy(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := fs.WalkDir(examples.Seed, examples.SeedDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(examples.Seed, p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, filepath.Base(p)), data, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+const loFacts = `interfaces:
+  - {name: lo, adminUp: true, operState: unknown, addresses: [127.0.0.1/8, 10.99.0.1/32]}
+`
+
+// startLoop runs reconcile.Run for worker-1 of a copy of the seed, changed by edits (file name ->
+// old -> new), with a facts file.
+func startLoop(t testing.TB, settle time.Duration, edits ...[3]string) *loop {
+	t.Helper()
+	l := &loop{dir: seedCopy(t), app: newFakeApplier(), log: &logRecorder{}}
+	for _, e := range edits {
+		edit(t, filepath.Join(l.dir, e[0]), e[1], e[2])
+	}
+	l.facts = filepath.Join(t.TempDir(), "facts.yaml")
+	writeAtomic(t, l.facts, loFacts)
+	cfg := reconcile.Config{
+		Watch:     []string{l.dir},
+		HostFacts: l.facts,
+		Options:   translate.Options{Node: "worker-1"},
+		Dialect:   frrconfig.FRR10,
+		Settle:    settle,
+		MaxSettle: reconcile.DefaultMaxSettle,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- reconcile.Run(ctx, cfg, l.app, newLogger(l.log, 2)) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("reconcile.Run: %v", err)
+			}
+		case <-time.After(waitLimit):
+			t.Error("reconcile.Run did not return after its context ended")
+		}
+		select {
+		case <-l.app.ran:
+		default:
+			t.Error("reconcile.Run returned before the applier's Run")
+		}
+		if len(l.log.bad) > 0 {
+			t.Errorf("log lines that are not JSON: %q", l.log.bad)
+		}
+	})
+	return l
+}
+
+// writeAtomic writes a file the way editors and tools do: a temporary file renamed over it.
+// It returns the time of the rename: when the new content appeared.
+func writeAtomic(t testing.TB, path, content string) time.Time {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+// edit replaces old by new in a file, atomically; old must be there. It returns the time of
+// the change.
+func edit(t testing.TB, path, old, new string) time.Time {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("%s does not contain %q", path, old)
+	}
+	return writeAtomic(t, path, strings.Replace(string(data), old, new, 1))
+}
+
+const svcFile = "05-http-test.yaml"
+
+func (l *loop) setLB(t testing.TB, old, new string) time.Time {
+	t.Helper()
+	return edit(t, filepath.Join(l.dir, svcFile), "- ip: "+old, "- ip: "+new)
+}
+
+// sync makes the loop render once more without a change (the same content written again),
+// and waits for the end of that render (nothing submitted: "unchanged", or "held"): the loop
+// has handled everything before.
+func (l *loop) sync(t *testing.T) {
+	t.Helper()
+	from := l.log.len()
+	p := filepath.Join(l.dir, "06-nodes.yaml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAtomic(t, p, string(data))
+	l.log.wait(t, from, "unchanged", "held")
+}
+
+func network(prefix string) string { return " network " + prefix + " route-map " }
+
+func TestRunManifestChange(t *testing.T) {
+	l := startLoop(t, reconcile.DefaultSettle)
+	first, _ := l.app.submitted(t, 1)
+	if !strings.Contains(first, network("172.20.0.1/32")) {
+		t.Fatalf("first configuration lacks 172.20.0.1/32:\n%s", first)
+	}
+
+	l.setLB(t, "172.20.0.1", "172.20.0.7")
+	second, _ := l.app.submitted(t, 2)
+	if !strings.Contains(second, network("172.20.0.7/32")) || strings.Contains(second, "172.20.0.1/32") {
+		t.Errorf("second configuration does not advertise 172.20.0.7/32 instead of 172.20.0.1/32:\n%s", second)
+	}
+	if diff := lineDiff(first, second); len(diff) != 2 {
+		t.Errorf("the configurations differ by %q, want the network line alone", diff)
+	}
+	l.sync(t)
+	if n := l.app.count(); n != 2 {
+		t.Errorf("submits = %d, want 2", n)
+	}
+}
+
+func TestRunIdenticalNotResubmitted(t *testing.T) {
+	l := startLoop(t, reconcile.DefaultSettle)
+	l.app.submitted(t, 1)
+	// A comment, a reordering of fields: the same configuration.
+	edit(t, filepath.Join(l.dir, svcFile), "  type: LoadBalancer\n", "  # an edit that changes nothing\n  type: LoadBalancer\n")
+	l.sync(t)
+	if n := l.app.count(); n != 1 {
+		t.Errorf("submits = %d, want 1", n)
+	}
+}
+
+func TestRunBadEdit(t *testing.T) {
+	l := startLoop(t, reconcile.DefaultSettle)
+	good, _ := l.app.submitted(t, 1)
+	p := filepath.Join(l.dir, svcFile)
+	orig, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	bad := strings.Replace(string(orig), "  type: LoadBalancer\n", "  type: [LoadBalancer\n", 1)
+	from := l.log.len()
+	writeAtomic(t, p, bad)
+	_, rec := l.log.wait(t, from, "cannot read the manifests; keeping the last configuration")
+	if rec["level"] != "ERROR" || !strings.Contains(fmt.Sprint(rec["err"]), svcFile) {
+		t.Errorf("the error record does not name the file at level ERROR: %v", rec)
+	}
+	// The same bad file again: not logged again as an error.
+	writeAtomic(t, p, bad+"# still bad\n")
+	l.log.wait(t, from+1, "cannot read the manifests; keeping the last configuration")
+	errs := 0
+	for _, r := range l.log.matching(from, "cannot read the manifests; keeping the last configuration") {
+		if r["level"] == "ERROR" {
+			errs++
+		}
+	}
+	if errs != 1 {
+		t.Errorf("the same error was logged %d times at level ERROR, want 1", errs)
+	}
+
+	// Mended: the same configuration as before, so nothing to submit.
+	from = l.log.len()
+	writeAtomic(t, p, string(orig))
+	l.log.wait(t, from, "manifests read again")
+	l.log.wait(t, from, "unchanged")
+	if n := l.app.count(); n != 1 {
+		t.Errorf("submits = %d, want 1", n)
+	}
+	if last, _ := l.app.submitted(t, 1); last != good {
+		t.Error("the configuration changed")
+	}
+
+	// Removed files are not a bad edit: the Service goes, and its route with it.
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	third, _ := l.app.submitted(t, 2)
+	if strings.Contains(third, "172.20.0.1/32") {
+		t.Errorf("the Service's route stays after the Service went:\n%s", third)
+	}
+}
+
+func TestRunHostFactsChange(t *testing.T) {
+	advertiseLo := [3]string{"03-advertisement.yaml", "      - LoadBalancerIP\n", "      - LoadBalancerIP\n  - advertisementType: Interface\n    interface:\n      name: lo\n"}
+	l := startLoop(t, reconcile.DefaultSettle, advertiseLo)
+	first, _ := l.app.submitted(t, 1)
+	if !strings.Contains(first, network("10.99.0.1/32")) {
+		t.Fatalf("first configuration does not advertise lo's 10.99.0.1/32:\n%s", first)
+	}
+
+	writeAtomic(t, l.facts, strings.Replace(loFacts, "10.99.0.1/32]", "10.99.0.1/32, 10.99.0.2/32]", 1))
+	second, _ := l.app.submitted(t, 2)
+	if !strings.Contains(second, network("10.99.0.1/32")) || !strings.Contains(second, network("10.99.0.2/32")) {
+		t.Errorf("second configuration does not advertise 10.99.0.1/32 and 10.99.0.2/32:\n%s", second)
+	}
+
+	// A facts file that does not parse keeps the facts read last.
+	from := l.log.len()
+	writeAtomic(t, l.facts, "interfaces:\n  - {name: lo, adminUp: true, operState: unknown, adresses: []}\n")
+	_, rec := l.log.wait(t, from, "cannot read the host facts; keeping the last ones")
+	if !strings.Contains(fmt.Sprint(rec["err"]), "adresses") {
+		t.Errorf("the error does not name the unknown field: %v", rec)
+	}
+
+	// lo down: its addresses are not advertised.
+	writeAtomic(t, l.facts, strings.Replace(loFacts, "adminUp: true", "adminUp: false", 1))
+	third, _ := l.app.submitted(t, 3)
+	if strings.Contains(third, "10.99.0.") {
+		t.Errorf("lo is down, its addresses are still advertised:\n%s", third)
+	}
+	l.log.wait(t, from, "host facts read again")
+}
+
+func TestRunDiagnosticsLoggedOnce(t *testing.T) {
+	typo := [3]string{"03-advertisement.yaml", "      - LoadBalancerIP\n", "      - LoadBalancerIP\n      - LoadBalancerIPs\n"}
+	l := startLoop(t, reconcile.DefaultSettle, typo)
+	l.app.submitted(t, 1)
+	l.setLB(t, "172.20.0.1", "172.20.0.2")
+	l.app.submitted(t, 2)
+	l.setLB(t, "172.20.0.2", "172.20.0.3")
+	l.app.submitted(t, 3)
+	diags := l.log.matching(0, "diagnostic")
+	if len(diags) != 1 || diags[0]["field"] != "spec.advertisements[0].service.addresses[1]" || diags[0]["severity"] != "warning" {
+		t.Fatalf("diagnostic records over three renders = %v, want the typo's warning once", diags)
+	}
+	from := l.log.len()
+	edit(t, filepath.Join(l.dir, "03-advertisement.yaml"), "      - LoadBalancerIPs\n", "")
+	_, rec := l.log.wait(t, from, "diagnostic resolved")
+	if rec["field"] != diags[0]["field"] {
+		t.Errorf("resolved %v, want %v", rec, diags[0])
+	}
+}
+
+func TestRunFailedInstanceKeepsConfiguration(t *testing.T) {
+	l := startLoop(t, reconcile.DefaultSettle)
+	first, _ := l.app.submitted(t, 1)
+	cc := filepath.Join(l.dir, "01-cluster-config.yaml")
+
+	from := l.log.len()
+	edit(t, cc, "localPort: 179", "localPort: 70000")
+	_, rec := l.log.wait(t, from, "BGP instances failed; keeping the last configuration of every instance until they are mended")
+	if fmt.Sprint(rec["held"]) != "[K8S-NODES]" {
+		t.Errorf("held = %v, want [K8S-NODES]", rec["held"])
+	}
+	l.log.wait(t, from, "diagnostic") // the error that fails it, with its field
+	// Other changes wait too.
+	l.setLB(t, "172.20.0.1", "172.20.0.9")
+	l.sync(t)
+	if n := l.app.count(); n != 1 {
+		t.Fatalf("submits while the instance fails = %d, want 1", n)
+	}
+	from = l.log.len()
+	edit(t, cc, "localPort: 70000", "localPort: 179")
+	second, _ := l.app.submitted(t, 2)
+	l.log.wait(t, from, "no BGP instance fails any longer")
+	if !strings.Contains(second, network("172.20.0.9/32")) || !strings.Contains(second, "router bgp 65001") {
+		t.Errorf("after the repair:\n%s", second)
+	}
+	if diff := lineDiff(first, second); len(diff) != 2 {
+		t.Errorf("the configurations differ by %q, want the network line alone", diff)
+	}
+}
+
+// TestRunBurst writes the Service 1,000 times in a second, each time with another address:
+// the loop settles and renders a few times, and submits the last address.
+func TestRunBurst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("one second of writes")
+	}
+	l := startLoop(t, reconcile.DefaultSettle)
+	l.app.submitted(t, 1)
+	from := l.log.len()
+	const writes = 1000
+	p := filepath.Join(l.dir, svcFile)
+	orig, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := func(i int) string { return fmt.Sprintf("172.20.%d.%d", 1+i/250, 1+i%250) }
+	begin := time.Now()
+	for i := range writes {
+		if d := time.Until(begin.Add(time.Duration(i) * time.Second / writes)); d > 0 {
+			time.Sleep(d)
+		}
+		writeAtomic(t, p, strings.Replace(string(orig), "- ip: 172.20.0.1", "- ip: "+ip(i), 1))
+	}
+	burst := time.Since(begin)
+	want := network(ip(writes-1) + "/32")
+	deadline := time.Now().Add(waitLimit)
+	for {
+		n := l.app.count()
+		if last, _ := l.app.submitted(t, n); strings.Contains(last, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the last address %s was not submitted", ip(writes-1))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	l.sync(t)
+	renders := len(l.log.matching(from, "rendered")) - 1 // the sync's
+	submits := l.app.count() - 1
+	t.Logf("%d writes in %v: %d renders, %d submits (settle %v, at most %v)", writes, burst.Round(time.Millisecond), renders, submits, reconcile.DefaultSettle, reconcile.DefaultMaxSettle)
+	if renders > 5 {
+		t.Errorf("renders = %d, want at most 5", renders)
+	}
+}
+
+// TestRunLatency measures the time from a file written to the Submit of its configuration,
+// over 100 edits, with the settle time and without.
+func TestRunLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100 edits")
+	}
+	for _, settle := range []time.Duration{reconcile.DefaultSettle, 0} {
+		t.Run(fmt.Sprintf("settle %v", settle), func(t *testing.T) {
+			l := startLoop(t, settle)
+			l.app.submitted(t, 1)
+			const edits = 100
+			lat := make([]time.Duration, 0, edits)
+			old := "172.20.0.1"
+			for i := range edits {
+				ip := fmt.Sprintf("172.20.1.%d", i+1)
+				wrote := l.setLB(t, old, ip)
+				text, at := l.app.submitted(t, i+2)
+				if !strings.Contains(text, network(ip+"/32")) {
+					t.Fatalf("submit #%d does not advertise %s", i+2, ip)
+				}
+				lat = append(lat, at.Sub(wrote))
+				old = ip
+			}
+			slices.Sort(lat)
+			t.Logf("write -> Submit over %d edits: min %v p50 %v p90 %v p99 %v max %v", edits,
+				lat[0].Round(10*time.Microsecond), lat[edits/2].Round(10*time.Microsecond), lat[edits*9/10].Round(10*time.Microsecond),
+				lat[edits*99/100].Round(10*time.Microsecond), lat[edits-1].Round(10*time.Microsecond))
+		})
+	}
+}
+
+func TestRunApplierStops(t *testing.T) {
+	for _, tt := range []struct {
+		app  *fakeApplier
+		want string
+	}{
+		{&fakeApplier{ran: make(chan struct{}), runErr: errors.New("boom")}, "applier: boom"},
+		{&fakeApplier{ran: make(chan struct{}), runOut: true}, "applier: stopped by itself"},
+	} {
+		cfg := reconcile.Config{Watch: []string{seedCopy(t)}, HostFacts: writeFile(t, "facts.yaml", "{}\n"), Options: translate.Options{Node: "worker-1"}, Settle: reconcile.DefaultSettle, MaxSettle: reconcile.DefaultMaxSettle}
+		err := reconcile.Run(context.Background(), cfg, tt.app, newLogger(&logRecorder{}, 0))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("reconcile.Run = %v, want %q", err, tt.want)
+		}
+	}
+}
+
+// TestRunNetlinkFacts follows this host's network namespace (it only reads it).
+func TestRunNetlinkFacts(t *testing.T) {
+	app := newFakeApplier()
+	cfg := reconcile.Config{Watch: []string{seedCopy(t)}, Options: translate.Options{Node: "worker-1"}, Settle: reconcile.DefaultSettle, MaxSettle: reconcile.DefaultMaxSettle}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	rec := &logRecorder{}
+	go func() { done <- reconcile.Run(ctx, cfg, app, newLogger(rec, 2)) }()
+	text, _ := app.submitted(t, 1)
+	if !strings.Contains(text, network("172.20.0.1/32")) {
+		t.Errorf("configuration:\n%s", text)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+}
+
+// lineDiff returns the lines of a not in b and of b not in a, marked - and +.
+func lineDiff(a, b string) []string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var out []string
+	for _, l := range al {
+		if !slices.Contains(bl, l) {
+			out = append(out, "-"+l)
+		}
+	}
+	for _, l := range bl {
+		if !slices.Contains(al, l) {
+			out = append(out, "+"+l)
+		}
+	}
+	return out
+}
+
+// newLogger logs JSON lines to w with logr's V(0) to V(v) enabled, as frr-renderer run does.
+func newLogger(w io.Writer, v int) logr.Logger {
+	return logr.FromSlogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.Level(-v)}))
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

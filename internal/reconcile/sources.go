@@ -1,0 +1,78 @@
+package reconcile
+
+import (
+	"context"
+
+	"github.com/go-logr/logr"
+
+	"github.com/frr-renderer/frr-renderer/internal/hostfacts"
+	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/source"
+)
+
+// The loop follows two sources: the desired state and the host's facts. A source only
+// signals; the loop reads its whole current state when it gets to it.
+
+// signaller is what every source has. Changes holds a token from the start and receives one
+// when the state may have changed since the last receive; Done is closed once the source has
+// stopped (its context ended) and released what it held.
+type signaller interface {
+	Changes() <-chan struct{}
+	Done() <-chan struct{}
+}
+
+// desiredSource is the cluster's desired state: manifest files today (*source.Manifests); a
+// Kubernetes source is another implementation. Load reads the whole state again.
+type desiredSource interface {
+	signaller
+	Load() (*model.Snapshot, []model.Diagnostic, error)
+}
+
+// factsSource is the host's facts: a file, or this network namespace through netlink. Read
+// reads them again.
+type factsSource interface {
+	signaller
+	Read() (model.HostFacts, error)
+}
+
+// watchManifests follows manifest files and folders until ctx ends.
+func watchManifests(ctx context.Context, paths []string, log logr.Logger) (desiredSource, error) {
+	m, err := source.WatchManifests(ctx, paths, source.Options{
+		OnError: func(err error) { log.Error(err, "watching manifests") },
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// watchHostFacts follows the facts file, or netlink when file is "", until ctx ends.
+func watchHostFacts(ctx context.Context, file string, log logr.Logger) (factsSource, error) {
+	if file != "" {
+		w, err := source.Watch(ctx, []string{file}, source.Options{
+			OnError: func(err error) { log.Error(err, "watching host facts") },
+		})
+		if err != nil {
+			return nil, err
+		}
+		return factsFile{w, file}, nil
+	}
+	w, err := hostfacts.Watch(ctx, hostfacts.WatchOptions{
+		OnError: func(err error) { log.Error(err, "following host facts") },
+	})
+	if err != nil {
+		return nil, err
+	}
+	return netlinkFacts{w}, nil
+}
+
+type factsFile struct {
+	*source.Watcher
+	path string
+}
+
+func (f factsFile) Read() (model.HostFacts, error) { return hostfacts.FromFile(f.path) }
+
+type netlinkFacts struct{ *hostfacts.Watcher }
+
+func (netlinkFacts) Read() (model.HostFacts, error) { return hostfacts.FromNetlink() }
