@@ -54,6 +54,8 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'BenchmarkExec|BenchmarkConfigure1Line' -benchmem -benchtime 200x ./internal/vtysh/
 	$(GO) test -run '^$$' -bench 'BenchmarkApply1PrefixChange|BenchmarkReadBack' -benchtime 20x ./internal/vtysh/
 	$(GO) test -run '^$$' -bench 'BenchmarkApplyInitial' -benchtime 3x ./internal/vtysh/
+	$(GO) test -run '^$$' -bench 'ManifestToToR' -benchtime 100x ./test/latency/
+	$(GO) test -run '^$$' -bench 'Burst' -benchtime 1x ./test/latency/
 
 ## fuzz: short runs of every fuzz target.
 fuzz:
