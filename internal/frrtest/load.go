@@ -44,6 +44,8 @@ var (
 	// vtysh -f reports a failed line as "line N: ..." (the text follows "% " or names the
 	// failure); a daemon's own error for a command starts with "%".
 	vtyshRejected = regexp.MustCompile(`^(line \d+: |%)`)
+	// vtyshLockWait is what FRR 10's vtysh -f prints each time it retries a datastore lock.
+	vtyshLockWait = regexp.MustCompile(`^% Can't enter config; (candidate|running) datastore locked by another session$`)
 )
 
 // Load applies a complete frr.conf text with `vtysh -f`, line by line, as FRR does: there is
@@ -73,6 +75,10 @@ func (r *Router) Load(config string) error {
 		line = strings.TrimSpace(line)
 		switch {
 		case line == "" || vtyshProgress.MatchString(line):
+		case vtyshLockWait.MatchString(line):
+			// FRR 10's vtysh -f retries while mgmtd holds the datastore (at start-up it
+			// does, briefly) and then applies the file: a wait, not a rejection.
+			lerr.Other = append(lerr.Other, line)
 		case vtyshRejected.MatchString(line):
 			// FRR 10 repeats each complaint once per daemon it sends the file to.
 			if !slices.Contains(lerr.Rejected, line) {
