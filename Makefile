@@ -24,6 +24,12 @@ demo:
 build:
 	$(GO) build -o bin/frr-renderer ./cmd/frr-renderer
 
+## kube-binaries: build (once, cached by version) kube-apiserver and etcd for the end-to-end tests;
+## prints their directory. The first build takes ~10-12 min.
+.PHONY: kube-binaries
+kube-binaries:
+	@FRR_RENDERER_CACHE=$(CACHE) GO=$(GO) ./hack/kube-binaries.sh
+
 ## test: lint, then every test with the race detector, real FRR 8.4 and 10.3 included.
 test: deps lint
 	$(GO) test -race -count=1 ./...
