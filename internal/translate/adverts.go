@@ -231,8 +231,6 @@ func prefixCmp(a, b netip.Prefix) int {
 	return a.Bits() - b.Bits()
 }
 
-func prefixLess(a, b netip.Prefix) bool { return prefixCmp(a, b) < 0 }
-
 // ruleInfo is a rule checked once: its reference, compiled selector and attributes.
 type ruleInfo struct {
 	ref       model.RuleRef

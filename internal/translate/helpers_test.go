@@ -421,3 +421,5 @@ func stripSources(inst model.Instance) model.Instance {
 }
 
 var defaultTimers = model.Timers{ConnectRetry: 120, Hold: 90, Keepalive: 30}
+
+func prefixLess(a, b netip.Prefix) bool { return prefixCmp(a, b) < 0 }

@@ -8,12 +8,10 @@ package scale
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -260,7 +258,6 @@ func BenchmarkFRRLoad(b *testing.B) {
 				var settle time.Duration
 				var cpu float64
 				var rss map[string]float64
-				lockWaits := 0
 				b.ResetTimer()
 				for i := range b.N {
 					b.StopTimer()
@@ -270,11 +267,7 @@ func BenchmarkFRRLoad(b *testing.B) {
 					err := router.Load(text)
 					b.StopTimer()
 					loaded := time.Now()
-					if waitedForLock(err) {
-						// The load went through after a wait; the table check below proves it.
-						lockWaits++
-						b.Logf("FRR %s: vtysh -f waited for mgmtd's datastore lock: %v", v.version, err)
-					} else if err != nil {
+					if err != nil {
 						b.Fatal(err)
 					}
 					frrtest.WaitFor(b, 2*time.Minute, func() error {
@@ -309,36 +302,12 @@ func BenchmarkFRRLoad(b *testing.B) {
 				// CPU the FRR daemons spent from before the load until the table was complete
 				// (it includes the verification queries), and their resident memory after it.
 				b.ReportMetric(cpu/float64(b.N), "frr-cpu-s/op")
-				if lockWaits > 0 {
-					b.ReportMetric(float64(lockWaits)/float64(b.N), "lock-waits/op")
-				}
 				for name, mb := range rss {
 					b.ReportMetric(mb, name+"-rss-MB")
 				}
 			})
 		}
 	}
-}
-
-// lockedDS is what FRR 10's vtysh -f prints each time (every 100 ms) it fails to lock mgmtd's
-// candidate or running datastore. It is not a rejected line: vtysh retries until it has the
-// lock, then applies the whole file. A fresh FRR 10.3 can hold the lock briefly itself (mgmtd
-// locks running while it initialises a backend daemon that connects; FRRouting/frr#15286,
-// #19183, #20128), and under CPU contention that window can still be open when Start returns.
-var lockedDS = regexp.MustCompile(`^% Can't enter config; (candidate|running) datastore locked by another session$`)
-
-// waitedForLock reports whether err is a Load error whose only complaints are lock retries.
-func waitedForLock(err error) bool {
-	var lerr *frrtest.LoadError
-	if !errors.As(err, &lerr) || lerr.Err != nil || len(lerr.Rejected) == 0 {
-		return false
-	}
-	for _, line := range lerr.Rejected {
-		if !lockedDS.MatchString(line) {
-			return false
-		}
-	}
-	return true
 }
 
 type procStats struct {
@@ -491,29 +460,4 @@ func countPeerLines(text []byte, peers map[string]bool) int {
 		}
 	}
 	return n
-}
-
-func TestWaitedForLock(t *testing.T) {
-	wrap := func(e *frrtest.LoadError) error { return fmt.Errorf("frrt-x: %w", e) }
-	for _, c := range []struct {
-		err  error
-		want bool
-	}{
-		{nil, false},
-		{errors.New("other"), false},
-		{wrap(&frrtest.LoadError{Rejected: []string{"% Can't enter config; running datastore locked by another session"}}), true},
-		{wrap(&frrtest.LoadError{Rejected: []string{"% Can't enter config; candidate datastore locked by another session"}}), true},
-		{wrap(&frrtest.LoadError{Rejected: []string{
-			"% Can't enter config; running datastore locked by another session",
-			"line 8: % Unknown command[25]:  neighbor 10.255.0.2 bogus-option 3",
-		}}), false},
-		{wrap(&frrtest.LoadError{
-			Rejected: []string{"% Can't enter config; running datastore locked by another session"},
-			Err:      errors.New("vtysh -f: exit status 1"),
-		}), false},
-	} {
-		if got := waitedForLock(c.err); got != c.want {
-			t.Errorf("waitedForLock(%v) = %v, want %v", c.err, got, c.want)
-		}
-	}
 }
