@@ -68,6 +68,9 @@ type ApplierOptions struct {
 	MinBackoff, MaxBackoff time.Duration
 	// ApplyTimeout bounds each of Run's apply attempts; 0 means DefaultApplyTimeout.
 	ApplyTimeout time.Duration
+	// OnApply, if set, is called after every apply attempt with its result (passwords masked),
+	// for metrics and events; it must return quickly.
+	OnApply func(ApplyResult, error)
 }
 
 // ApplyResult is what one apply did.
@@ -495,6 +498,9 @@ func writeFileAtomic(path string, b []byte) error {
 }
 
 func (a *Applier) record(res ApplyResult, err error) {
+	if a.opts.OnApply != nil {
+		defer a.opts.OnApply(res, err)
+	}
 	a.statusMu.Lock()
 	defer a.statusMu.Unlock()
 	s := &a.status
