@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/go-logr/logr"
 
@@ -18,7 +19,7 @@ type pipeline struct {
 	cfg     Config
 	log     logr.Logger
 	app     Applier
-	desired desiredSource
+	desired DesiredSource
 	host    factsSource
 
 	snap      *model.Snapshot // the last desired state that loaded; nil before
@@ -32,11 +33,37 @@ type pipeline struct {
 	diags                        map[string]model.Diagnostic // by text
 	failed                       []string                    // failed instances
 
-	submitted []byte   // the last configuration submitted
-	instances []string // its BGP instances
+	submitted []byte            // the last configuration submitted
+	model     *model.NodeConfig // the model it was rendered from
+	instances []string          // its BGP instances
+	appeared  []model.Diagnostic
 }
 
-func newPipeline(cfg Config, log logr.Logger, app Applier, desired desiredSource, host factsSource) *pipeline {
+// Outcomes of a refresh, as Report says them.
+const (
+	Submitted = "submitted" // a new configuration went to the applier
+	Unchanged = "unchanged" // the configuration is the one submitted last
+	Held      = "held"      // a failed instance holds the last configuration
+	Failed    = "error"     // a source could not be read or the result not rendered
+)
+
+// Report is what one refresh found, for status, events and metrics. It never holds a secret in
+// clear: Config's passwords are model.Password values.
+type Report struct {
+	Outcome string
+	// Config is the model of the configuration submitted last; nil before the first.
+	Config *model.NodeConfig
+	// Snapshot is the desired state read last; nil before the first read. Read only.
+	Snapshot *model.Snapshot
+	// Problems are what keeps the node from running the desired configuration, one line each:
+	// an unreadable source, a configuration that cannot be rendered, failed instances, and the
+	// diagnostics of severity Error.
+	Problems []string
+	// Diagnostics are all current diagnostics; Appeared those new since the last Report.
+	Diagnostics, Appeared []model.Diagnostic
+}
+
+func newPipeline(cfg Config, log logr.Logger, app Applier, desired DesiredSource, host factsSource) *pipeline {
 	return &pipeline{cfg: cfg, log: log, app: app, desired: desired, host: host, diags: map[string]model.Diagnostic{}}
 }
 
@@ -64,22 +91,51 @@ func (p *pipeline) refresh(desired, host bool) {
 			p.solved(&p.factsErr, "host facts read again")
 		}
 	}
+	outcome := Unchanged
 	if changed && p.snap != nil && p.haveFacts {
-		p.render()
+		outcome = p.render()
+	}
+	if p.loadErr != "" || p.factsErr != "" {
+		outcome = Failed
+	}
+	if p.cfg.Report != nil {
+		p.cfg.Report(p.report(outcome))
 	}
 }
 
-func (p *pipeline) render() {
+// report builds the Report of the state the pipeline is in.
+func (p *pipeline) report(outcome string) Report {
+	r := Report{Outcome: outcome, Config: p.model, Snapshot: p.snap, Appeared: p.appeared}
+	p.appeared = nil
+	for _, e := range []string{p.loadErr, p.factsErr, p.renderErr} {
+		if e != "" {
+			r.Problems = append(r.Problems, e)
+		}
+	}
+	if len(p.failed) > 0 {
+		r.Problems = append(r.Problems, "BGP instances failed: "+strings.Join(p.failed, ", "))
+	}
+	for _, k := range sortedKeys(p.diags) {
+		d := p.diags[k]
+		r.Diagnostics = append(r.Diagnostics, d)
+		if d.Severity == model.Error {
+			r.Problems = append(r.Problems, k)
+		}
+	}
+	return r
+}
+
+func (p *pipeline) render() string {
 	res, err := translate.Translate(p.snap, p.facts, p.cfg.Options)
 	if err != nil {
 		p.problem(&p.renderErr, err, "cannot translate; keeping the last configuration")
-		return
+		return Failed
 	}
 	text, rdiags, err := frrconfig.Render(res.Config, p.cfg.Dialect)
 	p.diagnose(slices.Concat(p.loadDiags, res.Diagnostics, rdiags))
 	if err != nil {
 		p.problem(&p.renderErr, err, "cannot render; keeping the last configuration")
-		return
+		return Failed
 	}
 	p.solved(&p.renderErr, "renders again")
 	instances := make([]string, 0, len(res.Config.Instances))
@@ -109,17 +165,18 @@ func (p *pipeline) render() {
 	}
 	if len(held) > 0 {
 		p.log.V(1).Info("held", "instances", held)
-		return
+		return Held
 	}
 
 	if p.submitted != nil && bytes.Equal(text, p.submitted) {
 		p.log.V(1).Info("unchanged")
-		return
+		return Unchanged
 	}
 	p.app.Submit(text) // never modified afterwards: the applier keeps it
-	p.submitted, p.instances = text, instances
+	p.submitted, p.model, p.instances = text, &res.Config, instances
 	// Never the text: it holds BGP passwords.
 	p.log.Info("submitted", "bytes", len(text), "instances", instances)
+	return Submitted
 }
 
 // diagnose logs the diagnostics that appeared since the last call and those that went away.
@@ -133,6 +190,9 @@ func (p *pipeline) diagnose(diags []model.Diagnostic) {
 			continue
 		}
 		d := now[k]
+		if p.cfg.Report != nil {
+			p.appeared = append(p.appeared, d)
+		}
 		kv := []any{"severity", d.Severity.String(), "object", d.Object.String(), "field", d.Field, "message", d.Message}
 		if d.Severity == model.Error {
 			p.log.Error(nil, "diagnostic", kv...)

@@ -23,10 +23,15 @@ const (
 
 // Config is what Run needs besides its applier and logger.
 type Config struct {
+	// Desired is the source of the desired state; nil means the manifests in Watch.
+	Desired   DesiredSource
 	Watch     []string          // manifest files and folders
 	HostFacts string            // facts file; "" reads (and follows) netlink
 	Options   translate.Options // Node, SecretsNamespace
 	Dialect   frrconfig.Dialect
+	// Report, if set, gets what each read of the sources found (see Report), on the loop's
+	// goroutine: it must return quickly and not keep Appeared's slice.
+	Report func(Report)
 	// Settle is how long the sources must be quiet before the loop reads them (0: at once);
 	// MaxSettle bounds the wait under changes that never pause.
 	Settle, MaxSettle time.Duration
@@ -47,9 +52,12 @@ func Run(ctx context.Context, cfg Config, app Applier, log logr.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	desired, err := watchManifests(ctx, cfg.Watch, log)
-	if err != nil {
-		return err
+	desired := cfg.Desired
+	if desired == nil {
+		var err error
+		if desired, err = watchManifests(ctx, cfg.Watch, log); err != nil {
+			return err
+		}
 	}
 	host, err := watchHostFacts(ctx, cfg.HostFacts, log)
 	if err != nil {
@@ -84,10 +92,18 @@ func Run(ctx context.Context, cfg Config, app Applier, log logr.Logger) error {
 	}
 
 	p := newPipeline(cfg, log, app, desired, host)
-	// Every source holds a token from the start; taken before the first read, a change made
-	// since is not lost: it leaves a new token.
-	<-desired.Changes()
-	<-host.Changes()
+	// A source's first token says it can be read (the informers have synced); taken before
+	// the first read, a change made since is not lost: it leaves a new token. Until both have
+	// one, FRR is left as it is.
+	for _, src := range []signaller{desired, host} {
+		select {
+		case <-src.Changes():
+		case <-ctx.Done():
+			return finish(nil)
+		case <-src.Done():
+			return finish(errors.New("a source stopped before it could be read"))
+		}
+	}
 	p.refresh(true, true)
 
 	var (

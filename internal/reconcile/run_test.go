@@ -596,3 +596,64 @@ func writeFile(t *testing.T, name, content string) string {
 	}
 	return p
 }
+
+// Each read of the sources ends with a Report: what was submitted, what keeps the node from its
+// desired configuration, and which diagnostics are new.
+func TestRunReports(t *testing.T) {
+	dir := seedCopy(t)
+	facts := filepath.Join(t.TempDir(), "facts.yaml")
+	writeAtomic(t, facts, loFacts)
+	reports := make(chan reconcile.Report, 100)
+	cfg := reconcile.Config{
+		Watch: []string{dir}, HostFacts: facts, Options: translate.Options{Node: "worker-1"},
+		Dialect: frrconfig.FRR10, Settle: reconcile.DefaultSettle, MaxSettle: reconcile.DefaultMaxSettle,
+		Report: func(r reconcile.Report) { reports <- r },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- reconcile.Run(ctx, cfg, newFakeApplier(), logr.Discard()) }()
+	defer func() { cancel(); <-done }()
+	next := func() reconcile.Report {
+		t.Helper()
+		select {
+		case r := <-reports:
+			return r
+		case <-time.After(waitLimit):
+			t.Fatal("no report")
+			return reconcile.Report{}
+		}
+	}
+
+	r := next()
+	if r.Outcome != reconcile.Submitted || r.Config == nil || len(r.Config.Instances) != 1 || r.Snapshot == nil || len(r.Problems) != 0 {
+		t.Fatalf("first report: %+v", r)
+	}
+
+	svc := filepath.Join(dir, svcFile)
+	orig, err := os.ReadFile(svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAtomic(t, svc, strings.Replace(string(orig), "  type: LoadBalancer\n", "  type: [LoadBalancer\n", 1))
+	r = next()
+	if r.Outcome != reconcile.Failed || len(r.Problems) != 1 || !strings.Contains(r.Problems[0], svcFile) || r.Config == nil {
+		t.Fatalf("after a bad edit: outcome %q, problems %q, config kept: %v", r.Outcome, r.Problems, r.Config != nil)
+	}
+	writeAtomic(t, svc, string(orig))
+	if r = next(); r.Outcome != reconcile.Unchanged || len(r.Problems) != 0 {
+		t.Fatalf("mended: outcome %q, problems %q", r.Outcome, r.Problems)
+	}
+
+	cc := filepath.Join(dir, "01-cluster-config.yaml")
+	edit(t, cc, "      peerConfigRef:\n        name: \"cilium-peer\"\n",
+		"      peerConfigRef:\n        name: \"cilium-peer\"\n    - name: ghost\n      peerASN: 65000\n      peerAddress: 192.168.10.99\n      peerConfigRef:\n        name: missing\n")
+	r = next()
+	if len(r.Appeared) != 1 || !strings.Contains(r.Appeared[0].Message, `"missing" not found`) || len(r.Diagnostics) != 1 {
+		t.Fatalf("a missing PeerConfig: appeared %v, diagnostics %v", r.Appeared, r.Diagnostics)
+	}
+	// The same diagnostic on the next read: current, but not new.
+	writeAtomic(t, svc, string(orig)+"# touched\n")
+	if r = next(); len(r.Appeared) != 0 || len(r.Diagnostics) != 1 {
+		t.Fatalf("next read: appeared %v, diagnostics %v", r.Appeared, r.Diagnostics)
+	}
+}

@@ -21,9 +21,9 @@ type signaller interface {
 	Done() <-chan struct{}
 }
 
-// desiredSource is the cluster's desired state: manifest files today (*source.Manifests); a
-// Kubernetes source is another implementation. Load reads the whole state again.
-type desiredSource interface {
+// DesiredSource is the cluster's desired state: manifest files (*source.Manifests) or the
+// Kubernetes informers (*kube.Source). Load reads the whole state again.
+type DesiredSource interface {
 	signaller
 	Load() (*model.Snapshot, []model.Diagnostic, error)
 }
@@ -36,7 +36,7 @@ type factsSource interface {
 }
 
 // watchManifests follows manifest files and folders until ctx ends.
-func watchManifests(ctx context.Context, paths []string, log logr.Logger) (desiredSource, error) {
+func watchManifests(ctx context.Context, paths []string, log logr.Logger) (DesiredSource, error) {
 	m, err := source.WatchManifests(ctx, paths, source.Options{
 		OnError: func(err error) { log.Error(err, "watching manifests") },
 	})
