@@ -1,0 +1,199 @@
+package kube
+
+import (
+	"encoding/json"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/frr-renderer/frr-renderer/internal/model"
+)
+
+// The resources the translator reads, how each is cached and where it goes in the Snapshot.
+// Every object arrives unstructured from the dynamic client and is converted, as it enters the
+// cache, to the type the translator reads: the model's mirrored types for Cilium's kinds,
+// stripped k8s.io/api types for the core ones.
+
+// ciliumGroupVersion is the version the sidecar watches: cilium.io/v2 is the storage version,
+// and the API server serves v2alpha1 objects as v2.
+var ciliumGroupVersion = schema.GroupVersion{Group: "cilium.io", Version: "v2"}
+
+// resource is one kind as the sidecar watches it.
+type resource struct {
+	kind string
+	gvr  schema.GroupVersionResource
+	// thisNode: only the object named after the node is watched (field selector). secrets:
+	// only the BGP secrets namespace is watched.
+	thisNode, secrets bool
+	// convert reads an object as the translator's type, stripped of what it does not read.
+	convert func(u *unstructured.Unstructured) (metav1.Object, error)
+	put     func(s *model.Snapshot, o any)
+}
+
+var (
+	core      = schema.GroupVersion{Version: "v1"}
+	discovery = schema.GroupVersion{Group: "discovery.k8s.io", Version: "v1"}
+)
+
+var resources = []resource{
+	kindOf("CiliumBGPClusterConfig", ciliumGroupVersion.WithResource("ciliumbgpclusterconfigs"), stripMeta[*model.CiliumBGPClusterConfig], func(s *model.Snapshot) *[]*model.CiliumBGPClusterConfig { return &s.ClusterConfigs }),
+	kindOf("CiliumBGPPeerConfig", ciliumGroupVersion.WithResource("ciliumbgppeerconfigs"), stripMeta[*model.CiliumBGPPeerConfig], func(s *model.Snapshot) *[]*model.CiliumBGPPeerConfig { return &s.PeerConfigs }),
+	kindOf("CiliumBGPAdvertisement", ciliumGroupVersion.WithResource("ciliumbgpadvertisements"), stripMeta[*model.CiliumBGPAdvertisement], func(s *model.Snapshot) *[]*model.CiliumBGPAdvertisement { return &s.Advertisements }),
+	kindOf("CiliumBGPNodeConfigOverride", ciliumGroupVersion.WithResource("ciliumbgpnodeconfigoverrides"), stripMeta[*model.CiliumBGPNodeConfigOverride], func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfigOverride { return &s.NodeOverrides }),
+	kindOf("CiliumPodIPPool", ciliumGroupVersion.WithResource("ciliumpodippools"), stripMeta[*model.CiliumPodIPPool], func(s *model.Snapshot) *[]*model.CiliumPodIPPool { return &s.PodIPPools }),
+	thisNodeOnly(kindOf("CiliumNode", ciliumGroupVersion.WithResource("ciliumnodes"), stripMeta[*model.CiliumNode], func(s *model.Snapshot) *[]*model.CiliumNode { return &s.CiliumNodes })),
+	thisNodeOnly(kindOf("Node", core.WithResource("nodes"), stripNode, func(s *model.Snapshot) *[]*corev1.Node { return &s.Nodes })),
+	kindOf("Service", core.WithResource("services"), stripService, func(s *model.Snapshot) *[]*corev1.Service { return &s.Services }),
+	kindOf("EndpointSlice", discovery.WithResource("endpointslices"), stripEndpointSlice, func(s *model.Snapshot) *[]*discoveryv1.EndpointSlice { return &s.EndpointSlices }),
+	secretsOnly(kindOf("Secret", core.WithResource("secrets"), stripSecret, func(s *model.Snapshot) *[]*corev1.Secret { return &s.Secrets })),
+}
+
+func thisNodeOnly(r resource) resource { r.thisNode = true; return r }
+func secretsOnly(r resource) resource  { r.secrets = true; return r }
+
+// kindOf builds the resource whose objects are *T, stripped by strip, in the Snapshot field
+// that field returns.
+func kindOf[T any, P interface {
+	*T
+	metav1.Object
+}](kind string, gvr schema.GroupVersionResource, strip func(P) P, field func(*model.Snapshot) *[]P) resource {
+	return resource{
+		kind: kind,
+		gvr:  gvr,
+		convert: func(u *unstructured.Unstructured) (metav1.Object, error) {
+			// Through JSON, as manifests are decoded: the same types, the same rules.
+			b, err := u.MarshalJSON()
+			if err != nil {
+				return nil, err
+			}
+			o := P(new(T))
+			if err := json.Unmarshal(b, o); err != nil {
+				return nil, err
+			}
+			return strip(o), nil
+		},
+		put: func(s *model.Snapshot, o any) {
+			*field(s) = append(*field(s), o.(P))
+		},
+	}
+}
+
+// transform is the informer's transform: unstructured to the translator's type. It returns
+// what is not unstructured (a tombstone, an object already converted) unchanged: a transform
+// may see an object twice.
+func (r resource) transform() cache.TransformFunc {
+	return func(obj any) (any, error) {
+		u, ok := obj.(*unstructured.Unstructured)
+		if !ok {
+			return obj, nil
+		}
+		o, err := r.convert(u)
+		if err != nil {
+			return &invalidObject{
+				ObjectMeta: metav1.ObjectMeta{Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(), ResourceVersion: u.GetResourceVersion()},
+				kind:       r.kind,
+				err:        fmt.Errorf("cannot read it as %s %s: %w", r.gvr.GroupVersion(), r.kind, err),
+			}, nil
+		}
+		return o, nil
+	}
+}
+
+// invalidObject stands in the cache for an object that could not be converted, so that the
+// watch goes on and the snapshot reports it (the API server validated it against the schema,
+// so this takes a schema newer than the mirrored types).
+type invalidObject struct {
+	metav1.ObjectMeta
+	kind string
+	err  error
+}
+
+// stripMeta strips a Cilium kind, whose mirrored type holds only what the translator reads,
+// of the metadata nobody reads: managed fields, annotations (kubectl's last-applied copy of
+// the whole object among them), owners, finalizers.
+func stripMeta[P metav1.Object](o P) P {
+	o.SetManagedFields(nil)
+	o.SetAnnotations(nil)
+	o.SetOwnerReferences(nil)
+	o.SetFinalizers(nil)
+	return o
+}
+
+// strippedMeta is a copy of the metadata the translator, the cache and Events (the UID) use.
+func strippedMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, Labels: m.Labels, ResourceVersion: m.ResourceVersion}
+}
+
+// The core kinds' strips. Each keeps exactly what internal/translate reads.
+
+func stripService(svc *corev1.Service) *corev1.Service {
+	out := &corev1.Service{
+		ObjectMeta: strippedMeta(&svc.ObjectMeta),
+		Spec: corev1.ServiceSpec{
+			Type:                  svc.Spec.Type,
+			ClusterIP:             svc.Spec.ClusterIP,
+			ClusterIPs:            svc.Spec.ClusterIPs,
+			ExternalIPs:           svc.Spec.ExternalIPs,
+			LoadBalancerClass:     svc.Spec.LoadBalancerClass,
+			ExternalTrafficPolicy: svc.Spec.ExternalTrafficPolicy,
+			InternalTrafficPolicy: svc.Spec.InternalTrafficPolicy,
+		},
+	}
+	if in := svc.Status.LoadBalancer.Ingress; len(in) > 0 {
+		ips := make([]corev1.LoadBalancerIngress, 0, len(in))
+		for _, i := range in {
+			if i.IP != "" {
+				ips = append(ips, corev1.LoadBalancerIngress{IP: i.IP})
+			}
+		}
+		out.Status.LoadBalancer.Ingress = ips
+	}
+	return out
+}
+
+// stripEndpointSlice keeps the owning Service's name and, per endpoint, what decides whether it
+// is an active backend and where it runs.
+func stripEndpointSlice(es *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {
+	meta := strippedMeta(&es.ObjectMeta)
+	meta.Labels = nil
+	if name, ok := es.Labels[discoveryv1.LabelServiceName]; ok {
+		meta.Labels = map[string]string{discoveryv1.LabelServiceName: name}
+	}
+	out := &discoveryv1.EndpointSlice{ObjectMeta: meta, AddressType: es.AddressType}
+	if len(es.Endpoints) > 0 {
+		out.Endpoints = make([]discoveryv1.Endpoint, len(es.Endpoints))
+		for i, ep := range es.Endpoints {
+			out.Endpoints[i] = discoveryv1.Endpoint{
+				Conditions: discoveryv1.EndpointConditions{Ready: ep.Conditions.Ready, Terminating: ep.Conditions.Terminating},
+				NodeName:   ep.NodeName,
+			}
+		}
+	}
+	return out
+}
+
+func stripNode(n *corev1.Node) *corev1.Node {
+	return &corev1.Node{
+		ObjectMeta: strippedMeta(&n.ObjectMeta),
+		Status:     corev1.NodeStatus{Addresses: n.Status.Addresses},
+	}
+}
+
+// passwordKey is the only key of a BGP Secret the translator reads (Cilium's).
+const passwordKey = "password"
+
+// stripSecret keeps the password key only: the secrets namespace (kube-system by default) holds
+// many other Secrets, whose data the sidecar has no business caching.
+func stripSecret(s *corev1.Secret) *corev1.Secret {
+	out := &corev1.Secret{ObjectMeta: strippedMeta(&s.ObjectMeta), Type: s.Type}
+	out.Labels = nil
+	if v, ok := s.Data[passwordKey]; ok {
+		out.Data = map[string][]byte{passwordKey: v}
+	}
+	return out
+}

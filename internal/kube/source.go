@@ -1,0 +1,220 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/frr-renderer/frr-renderer/internal/model"
+)
+
+// Options says what to watch.
+type Options struct {
+	Node string // this node: its Node and CiliumNode are the only ones watched
+	// SecretsNamespace holds the Secrets that authSecretRef names; only it is watched.
+	SecretsNamespace string
+	Log              logr.Logger
+}
+
+// Source follows the cluster through informers. It implements the reconcile loop's desired
+// source: Changes, Done, Load.
+type Source struct {
+	opts    Options
+	watched []watched
+	changes chan struct{}
+	done    chan struct{}
+	synced  atomic.Bool
+}
+
+// watched is one informer and how its objects enter a Snapshot.
+type watched struct {
+	kind      string
+	informer  cache.SharedIndexInformer
+	transform cache.TransformFunc
+	put       func(*model.Snapshot, any)
+}
+
+// Start starts the informers; they run until ctx ends, then Done is closed. The first token on
+// Changes comes once every informer has synced.
+//
+// Every kind, the core ones too, is watched through the dynamic client: the typed clientset
+// and its informer factory bring every API group of Kubernetes into the binary, whose pages
+// then weigh more in the sidecar's memory than its caches.
+func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source, error) {
+	if opts.Node == "" {
+		return nil, errors.New("kube: no node name")
+	}
+	if opts.SecretsNamespace == "" {
+		return nil, errors.New("kube: no secrets namespace")
+	}
+	s := &Source{opts: opts, changes: make(chan struct{}, 1), done: make(chan struct{})}
+	for _, r := range resources {
+		ns := ""
+		if r.secrets {
+			ns = opts.SecretsNamespace
+		}
+		name := ""
+		if r.thisNode {
+			name = opts.Node
+		}
+		lw := cache.ToListWatcherWithWatchListSemantics(listWatch(client.Resource(r.gvr), ns, name), client)
+		inf := cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, 0, cache.Indexers{})
+		s.add(r.kind, inf, r.transform(), r.put)
+	}
+	for _, w := range s.watched {
+		// A transform can only be set before the informer starts.
+		if err := w.informer.SetTransform(w.transform); err != nil {
+			return nil, fmt.Errorf("kube: %s informer: %w", w.kind, err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, w := range s.watched {
+		wg.Go(func() { w.informer.RunWithContext(ctx) })
+	}
+	go func() {
+		defer close(s.done)
+		s.waitForSync(ctx)
+		<-ctx.Done()
+		wg.Wait() // Done means released
+	}()
+	return s, nil
+}
+
+// listWatch lists and watches one resource, in namespace ns ("" all) and, when name is set,
+// only the object of that name (a field selector: the API server filters).
+func listWatch(r dynamic.NamespaceableResourceInterface, ns, name string) *cache.ListWatch {
+	tweak := func(o *metav1.ListOptions) {
+		if name != "" {
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
+		}
+	}
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			tweak(&o)
+			return r.Namespace(ns).List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			tweak(&o)
+			return r.Namespace(ns).Watch(ctx, o)
+		},
+	}
+}
+
+func (s *Source) add(kind string, inf cache.SharedIndexInformer, transform cache.TransformFunc, put func(*model.Snapshot, any)) {
+	// The handler's registration is never removed: the informers live as long as the Source.
+	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { s.signal() },
+		UpdateFunc: func(any, any) { s.signal() },
+		DeleteFunc: func(any) { s.signal() },
+	})
+	s.watched = append(s.watched, watched{kind: kind, informer: inf, transform: transform, put: put})
+}
+
+// waitForSync waits until every informer has listed once, logging the laggards now and then,
+// and then gives the loop its first token.
+func (s *Source) waitForSync(ctx context.Context) {
+	start := time.Now()
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	for {
+		var waiting []string
+		for _, w := range s.watched {
+			if !w.informer.HasSynced() {
+				waiting = append(waiting, w.kind)
+			}
+		}
+		if len(waiting) == 0 {
+			s.synced.Store(true)
+			s.opts.Log.Info("informers synced", "after", time.Since(start).Round(time.Millisecond).String())
+			s.signal()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			s.opts.Log.Info("waiting for informers to sync; FRR is left as it is meanwhile", "waiting", waiting)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// signal leaves a token for the loop, unless one is waiting already; before the caches have
+// synced there is nothing worth reading.
+func (s *Source) signal() {
+	if !s.synced.Load() {
+		return
+	}
+	select {
+	case s.changes <- struct{}{}:
+	default:
+	}
+}
+
+// Changes receives a token once the informers have synced and after every event since.
+func (s *Source) Changes() <-chan struct{} { return s.changes }
+
+// Done is closed once the informers have stopped.
+func (s *Source) Done() <-chan struct{} { return s.done }
+
+// Synced tells whether every informer has listed once: the sidecar is not ready before.
+func (s *Source) Synced() bool { return s.synced.Load() }
+
+// Load returns the snapshot in the caches now. The objects are shared with the caches: the
+// translator only reads them.
+func (s *Source) Load() (*model.Snapshot, []model.Diagnostic, error) {
+	if !s.synced.Load() {
+		return nil, nil, errors.New("the informers have not synced yet")
+	}
+	snap := &model.Snapshot{}
+	var diags []model.Diagnostic
+	for _, w := range s.watched {
+		for _, o := range w.informer.GetStore().List() {
+			if bad, ok := o.(*invalidObject); ok {
+				diags = append(diags, model.Diagnostic{
+					Severity: model.Error,
+					Object:   model.ObjectRef{Kind: bad.kind, Namespace: bad.Namespace, Name: bad.Name},
+					Message:  bad.err.Error(),
+				})
+				continue
+			}
+			w.put(snap, o)
+		}
+	}
+	sort.Slice(diags, func(i, j int) bool { return diags[i].String() < diags[j].String() })
+	return snap, diags, nil
+}
+
+// UID returns the UID of a cached object, for Events that kubectl describe shows; "" when it is
+// not cached.
+func (s *Source) UID(ref model.ObjectRef) types.UID {
+	key := ref.Name
+	if ref.Namespace != "" {
+		key = ref.Namespace + "/" + ref.Name
+	}
+	for _, w := range s.watched {
+		if w.kind != ref.Kind {
+			continue
+		}
+		if o, ok, _ := w.informer.GetStore().GetByKey(key); ok {
+			if m, ok := o.(metav1.Object); ok {
+				return m.GetUID()
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,315 @@
+package kube
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/testr"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
+
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/manifest"
+	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/translate"
+)
+
+// The informer path must give the translator what the manifest path gives it: the seed read
+// through fake API clients renders byte for byte what the seed read from its files renders.
+func TestSourceRendersLikeManifests(t *testing.T) {
+	seed := filepath.Join("..", "..", "examples", "seed", "hands-on")
+	snap, _, err := manifest.Load([]string{seed}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range snap.Nodes {
+		t.Run(n.Name, func(t *testing.T) {
+			src := startSource(t, n.Name, translate.DefaultSecretsNamespace, snap)
+			waitToken(t, src)
+			got, diags, err := src.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(diags) > 0 {
+				t.Fatalf("diagnostics from the caches: %v", diags)
+			}
+			want := render(t, snap, n.Name)
+			if !bytes.Contains(want, []byte("neighbor ")) {
+				t.Fatalf("the seed renders no neighbor for %s:\n%s", n.Name, want)
+			}
+			if have := render(t, got, n.Name); !bytes.Equal(have, want) {
+				t.Errorf("rendered from the caches differs from the manifests:\n--- caches\n%s\n--- manifests\n%s", have, want)
+			}
+		})
+	}
+}
+
+func render(t *testing.T, snap *model.Snapshot, node string) []byte {
+	t.Helper()
+	res, err := translate.Translate(snap, model.HostFacts{}, translate.Options{Node: node})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _, err := frrconfig.Render(res.Config, frrconfig.FRR10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text
+}
+
+// What enters the caches is what the translator reads and nothing more.
+func TestSourceStrips(t *testing.T) {
+	snap := &model.Snapshot{
+		Services: []*corev1.Service{{
+			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "prod", UID: "u1", Labels: map[string]string{"app": "web"},
+				Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": strings.Repeat("x", 4096)},
+				ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}},
+			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, ClusterIP: "10.0.0.7", ClusterIPs: []string{"10.0.0.7"},
+				Ports:                 []corev1.ServicePort{{Port: 80}},
+				Selector:              map[string]string{"app": "web"},
+				ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyLocal},
+			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "172.20.0.1", Hostname: "lb.example"}}}},
+		}},
+		EndpointSlices: []*discoveryv1.EndpointSlice{{
+			ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Namespace: "prod", Labels: map[string]string{discoveryv1.LabelServiceName: "web", "other": "x"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.1.0.5"}, NodeName: ptr.To("worker-1"),
+				Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}, TargetRef: &corev1.ObjectReference{Name: "web-abc"}}},
+			Ports: []discoveryv1.EndpointPort{{Port: ptr.To[int32](8080)}},
+		}},
+		Secrets: []*corev1.Secret{
+			{ObjectMeta: metav1.ObjectMeta{Name: "bgp-auth", Namespace: "kube-system"}, Data: map[string][]byte{"password": []byte("s3cret"), "other": []byte("x")}},
+			{ObjectMeta: metav1.ObjectMeta{Name: "elsewhere", Namespace: "default"}, Data: map[string][]byte{"password": []byte("x")}},
+		},
+		Nodes: []*corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "worker-1", Labels: map[string]string{"rack": "a"}},
+			Spec:   corev1.NodeSpec{PodCIDR: "10.1.0.0/24"},
+			Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.168.1.11"}}, Images: []corev1.ContainerImage{{Names: []string{"big"}}}}}},
+	}
+	src := startSource(t, "worker-1", "kube-system", snap)
+	waitToken(t, src)
+	got, _, err := src.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &model.Snapshot{
+		Services: []*corev1.Service{{
+			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "prod", UID: "u1", Labels: map[string]string{"app": "web"}},
+			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, ClusterIP: "10.0.0.7", ClusterIPs: []string{"10.0.0.7"},
+				ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyLocal},
+			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "172.20.0.1"}}}},
+		}},
+		EndpointSlices: []*discoveryv1.EndpointSlice{{
+			ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Namespace: "prod", Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Endpoints:   []discoveryv1.Endpoint{{NodeName: ptr.To("worker-1"), Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}}},
+		}},
+		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Name: "bgp-auth", Namespace: "kube-system"}, Data: map[string][]byte{"password": []byte("s3cret")}}},
+		Nodes: []*corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "worker-1", Labels: map[string]string{"rack": "a"}},
+			Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.168.1.11"}}}}},
+	}
+	for _, o := range got.Services {
+		o.ResourceVersion = ""
+	}
+	for _, o := range got.EndpointSlices {
+		o.ResourceVersion = ""
+	}
+	for _, o := range got.Secrets {
+		o.ResourceVersion = ""
+	}
+	for _, o := range got.Nodes {
+		o.ResourceVersion = ""
+	}
+	if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
+		t.Errorf("cached snapshot:\n%s\nwant:\n%s", g, w)
+	}
+}
+
+// Until every informer has listed, the loop gets no token and Load refuses; then a token comes,
+// and every event after it leaves one.
+func TestSourceWaitsForSyncThenSignals(t *testing.T) {
+	release := make(chan struct{})
+	src := startSourceWith(t, "worker-1", "kube-system", &model.Snapshot{}, func(dyn *dynamicfake.FakeDynamicClient) {
+		dyn.PrependReactor("list", "ciliumbgppeerconfigs", func(k8stesting.Action) (bool, runtime.Object, error) {
+			<-release
+			return false, nil, nil
+		})
+	})
+	if src.Synced() {
+		t.Fatal("synced while a list is blocked")
+	}
+	select {
+	case <-src.Changes():
+		t.Fatal("a token before the informers synced")
+	default:
+	}
+	if _, _, err := src.Load(); err == nil {
+		t.Fatal("Load before sync: no error")
+	}
+	close(release)
+	waitToken(t, src)
+	if !src.Synced() {
+		t.Fatal("a token but not synced")
+	}
+	snap, _, err := src.Load()
+	if err != nil || len(snap.Services) != 0 {
+		t.Fatalf("Load after sync: %v, %d services", err, len(snap.Services))
+	}
+
+	svc := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "web", "namespace": "prod"}}}
+	if _, err := src.client.Resource(core.WithResource("services")).Namespace("prod").Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitToken(t, src)
+	snap, _, _ = src.Load()
+	if len(snap.Services) != 1 {
+		t.Errorf("after the create: %d services in the cache, want 1", len(snap.Services))
+	}
+}
+
+// An object that cannot be read as the mirrored type does not stop its watch: it becomes an
+// error diagnostic that names it, and the others are read.
+func TestSourceReportsUnreadableObject(t *testing.T) {
+	src := startSourceWith(t, "worker-1", "kube-system", &model.Snapshot{}, func(dyn *dynamicfake.FakeDynamicClient) {
+		for _, o := range []map[string]any{
+			{"apiVersion": "cilium.io/v2", "kind": "CiliumBGPPeerConfig", "metadata": map[string]any{"name": "bad"},
+				"spec": map[string]any{"timers": map[string]any{"holdTimeSeconds": "ninety"}}},
+			{"apiVersion": "cilium.io/v2", "kind": "CiliumBGPPeerConfig", "metadata": map[string]any{"name": "good"},
+				"spec": map[string]any{"timers": map[string]any{"holdTimeSeconds": int64(9)}}},
+		} {
+			u := &unstructured.Unstructured{Object: o}
+			if _, err := dyn.Resource(ciliumGroupVersion.WithResource("ciliumbgppeerconfigs")).Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	waitToken(t, src)
+	snap, diags, err := src.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.PeerConfigs) != 1 || snap.PeerConfigs[0].Name != "good" {
+		t.Errorf("peer configs read: %v, want only good", snap.PeerConfigs)
+	}
+	if len(diags) != 1 || diags[0].Object != (model.ObjectRef{Kind: "CiliumBGPPeerConfig", Name: "bad"}) || diags[0].Severity != model.Error {
+		t.Fatalf("diagnostics: %v, want one error on CiliumBGPPeerConfig/bad", diags)
+	}
+	if !strings.Contains(diags[0].Message, "holdTimeSeconds") {
+		t.Errorf("diagnostic %q does not name the field", diags[0].Message)
+	}
+}
+
+// --- helpers
+
+type testSource struct {
+	*Source
+	client *dynamicfake.FakeDynamicClient
+}
+
+func startSource(t *testing.T, node, secretsNS string, snap *model.Snapshot) testSource {
+	return startSourceWith(t, node, secretsNS, snap, nil)
+}
+
+// startSourceWith starts a Source on a fake dynamic client that holds snap's objects, as the
+// API server would serve them; prepare may add reactors before the informers start.
+func startSourceWith(t *testing.T, node, secretsNS string, snap *model.Snapshot, prepare func(*dynamicfake.FakeDynamicClient)) testSource {
+	t.Helper()
+	var objs []runtime.Object
+	add := func(gv schema.GroupVersion, kind string, o any) {
+		u := &unstructured.Unstructured{}
+		b, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		u.SetAPIVersion(gv.String()) // what the API server serves
+		u.SetKind(kind)
+		objs = append(objs, u)
+	}
+	for _, o := range snap.ClusterConfigs {
+		add(ciliumGroupVersion, "CiliumBGPClusterConfig", o)
+	}
+	for _, o := range snap.PeerConfigs {
+		add(ciliumGroupVersion, "CiliumBGPPeerConfig", o)
+	}
+	for _, o := range snap.Advertisements {
+		add(ciliumGroupVersion, "CiliumBGPAdvertisement", o)
+	}
+	for _, o := range snap.NodeOverrides {
+		add(ciliumGroupVersion, "CiliumBGPNodeConfigOverride", o)
+	}
+	for _, o := range snap.PodIPPools {
+		add(ciliumGroupVersion, "CiliumPodIPPool", o)
+	}
+	// The fake ignores field selectors: only this node's Node and CiliumNode.
+	for _, o := range snap.CiliumNodes {
+		if o.Name == node {
+			add(ciliumGroupVersion, "CiliumNode", o)
+		}
+	}
+	for _, o := range snap.Nodes {
+		if o.Name == node {
+			add(core, "Node", o)
+		}
+	}
+	for _, o := range snap.Services {
+		add(core, "Service", o)
+	}
+	for _, o := range snap.EndpointSlices {
+		add(discovery, "EndpointSlice", o)
+	}
+	for _, o := range snap.Secrets {
+		add(core, "Secret", o)
+	}
+	listKinds := map[schema.GroupVersionResource]string{}
+	for _, r := range resources {
+		listKinds[r.gvr] = r.kind + "List"
+	}
+	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, objs...)
+	if prepare != nil {
+		prepare(client)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	src, err := Start(ctx, client, Options{Node: node, SecretsNamespace: secretsNS, Log: testr.New(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-src.Done()
+	})
+	return testSource{src, client}
+}
+
+// waitToken fails the test when no token comes; the bound only keeps a broken test from
+// hanging.
+func waitToken(t *testing.T, src testSource) {
+	t.Helper()
+	select {
+	case <-src.Changes():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no token from the source")
+	}
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
