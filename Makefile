@@ -30,10 +30,17 @@ build:
 kube-binaries:
 	@FRR_RENDERER_CACHE=$(CACHE) GO=$(GO) ./hack/kube-binaries.sh
 
-## test: lint, then every test with the race detector, real FRR 8.4 and 10.3 included.
-test: deps lint
+## test: lint, then every test with the race detector, real FRR 8.4 and 10.3 and a real
+## kube-apiserver and etcd (test/e2e) included.
+test: deps kube-binaries lint
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+
+## e2e: the sidecar end to end: real etcd + kube-apiserver on loopback, Cilium's CRDs, the seed,
+## the sidecar for cp-1, FRR 8.4 and 10.3 in network namespaces and a real FRR ToR.
+.PHONY: e2e
+e2e: deps kube-binaries
+	$(GO) test -race -count=1 -v -run 'TestSidecar' ./test/e2e/
 
 ## unit: the tests that need neither root nor FRR.
 unit:
@@ -62,6 +69,9 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'BenchmarkApplyInitial' -benchtime 3x ./internal/vtysh/
 	$(GO) test -run '^$$' -bench 'ManifestToToR' -benchtime 100x ./test/latency/
 	$(GO) test -run '^$$' -bench 'Burst' -benchtime 1x ./test/latency/
+	$(MAKE) --no-print-directory kube-binaries >/dev/null
+	$(GO) test -run '^$$' -bench 'ServiceToToR' -benchtime 100x ./test/e2e/
+	$(GO) test -run '^$$' -bench 'SidecarScale' -benchtime 1x -timeout 30m ./test/e2e/
 
 ## fuzz: short runs of every fuzz target.
 fuzz:

@@ -111,6 +111,8 @@ func edit(t testing.TB, path, old, new string) time.Time {
 const svcFile = "05-http-test.yaml"
 
 func TestRunCommandUsage(t *testing.T) {
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	dir := seedCopy(t)
 	tests := []struct {
 		args    []string
@@ -118,7 +120,10 @@ func TestRunCommandUsage(t *testing.T) {
 		wantErr string
 	}{
 		{[]string{"run", "--watch", dir}, 2, "--node is required"},
-		{[]string{"run", "--node", "n1"}, 2, "--watch is required"},
+		{[]string{"run", "--node", "n1", "--vty-socket", t.TempDir()}, 1, "neither --kubeconfig nor $KUBECONFIG is set"},
+		{[]string{"run", "--node", "n1", "--watch", dir, "--kubeconfig", "k"}, 2, "excludes --kubeconfig"},
+		{[]string{"run", "--node", "n1", "--watch", dir, "--metrics-addr", ":1"}, 2, "excludes --kubeconfig, --metrics-addr"},
+		{[]string{"run", "--node", "n1", "--kubeconfig", filepath.Join(dir, "absent"), "--vty-socket", t.TempDir()}, 1, "no such file or directory"},
 		{[]string{"run", "--node", "n1", "--watch", "-"}, 2, "stdin cannot be followed"},
 		{[]string{"run", "--node", "n1", "--watch", dir, "--frr-version", "7"}, 2, "not supported"},
 		{[]string{"run", "--node", "n1", "--watch", dir, "extra"}, 2, `unexpected argument "extra"`},

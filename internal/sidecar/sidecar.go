@@ -1,0 +1,247 @@
+// Package sidecar is frr-renderer's Kubernetes mode, the product's main one: it wires the
+// informer source, the reconcile loop and the applier together, and around them what tells
+// users and operators how the node is doing: the CiliumBGPNodeConfig status, Events, Prometheus
+// metrics and health endpoints.
+//
+// It owns no logic of its own beyond that wiring: what to configure is internal/translate's,
+// how to configure it internal/vtysh's. It must never touch FRR before every informer has
+// synced (internal/kube guarantees it) and never let a status, event or metric carry a secret.
+package sidecar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/kube"
+	"github.com/frr-renderer/frr-renderer/internal/metrics"
+	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/nodestatus"
+	"github.com/frr-renderer/frr-renderer/internal/reconcile"
+	"github.com/frr-renderer/frr-renderer/internal/translate"
+	"github.com/frr-renderer/frr-renderer/internal/vtysh"
+)
+
+// Settling of the Kubernetes mode: an informer delivers whole objects, so the loop need not
+// wait for a file to be complete; it waits only long enough to take in an apply of several
+// objects at once.
+const (
+	DefaultSettle    = 5 * time.Millisecond
+	DefaultMaxSettle = 500 * time.Millisecond
+)
+
+// Config is what Run needs.
+type Config struct {
+	Node             string
+	SecretsNamespace string
+	Dialect          frrconfig.Dialect
+	// RunDir is FRR's run directory (bgpd.vty); StateFile as vtysh.ApplierOptions has it.
+	RunDir, StateFile string
+	// HostFacts is a facts file; "" follows this network namespace through netlink.
+	HostFacts string
+	// MetricsAddr serves /metrics, /healthz and /readyz; "" serves nothing.
+	MetricsAddr string
+	// StatusInterval is how often the CiliumBGPNodeConfig status is refreshed (± jitter);
+	// 0 is nodestatus's default, negative never.
+	StatusInterval    time.Duration
+	Settle, MaxSettle time.Duration
+	Log               logr.Logger
+}
+
+// Run runs the sidecar until ctx ends. It returns nil then, or an error when a part stops by
+// itself.
+func Run(ctx context.Context, restCfg *rest.Config, cfg Config) error {
+	log := cfg.Log
+	restCfg = rest.CopyConfig(restCfg)
+	restCfg.UserAgent = "frr-renderer/" + cfg.Node
+	// One dynamic client for everything (see kube.Start for why not the typed clientset).
+	dynClient, err := dynamic.NewForConfig(restCfg)
+	if err != nil {
+		return fmt.Errorf("dynamic client: %w", err)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	src, err := kube.Start(ctx, dynClient, kube.Options{Node: cfg.Node, SecretsNamespace: cfg.SecretsNamespace, Log: log.WithName("informers")})
+	if err != nil {
+		return err
+	}
+	events := kube.NewEvents(ctx, dynClient, cfg.Node, src.UID, log.WithName("events"))
+	m := metrics.New()
+
+	app := vtysh.NewApplier(vtysh.ApplierOptions{
+		RunDir: cfg.RunDir, StateFile: cfg.StateFile, Log: log.WithName("applier"),
+		OnApply: func(res vtysh.ApplyResult, err error) {
+			m.ObserveApply(res, err)
+			if err == nil {
+				// FRR runs what was latest when this apply started.
+				m.Applied(time.Now().Add(-res.Duration))
+			}
+			events.Applied(err)
+		},
+	})
+	defer app.Close()
+
+	var latest nodestatus.Latest
+	var names instanceNames
+	rcfg := reconcile.Config{
+		Desired:   src,
+		HostFacts: cfg.HostFacts,
+		Options:   translate.Options{Node: cfg.Node, SecretsNamespace: cfg.SecretsNamespace},
+		Dialect:   cfg.Dialect,
+		Settle:    cfg.Settle,
+		MaxSettle: cfg.MaxSettle,
+		Report: func(r reconcile.Report) {
+			m.Reconciled(r.Outcome)
+			if r.Outcome == reconcile.Submitted {
+				m.Submitted(time.Now())
+			}
+			events.Diagnostics(r.Appeared)
+			st := nodestatus.State{Config: r.Config, Problems: r.Problems}
+			if r.Snapshot != nil {
+				if spec, owner, ok := translate.DeriveNodeConfig(r.Snapshot, cfg.Node); ok {
+					st.Spec, st.Owner = spec, owner
+				}
+			}
+			latest.Set(st)
+			names.set(r.Config)
+		},
+	}
+
+	sessions := &sessionReader{runDir: cfg.RunDir}
+	defer sessions.close()
+	readSessions := func(ctx context.Context) ([]vtysh.Session, error) {
+		s, err := sessions.read(ctx)
+		m.SetSessions(names.get(), s) // none when bgpd cannot be read: no stale Established
+		return s, err
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	if cfg.StatusInterval >= 0 {
+		wg.Go(func() {
+			w := nodestatus.NewWriter(dynClient, cfg.Node)
+			if err := nodestatus.Run(ctx, cfg.StatusInterval, -1, w, nodestatus.Inputs{State: latest.Get, Sessions: readSessions}, log.WithName("status")); err != nil {
+				errs <- fmt.Errorf("status: %w", err)
+			}
+		})
+	}
+	if cfg.MetricsAddr != "" {
+		checks := []metrics.Check{
+			{Name: "informers", Err: func() error {
+				if !src.Synced() {
+					return errors.New("not synced yet")
+				}
+				return nil
+			}},
+			{Name: "bgpd", Err: func() error { return sessions.lastErr() }},
+			m.ApplyCheck(),
+		}
+		wg.Go(func() {
+			if err := metrics.Serve(ctx, cfg.MetricsAddr, m, checks, log.WithName("metrics")); err != nil {
+				errs <- err
+			}
+		})
+	}
+
+	loopDone := make(chan error, 1)
+	go func() { loopDone <- reconcile.Run(ctx, rcfg, app, log) }()
+	select {
+	case err = <-loopDone:
+	case err = <-errs:
+		cancel()
+		<-loopDone
+	}
+	cancel()
+	wg.Wait()
+	<-src.Done()
+	return err
+}
+
+// instanceNames maps FRR views to Cilium's instance names for the metrics: the first instance
+// is bgpd's default instance, the others are views of their own name.
+type instanceNames struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (n *instanceNames) set(cfg *model.NodeConfig) {
+	if cfg == nil {
+		return
+	}
+	m := make(map[string]string, len(cfg.Instances))
+	for i, in := range cfg.Instances {
+		if i == 0 {
+			m[""] = in.Name
+		} else {
+			m[in.Name] = in.Name
+		}
+	}
+	n.mu.Lock()
+	n.m = m
+	n.mu.Unlock()
+}
+
+func (n *instanceNames) get() map[string]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.m
+}
+
+// sessionReader reads bgpd's sessions over a connection of its own (the applier's is the
+// writer's), dialled again after a failure.
+type sessionReader struct {
+	runDir string
+
+	mu     sync.Mutex
+	client *vtysh.Client
+	err    error
+	read1  bool
+}
+
+func (r *sessionReader) read(ctx context.Context) ([]vtysh.Session, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.read1 = true
+	if r.client == nil {
+		c, err := vtysh.Dial(ctx, vtysh.SocketPath(r.runDir, "bgpd"))
+		if err != nil {
+			r.err = err
+			return nil, err
+		}
+		r.client = c
+	}
+	s, err := r.client.Sessions(ctx)
+	if err != nil && vtysh.Disconnected(err) {
+		r.client.Close()
+		r.client = nil
+	}
+	r.err = err
+	return s, err
+}
+
+// lastErr is the readiness check "bgpd": the last read's error; not ready before the first.
+func (r *sessionReader) lastErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.read1 {
+		return errors.New("not read yet")
+	}
+	return r.err
+}
+
+func (r *sessionReader) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.client != nil {
+		r.client.Close()
+		r.client = nil
+	}
+}
