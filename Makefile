@@ -60,13 +60,15 @@ $(STATICCHECK):
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	mv $(TOOLS)/staticcheck $@
 
-## bench: translate+render at 100..10,000 Services x 64 peers, and FRR 8.4/10.3 load times.
+## bench: translate+render at 100..10,000 Services x 64 peers, FRR 8.4/10.3 load times, the
+## applier, edit -> ToR latency (manifests and the API), the sidecar at 10,000 Services.
 bench: deps
 	$(GO) test -run '^$$' -bench 'BenchmarkTranslateRender' -benchmem -benchtime 50x ./test/scale/
 	$(GO) test -run '^$$' -bench 'BenchmarkFRRLoad' -benchmem -benchtime 3x ./test/scale/
 	$(GO) test -run '^$$' -bench 'BenchmarkExec|BenchmarkConfigure1Line' -benchmem -benchtime 200x ./internal/vtysh/
 	$(GO) test -run '^$$' -bench 'BenchmarkApply1PrefixChange|BenchmarkReadBack' -benchtime 20x ./internal/vtysh/
 	$(GO) test -run '^$$' -bench 'BenchmarkApplyInitial' -benchtime 3x ./internal/vtysh/
+	$(GO) test -run '^$$' -bench 'BenchmarkSessions|BenchmarkParseSessions' -benchtime 500x ./internal/vtysh/
 	$(GO) test -run '^$$' -bench 'ManifestToToR' -benchtime 100x ./test/latency/
 	$(GO) test -run '^$$' -bench 'Burst' -benchtime 1x ./test/latency/
 	$(MAKE) --no-print-directory kube-binaries >/dev/null
@@ -79,6 +81,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) ./internal/translate/
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./internal/frrconfig/
 	$(GO) test -run '^$$' -fuzz '^FuzzPipeline$$' -fuzztime $(FUZZTIME) ./test/golden/
+	$(GO) test -run '^$$' -fuzz '^FuzzDelta$$' -fuzztime $(FUZZTIME) ./internal/vtysh/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSessions$$' -fuzztime $(FUZZTIME) ./internal/vtysh/
 
 ## golden-update: rewrite the expected outputs of test/golden/testdata after a deliberate change.
 golden-update:

@@ -22,6 +22,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/reconcile"
@@ -127,6 +128,8 @@ func runSidecar(ctx context.Context, log logr.Logger, kubeconfig string, cfg sid
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
+	// client-go logs through klog: into the same JSON lines.
+	klog.SetLogger(log.WithName("client-go"))
 	restCfg, err := restConfig(kubeconfig)
 	if err != nil {
 		log.Error(err, "no Kubernetes API to follow")

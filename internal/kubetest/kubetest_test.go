@@ -30,7 +30,7 @@ import (
 )
 
 // ciliumCRDs is where the Cilium CRDs the sidecar reads are kept (see its PROVENANCE.md).
-const ciliumCRDs = "/work/shared/cilium-crds"
+const ciliumCRDs = "../../../shared/cilium-crds"
 
 var clusterConfigs = schema.GroupVersionResource{Group: "cilium.io", Version: "v2", Resource: "ciliumbgpclusterconfigs"}
 

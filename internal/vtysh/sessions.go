@@ -43,7 +43,10 @@ type FamilyCount struct {
 	AFI  string // "ipv4", "ipv6"
 	SAFI string // "unicast"
 	// Advertised is the number of prefixes sent to the peer; Received the number accepted
-	// from it (after the inbound policy), as Cilium's routeCount reports them.
+	// from it, after the inbound policy: bgpd keeps no count of what the policy refused
+	// without soft-reconfiguration inbound (a copy of everything received). GoBGP, and so
+	// Cilium's routeCount.received, counts before it; with frr-renderer's reject-all inbound
+	// policy Received is 0.
 	Advertised, Received uint32
 }
 

@@ -1,0 +1,89 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/testr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+
+	"github.com/frr-renderer/frr-renderer/internal/model"
+)
+
+// A diagnostic becomes a Warning on the object at fault, with its UID so that kubectl describe
+// shows it; a refused apply becomes one Warning on the Node however often it repeats, and the
+// first success after it a Normal event.
+func TestEvents(t *testing.T) {
+	gvr := core.WithResource("events")
+	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{gvr: "EventList"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	uid := func(ref model.ObjectRef) types.UID {
+		if ref.Kind == "CiliumBGPClusterConfig" {
+			return "uid-cc"
+		}
+		return ""
+	}
+	ev := NewEvents(ctx, client, "cp-1", uid, testr.New(t))
+
+	ev.Diagnostics([]model.Diagnostic{{
+		Severity: model.Warning,
+		Object:   model.ObjectRef{Kind: "CiliumBGPClusterConfig", Name: "cilium-bgp"},
+		Field:    "spec.bgpInstances[0].peers[1].peerConfigRef.name",
+		Message:  `CiliumBGPPeerConfig "missing" not found`,
+	}})
+	refused := errors.New(`bgpd refused "neighbor 10.0.0.1 password <masked>": % Unknown command`)
+	ev.Applied(refused)
+	ev.Applied(refused) // the same error again: no second event
+	ev.Applied(nil)
+	ev.Applied(nil) // still fine: nothing
+
+	var got []corev1.Event
+	deadline := time.Now().Add(10 * time.Second)
+	for len(got) < 3 && time.Now().Before(deadline) {
+		list, err := client.Resource(gvr).Namespace("").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = got[:0]
+		for _, u := range list.Items {
+			var e corev1.Event
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &e); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, e)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	type summary struct {
+		Namespace, Kind, APIVersion, Name string
+		UID                               types.UID
+		Type, Reason, Message             string
+		Count                             int32
+	}
+	want := map[string]summary{
+		"BGPConfigInvalid": {"default", "CiliumBGPClusterConfig", "cilium.io/v2", "cilium-bgp", "uid-cc", corev1.EventTypeWarning, "BGPConfigInvalid",
+			`spec.bgpInstances[0].peers[1].peerConfigRef.name: CiliumBGPPeerConfig "missing" not found`, 1},
+		"FRRApplyFailed":    {"default", "Node", "v1", "cp-1", "", corev1.EventTypeWarning, "FRRApplyFailed", refused.Error(), 1},
+		"FRRApplyRecovered": {"default", "Node", "v1", "cp-1", "", corev1.EventTypeNormal, "FRRApplyRecovered", "FRR runs the desired configuration again", 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d events, want %d: %+v", len(got), len(want), got)
+	}
+	for _, e := range got {
+		s := summary{e.Namespace, e.InvolvedObject.Kind, e.InvolvedObject.APIVersion, e.InvolvedObject.Name, e.InvolvedObject.UID, e.Type, e.Reason, e.Message, e.Count}
+		if s != want[e.Reason] {
+			t.Errorf("event %s:\n got %+v\nwant %+v", e.Reason, s, want[e.Reason])
+		}
+		if e.Source.Component != "frr-renderer" || e.Source.Host != "cp-1" {
+			t.Errorf("event %s: source %+v", e.Reason, e.Source)
+		}
+	}
+}
