@@ -116,7 +116,7 @@ func BenchmarkSidecarScale(b *testing.B) {
 	const updates = 1000
 	tick := time.NewTicker(time.Second / updates)
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
+	sem := make(chan struct{}, 64)
 	burstStart := time.Now()
 	for i := 0; i < updates; i++ {
 		<-tick.C
