@@ -21,6 +21,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
@@ -124,12 +125,10 @@ func BenchmarkSidecarScale(b *testing.B) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			svcs := admin.CoreV1().Services("default")
-			svc, err := svcs.Get(context.Background(), fmt.Sprintf("scale-%05d", i), metav1.GetOptions{})
-			if err == nil {
-				svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: scaleIP(i, 1)}}
-				_, err = svcs.UpdateStatus(context.Background(), svc, metav1.UpdateOptions{})
-			}
+			// One request per update: a status patch, no read first.
+			patch := fmt.Sprintf(`{"status":{"loadBalancer":{"ingress":[{"ip":%q}]}}}`, scaleIP(i, 1))
+			_, err := admin.CoreV1().Services("default").Patch(context.Background(), fmt.Sprintf("scale-%05d", i),
+				types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status")
 			if err != nil {
 				b.Error(err)
 			}

@@ -506,7 +506,12 @@ func (e *env) ready() (int, string, error) {
 // eventually polls cond until it returns nil; the bound only keeps a broken test from hanging.
 func (e *env) eventually(what string, cond func() error) {
 	e.t.Helper()
-	deadline := time.Now().Add(waitTimeout)
+	e.eventuallyWithin(waitTimeout, what, cond)
+}
+
+func (e *env) eventuallyWithin(limit time.Duration, what string, cond func() error) {
+	e.t.Helper()
+	deadline := time.Now().Add(limit)
 	var err error
 	for time.Now().Before(deadline) {
 		if err = cond(); err == nil {
@@ -514,7 +519,7 @@ func (e *env) eventually(what string, cond func() error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	e.t.Fatalf("%s: not within %v: %v", what, waitTimeout, err)
+	e.t.Fatalf("%s: not within %v: %v", what, limit, err)
 }
 
 // ---- small helpers ----

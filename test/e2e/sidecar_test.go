@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -208,13 +209,17 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 			t.Fatal(err)
 		}
 		w := e.watchRoutes(seedIP+"/32", "172.20.1.9/32")
+		outage := 3 * time.Second // long enough for the watches to fail and back off
+		if d, err := time.ParseDuration(os.Getenv("E2E_OUTAGE")); err == nil {
+			outage = d // e.g. E2E_OUTAGE=3m for outages of minutes
+		}
 		e.api.StopAPIServer(t)
-		time.Sleep(3 * time.Second) // an outage of some length, with the watches failing
+		time.Sleep(outage)
 		e.api.StartAPIServer(t)
 		back := time.Now()
 		e.createService(lbService("e2e-after", selected, "172.20.1.3", false))
-		e.eventually("a Service created after the outage at the ToR", func() error { return e.torHas("172.20.1.3/32") })
 		// client-go's reflectors back off while the API server is away (up to 30 s, jittered).
+		e.eventuallyWithin(2*time.Minute, "a Service created after the outage at the ToR", func() error { return e.torHas("172.20.1.3/32") })
 		t.Logf("a Service created after the API server came back reached the ToR %v later", time.Since(back).Round(time.Millisecond))
 		w.stopAndCheck(t)
 		e.checkNoFlap(t, before)
