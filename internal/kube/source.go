@@ -42,10 +42,9 @@ type Source struct {
 
 // watched is one informer and how its objects enter a Snapshot.
 type watched struct {
-	kind      string
-	informer  cache.SharedIndexInformer
-	transform cache.TransformFunc
-	put       func(*model.Snapshot, any)
+	kind     string
+	informer cache.SharedIndexInformer
+	put      func(*model.Snapshot, any)
 }
 
 // Start starts the informers; they run until ctx ends, then Done is closed. The first token on
@@ -73,13 +72,17 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 		}
 		lw := cache.ToListWatcherWithWatchListSemantics(listWatch(client.Resource(r.gvr), ns, name), client)
 		inf := cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, 0, cache.Indexers{})
-		s.add(r.kind, inf, r.transform(), r.put)
-	}
-	for _, w := range s.watched {
-		// A transform can only be set before the informer starts.
-		if err := w.informer.SetTransform(w.transform); err != nil {
-			return nil, fmt.Errorf("kube: %s informer: %w", w.kind, err)
+		// Set before the informer starts, so every object is converted before it is cached.
+		if err := inf.SetTransform(r.transform()); err != nil {
+			return nil, fmt.Errorf("kube: %s informer: %w", r.kind, err)
 		}
+		// The registration is never removed: the informers live as long as the Source.
+		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(any) { s.signal() },
+			UpdateFunc: func(any, any) { s.signal() },
+			DeleteFunc: func(any) { s.signal() },
+		})
+		s.watched = append(s.watched, watched{kind: r.kind, informer: inf, put: r.put})
 	}
 	var wg sync.WaitGroup
 	for _, w := range s.watched {
@@ -112,16 +115,6 @@ func listWatch(r dynamic.NamespaceableResourceInterface, ns, name string) *cache
 			return r.Namespace(ns).Watch(ctx, o)
 		},
 	}
-}
-
-func (s *Source) add(kind string, inf cache.SharedIndexInformer, transform cache.TransformFunc, put func(*model.Snapshot, any)) {
-	// The handler's registration is never removed: the informers live as long as the Source.
-	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { s.signal() },
-		UpdateFunc: func(any, any) { s.signal() },
-		DeleteFunc: func(any) { s.signal() },
-	})
-	s.watched = append(s.watched, watched{kind: kind, informer: inf, transform: transform, put: put})
 }
 
 // waitForSync waits until every informer has listed once, logging the laggards now and then,

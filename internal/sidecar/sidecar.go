@@ -37,6 +37,9 @@ const (
 	DefaultMaxSettle = 500 * time.Millisecond
 )
 
+// sessionsInterval is how often bgpd's sessions are read for the metrics.
+const sessionsInterval = 5 * time.Second
+
 // Config is what Run needs.
 type Config struct {
 	Node             string
@@ -125,6 +128,22 @@ func Run(ctx context.Context, restCfg *rest.Config, cfg Config) error {
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
+	// The sessions for the metrics and the readiness check "bgpd", whether or not a status is
+	// written (a node no ClusterConfig selects has none).
+	wg.Go(func() {
+		tick := time.NewTicker(sessionsInterval)
+		defer tick.Stop()
+		for {
+			rctx, cancel := context.WithTimeout(ctx, sessionsInterval)
+			_, _ = readSessions(rctx)
+			cancel()
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	})
 	if cfg.StatusInterval >= 0 {
 		wg.Go(func() {
 			w := nodestatus.NewWriter(dynClient, cfg.Node)
