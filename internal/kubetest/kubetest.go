@@ -2,7 +2,6 @@ package kubetest
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/frr-renderer/frr-renderer/internal/testbin"
 )
 
 const (
@@ -82,27 +83,17 @@ func buildBinaries() (string, error) {
 	return dir, nil
 }
 
-// findScript looks for hack/kube-binaries.sh next to the go.mod of the working directory or one
-// of its parents (go test runs in the package's directory).
+// findScript is this module's hack/kube-binaries.sh.
 func findScript() (string, error) {
-	dir, err := os.Getwd()
+	root, err := testbin.ModuleRoot()
 	if err != nil {
 		return "", err
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			script := filepath.Join(dir, "hack", "kube-binaries.sh")
-			if _, err := os.Stat(script); err != nil {
-				return "", fmt.Errorf("module root %s: %w", dir, err)
-			}
-			return script, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory: cannot find hack/kube-binaries.sh")
-		}
-		dir = parent
+	script := filepath.Join(root, "hack", "kube-binaries.sh")
+	if _, err := os.Stat(script); err != nil {
+		return "", fmt.Errorf("module root %s: %w", root, err)
 	}
+	return script, nil
 }
 
 func checkBinaries(dir string) error {

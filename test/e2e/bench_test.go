@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
+	"github.com/frr-renderer/frr-renderer/internal/measure"
 )
 
 // routeMapDelay: after the first apply creates route-maps, bgpd re-announces everything once
@@ -38,7 +38,7 @@ func BenchmarkServiceToToR(b *testing.B) {
 	e.eventually("the bench Service", func() error { return e.torHas(base + "/32") })
 	time.Sleep(routeMapDelay)
 
-	var adds, withdrawals samples
+	var adds, withdrawals measure.Samples
 	svcs := e.kube.CoreV1().Services("default")
 	setIPs := func(ips ...string) time.Time {
 		svc, err := svcs.Get(context.Background(), "bench", metav1.GetOptions{})
@@ -59,16 +59,16 @@ func BenchmarkServiceToToR(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		ip := fmt.Sprintf("172.20.3.%d", i%250+1)
 		start := setIPs(base, ip)
-		adds.add(e.until(b, func() bool { return e.torHasPrefix(ip + "/32") }).Sub(start))
+		adds.Add(e.until(b, func() bool { return e.torHasPrefix(ip + "/32") }).Sub(start))
 		start = setIPs(base)
-		withdrawals.add(e.until(b, func() bool { return !e.torHasPrefix(ip + "/32") }).Sub(start))
+		withdrawals.Add(e.until(b, func() bool { return !e.torHasPrefix(ip + "/32") }).Sub(start))
 	}
 	b.StopTimer()
-	b.ReportMetric(adds.pct(50), "add-p50-ms")
-	b.ReportMetric(adds.pct(99), "add-p99-ms")
-	b.ReportMetric(withdrawals.pct(50), "withdraw-p50-ms")
-	b.ReportMetric(withdrawals.pct(99), "withdraw-p99-ms")
-	b.Logf("FRR %s, API write -> ToR: adds %s; withdrawals %s", e.v, adds.summary(), withdrawals.summary())
+	b.ReportMetric(adds.Pct(50), "add-p50-ms")
+	b.ReportMetric(adds.Pct(99), "add-p99-ms")
+	b.ReportMetric(withdrawals.Pct(50), "withdraw-p50-ms")
+	b.ReportMetric(withdrawals.Pct(99), "withdraw-p99-ms")
+	b.Logf("FRR %s, API write -> ToR: adds %s; withdrawals %s", e.v, adds.Summary(), withdrawals.Summary())
 }
 
 func BenchmarkSidecarScale(b *testing.B) {
@@ -271,22 +271,4 @@ func parallel(b *testing.B, workers, n int, f func(i int) error) {
 	if first != nil {
 		b.Fatal(first)
 	}
-}
-
-type samples []float64
-
-func (s *samples) add(d time.Duration) { *s = append(*s, float64(d)/float64(time.Millisecond)) }
-
-func (s samples) pct(p float64) float64 {
-	if len(s) == 0 {
-		return math.NaN()
-	}
-	c := slices.Clone(s)
-	slices.Sort(c)
-	i := int(math.Ceil(p/100*float64(len(c)))) - 1
-	return c[min(max(i, 0), len(c)-1)]
-}
-
-func (s samples) summary() string {
-	return fmt.Sprintf("p50 %.1f p90 %.1f p99 %.1f max %.1f ms (n=%d)", s.pct(50), s.pct(90), s.pct(99), s.pct(100), len(s))
 }

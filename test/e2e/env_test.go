@@ -22,7 +22,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,6 +39,7 @@ import (
 
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 	"github.com/frr-renderer/frr-renderer/internal/kubetest"
+	"github.com/frr-renderer/frr-renderer/internal/testbin"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
 
@@ -63,44 +63,14 @@ const (
 
 var frrVersionFlag = map[frrtest.Version]string{frrtest.FRR8: "8", frrtest.FRR10: "10"}
 
-// ---- the frr-renderer binary, built once per test process ----
-
-var build struct {
-	once sync.Once
-	dir  string
-	bin  string
-	err  error
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
+	testbin.Cleanup()
 	os.Exit(code)
 }
 
-func binary(t testing.TB) string {
-	t.Helper()
-	if bin := os.Getenv("E2E_BIN"); bin != "" {
-		return bin
-	}
-	build.once.Do(func() {
-		if build.dir, build.err = os.MkdirTemp("", "frr-renderer-e2e-"); build.err != nil {
-			return
-		}
-		build.bin = filepath.Join(build.dir, "frr-renderer")
-		cmd := exec.Command("go", "build", "-o", build.bin, "./cmd/frr-renderer")
-		cmd.Dir = repoRoot
-		if out, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("go build ./cmd/frr-renderer: %w\n%s", err, out)
-		}
-	})
-	if build.err != nil {
-		t.Fatal(build.err)
-	}
-	return build.bin
-}
+// binary is the frr-renderer the tests run: $E2E_BIN, or built once.
+func binary(t testing.TB) string { return testbin.FrrRenderer(t, "E2E_BIN") }
 
 // ---- the environment ----
 

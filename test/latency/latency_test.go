@@ -54,6 +54,8 @@ import (
 	"time"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
+	"github.com/frr-renderer/frr-renderer/internal/measure"
+	"github.com/frr-renderer/frr-renderer/internal/testbin"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
 
@@ -92,50 +94,10 @@ var versions = []frrtest.Version{frrtest.FRR8, frrtest.FRR10}
 // frrVersionFlag is `frr-renderer run --frr-version` for each FRR the harness runs.
 var frrVersionFlag = map[frrtest.Version]string{frrtest.FRR8: "8", frrtest.FRR10: "10"}
 
-// ---- the binary ----
-
-var build struct {
-	once sync.Once
-	dir  string
-	bin  string
-	err  error
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
+	testbin.Cleanup()
 	os.Exit(code)
-}
-
-// binary builds cmd/frr-renderer once per test process.
-func binary(b *testing.B) string {
-	b.Helper()
-	if bin := os.Getenv("LATENCY_BIN"); bin != "" {
-		return bin
-	}
-	build.once.Do(func() {
-		build.dir, build.err = os.MkdirTemp("", "frr-renderer-latency-")
-		if build.err != nil {
-			return
-		}
-		build.bin = filepath.Join(build.dir, "frr-renderer")
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			build.err = err
-			return
-		}
-		cmd := exec.Command(goBin, "build", "-o", build.bin, "./cmd/frr-renderer")
-		cmd.Dir = repoRoot
-		if out, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("go build ./cmd/frr-renderer: %w\n%s", err, out)
-		}
-	})
-	if build.err != nil {
-		b.Fatal(build.err)
-	}
-	return build.bin
 }
 
 // ---- the topology ----
@@ -157,7 +119,7 @@ type env struct {
 // Established session. Everything is torn down by b's cleanups.
 func setup(b *testing.B, v frrtest.Version) *env {
 	b.Helper()
-	bin := binary(b)
+	bin := testbin.FrrRenderer(b, "LATENCY_BIN")
 	tor := frrtest.Start(b, v, "tor")
 	node := frrtest.Start(b, v, nodeName)
 	frrtest.Link(b, node, tor, netip.MustParsePrefix(nodeAddr+"/24"), netip.MustParsePrefix(torAddr+"/24"))
@@ -552,28 +514,6 @@ func (l *runLog) tail(n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
-// ---- statistics ----
-
-// samples are durations of one kind, in milliseconds.
-type samples []float64
-
-func (s *samples) add(d time.Duration) { *s = append(*s, float64(d)/float64(time.Millisecond)) }
-
-// pct is the nearest-rank percentile p (0-100); NaN without samples.
-func (s samples) pct(p float64) float64 {
-	if len(s) == 0 {
-		return math.NaN()
-	}
-	c := slices.Clone(s)
-	slices.Sort(c)
-	i := int(math.Ceil(p/100*float64(len(c)))) - 1
-	return c[min(max(i, 0), len(c)-1)]
-}
-
-func (s samples) summary() string {
-	return fmt.Sprintf("p50 %6.1f  p90 %6.1f  p99 %6.1f  max %6.1f ms (n=%d)", s.pct(50), s.pct(90), s.pct(99), s.pct(100), len(s))
-}
-
 // ---- BenchmarkManifestToToR ----
 
 // BenchmarkManifestToToR: each iteration gives the Service one more LoadBalancer IP
@@ -593,11 +533,11 @@ func BenchmarkManifestToToR(b *testing.B) {
 
 // stages of one change, as durations after the rename.
 type stages struct {
-	submitted, applied samples // the loop's "submitted", the applier's "applied" log lines
-	nodeHas, nodeBest  samples // node's bgpd lists the network / has it as best path (add)
-	nodeGone           samples // node's bgpd no longer lists it (withdrawal)
-	tor                samples // the ToR lists a path (add) / lists none (withdrawal)
-	slowest            string  // the change that took longest to reach the ToR, with its stages
+	submitted, applied measure.Samples // the loop's "submitted", the applier's "applied" log lines
+	nodeHas, nodeBest  measure.Samples // node's bgpd lists the network / has it as best path (add)
+	nodeGone           measure.Samples // node's bgpd no longer lists it (withdrawal)
+	tor                measure.Samples // the ToR lists a path (add) / lists none (withdrawal)
+	slowest            string          // the change that took longest to reach the ToR, with its stages
 	slowestTor         time.Duration
 }
 
@@ -616,21 +556,21 @@ func (e *env) benchAddWithdraw(b *testing.B) {
 		// The stages come from these log messages: a renamed one must not pass unnoticed.
 		b.Errorf("%d of %d adds had a \"submitted\" and %d an \"applied\" record in the run log", len(add.submitted), b.N, len(add.applied))
 	}
-	b.ReportMetric(add.tor.pct(50), "add-p50-ms")
-	b.ReportMetric(add.tor.pct(99), "add-p99-ms")
-	b.ReportMetric(wd.tor.pct(50), "wd-p50-ms")
-	b.ReportMetric(wd.tor.pct(99), "wd-p99-ms")
-	b.ReportMetric(add.applied.pct(50), "add-applied-p50-ms")
-	b.ReportMetric(add.nodeBest.pct(50), "add-nodebest-p50-ms")
-	b.ReportMetric(wd.applied.pct(50), "wd-applied-p50-ms")
-	b.ReportMetric(wd.nodeGone.pct(50), "wd-nodegone-p50-ms")
+	b.ReportMetric(add.tor.Pct(50), "add-p50-ms")
+	b.ReportMetric(add.tor.Pct(99), "add-p99-ms")
+	b.ReportMetric(wd.tor.Pct(50), "wd-p50-ms")
+	b.ReportMetric(wd.tor.Pct(99), "wd-p99-ms")
+	b.ReportMetric(add.applied.Pct(50), "add-applied-p50-ms")
+	b.ReportMetric(add.nodeBest.Pct(50), "add-nodebest-p50-ms")
+	b.ReportMetric(wd.applied.Pct(50), "wd-applied-p50-ms")
+	b.ReportMetric(wd.nodeGone.Pct(50), "wd-nodegone-p50-ms")
 	if b.N > 1 {
 		// At most 9 lines: the testing package cuts a benchmark's log after that.
 		b.Logf("FRR %s, %d changes, ms from the rename of %s; the loop submitted after p50 %.1f (add) / %.1f (withdrawal)%s:",
-			e.v, b.N, serviceFile, add.submitted.pct(50), wd.submitted.pct(50), e.notesSuffix())
+			e.v, b.N, serviceFile, add.submitted.Pct(50), wd.submitted.Pct(50), e.notesSuffix())
 		for _, r := range []struct {
 			name string
-			s    samples
+			s    measure.Samples
 		}{
 			{"add: applier applied        ", add.applied},
 			{"add: node bgpd lists it     ", add.nodeHas},
@@ -640,7 +580,7 @@ func (e *env) benchAddWithdraw(b *testing.B) {
 			{"withdraw: node bgpd gone    ", wd.nodeGone},
 			{"withdraw: ToR lists no path ", wd.tor},
 		} {
-			b.Logf("  %s %s", r.name, r.s.summary())
+			b.Logf("  %s %s", r.name, r.s.Summary())
 		}
 		b.Logf("  slowest add %s; withdrawal %s", add.slowest, wd.slowest)
 	}
@@ -694,12 +634,12 @@ func (e *env) change(st *stages, add bool, ip string) error {
 	if err = errors.Join(err, nodeErr, torErr); err != nil {
 		return err
 	}
-	st.tor.add(torT.Sub(t0))
+	st.tor.Add(torT.Sub(t0))
 	if add {
-		st.nodeHas.add(nodeHas.Sub(t0))
-		st.nodeBest.add(nodeDone.Sub(t0))
+		st.nodeHas.Add(nodeHas.Sub(t0))
+		st.nodeBest.Add(nodeDone.Sub(t0))
 	} else {
-		st.nodeGone.add(nodeDone.Sub(t0))
+		st.nodeGone.Add(nodeDone.Sub(t0))
 	}
 	// The applier's log line is written before the ToR can have the change; give the writes a
 	// moment all the same.
@@ -712,11 +652,11 @@ func (e *env) change(st *stages, add bool, ip string) error {
 		time.Sleep(time.Millisecond)
 	}
 	if t := first(lines, "submitted"); !t.IsZero() {
-		st.submitted.add(t.Sub(t0))
+		st.submitted.Add(t.Sub(t0))
 	}
 	applied := first(lines, "applied")
 	if !applied.IsZero() {
-		st.applied.add(applied.Sub(t0))
+		st.applied.Add(applied.Sub(t0))
 	}
 	if d := torT.Sub(t0); d > st.slowestTor {
 		ms := func(t time.Time) float64 {
@@ -756,7 +696,7 @@ func BenchmarkBurst(b *testing.B) {
 func burstIP(i int) string { return fmt.Sprintf("172.20.%d.%d", 2+i/250, i%250+1) }
 
 func (e *env) benchBurst(b *testing.B) {
-	var converge, window samples
+	var converge, window measure.Samples
 	var applies, submits, renders int
 	for n := range b.N {
 		b.StopTimer()
@@ -795,8 +735,8 @@ func (e *env) benchBurst(b *testing.B) {
 		if err != nil {
 			b.Fatalf("burst %d: the ToR never had exactly %v: %v\nrun log:\n%s", n, want, err, e.run.tail(20))
 		}
-		converge.add(done.Sub(last))
-		window.add(last.Sub(start))
+		converge.Add(done.Sub(last))
+		window.Add(last.Sub(start))
 
 		// Count once the renderer is idle again: an apply after convergence counts too.
 		if err := e.run.waitQuiet(quietFor, stepTimeout); err != nil {
@@ -824,9 +764,9 @@ func (e *env) benchBurst(b *testing.B) {
 	b.ReportMetric(float64(applies)/float64(b.N), "applies")
 	b.ReportMetric(float64(submits)/float64(b.N), "submits")
 	b.ReportMetric(float64(renders)/float64(b.N), "renders")
-	b.ReportMetric(converge.pct(50), "converge-p50-ms")
-	b.ReportMetric(converge.pct(100), "converge-max-ms")
-	b.ReportMetric(window.pct(100), "write-window-ms")
+	b.ReportMetric(converge.Pct(50), "converge-p50-ms")
+	b.ReportMetric(converge.Pct(100), "converge-max-ms")
+	b.ReportMetric(window.Pct(100), "write-window-ms")
 }
 
 // torHasExactly waits until the ToR's table is exactly want.
