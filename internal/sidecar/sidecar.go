@@ -61,7 +61,6 @@ type Config struct {
 // Run runs the sidecar until ctx ends. It returns nil then, or an error when a part stops by
 // itself.
 func Run(ctx context.Context, restCfg *rest.Config, cfg Config) error {
-	log := cfg.Log
 	restCfg = rest.CopyConfig(restCfg)
 	restCfg.UserAgent = "frr-renderer/" + cfg.Node
 	// One dynamic client for everything (see kube.Start for why not the typed clientset).
@@ -69,7 +68,11 @@ func Run(ctx context.Context, restCfg *rest.Config, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("dynamic client: %w", err)
 	}
+	return run(ctx, dynClient, cfg)
+}
 
+func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
+	log := cfg.Log
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	src, err := kube.Start(ctx, dynClient, kube.Options{Node: cfg.Node, SecretsNamespace: cfg.SecretsNamespace, Log: log.WithName("informers")})
