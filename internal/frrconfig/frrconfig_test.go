@@ -384,15 +384,38 @@ func FuzzRender(f *testing.F) {
 		}
 		inst.Policies[0].Exports[0].PeerGroup = group
 		inst.Policies[0].Exports[0].Communities = []model.Community{model.Community(community)}
-		second := inst
-		second.LocalASN++
-		text, _, err := Render(model.NodeConfig{Node: peerName, ClusterConfig: instName, Instances: []model.Instance{inst, second}}, FRR10)
+		render := func(inst model.Instance) ([]byte, error) {
+			second := inst
+			second.LocalASN++
+			text, _, err := Render(model.NodeConfig{Node: peerName, ClusterConfig: instName, Instances: []model.Instance{inst, second}}, FRR10)
+			return text, err
+		}
+		text, err := render(inst)
 		if err != nil {
 			return
 		}
 		checkGrammar(t, text)
-		if password != "" && strings.Count(string(text), password) > 2 && len(password) > 8 {
-			t.Fatalf("password appears outside its lines:\n%s", text)
+		// The password reaches its own lines and nothing else: with another password, every
+		// other line is the same.
+		inst.PeerGroups[0].Password = model.NewPassword("other-password")
+		other, err := render(inst)
+		if err != nil {
+			t.Fatalf("renders with password %q, not with another: %v", password, err)
+		}
+		if a, b := withoutPasswordLines(text), withoutPasswordLines(other); a != b {
+			t.Fatalf("the password changes other lines than its own:\nwith %q:\n%s\nwith another:\n%s", password, a, b)
 		}
 	})
+}
+
+// withoutPasswordLines is text without its `neighbor X password Y` lines.
+func withoutPasswordLines(text []byte) string {
+	var keep []string
+	for _, l := range strings.Split(string(text), "\n") {
+		if f := strings.Fields(l); len(f) >= 3 && f[0] == "neighbor" && f[2] == "password" {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "\n")
 }
