@@ -37,9 +37,6 @@ const (
 	DefaultMaxSettle = 500 * time.Millisecond
 )
 
-// sessionsInterval is how often bgpd's sessions are read for the metrics.
-const sessionsInterval = 5 * time.Second
-
 // Config is what Run needs.
 type Config struct {
 	Node             string
@@ -121,25 +118,25 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 		},
 	}
 
+	// bgpd's sessions are read once per round, by one ticker, for the metrics, the readiness
+	// check "bgpd" and the status, whether or not a status is written (a node no ClusterConfig
+	// selects has none).
 	sessions := &sessionReader{runDir: cfg.RunDir}
 	defer sessions.close()
-	readSessions := func(ctx context.Context) ([]vtysh.Session, error) {
-		s, err := sessions.read(ctx)
-		m.SetSessions(names.get(), s) // none when bgpd cannot be read: no stale Established
-		return s, err
+	interval := cfg.StatusInterval
+	if interval <= 0 {
+		interval = nodestatus.DefaultInterval
 	}
-
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
-	// The sessions for the metrics and the readiness check "bgpd", whether or not a status is
-	// written (a node no ClusterConfig selects has none).
 	wg.Go(func() {
-		tick := time.NewTicker(sessionsInterval)
+		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
-			rctx, cancel := context.WithTimeout(ctx, sessionsInterval)
-			_, _ = readSessions(rctx)
+			rctx, cancel := context.WithTimeout(ctx, interval)
+			s, _ := sessions.read(rctx)
 			cancel()
+			m.SetSessions(names.get(), s) // none when bgpd cannot be read: no stale Established
 			select {
 			case <-ctx.Done():
 				return
@@ -150,7 +147,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 	if cfg.StatusInterval >= 0 {
 		wg.Go(func() {
 			w := nodestatus.NewWriter(dynClient, cfg.Node)
-			if err := nodestatus.Run(ctx, cfg.StatusInterval, -1, w, nodestatus.Inputs{State: latest.Get, Sessions: readSessions}, log.WithName("status")); err != nil {
+			if err := nodestatus.Run(ctx, cfg.StatusInterval, -1, w, nodestatus.Inputs{State: latest.Get, Sessions: sessions.latest}, log.WithName("status")); err != nil {
 				errs <- fmt.Errorf("status: %w", err)
 			}
 		})
@@ -163,7 +160,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 				}
 				return nil
 			}},
-			{Name: "bgpd", Err: func() error { return sessions.lastErr() }},
+			{Name: "bgpd", Err: func() error { _, err := sessions.latest(ctx); return err }},
 			m.ApplyCheck(),
 		}
 		wg.Go(func() {
@@ -224,14 +221,18 @@ type sessionReader struct {
 
 	mu     sync.Mutex
 	client *vtysh.Client
+	read1  bool // a read was made
+	last   []vtysh.Session
 	err    error
-	read1  bool
 }
 
+var errNotRead = errors.New("not read yet")
+
+// read reads the sessions from bgpd and keeps them for latest.
 func (r *sessionReader) read(ctx context.Context) ([]vtysh.Session, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.read1 = true
+	r.read1, r.last, r.err = true, nil, nil
 	if r.client == nil {
 		c, err := vtysh.Dial(ctx, vtysh.SocketPath(r.runDir, "bgpd"))
 		if err != nil {
@@ -240,23 +241,23 @@ func (r *sessionReader) read(ctx context.Context) ([]vtysh.Session, error) {
 		}
 		r.client = c
 	}
-	s, err := r.client.Sessions(ctx)
-	if err != nil && vtysh.Disconnected(err) {
+	r.last, r.err = r.client.Sessions(ctx)
+	if r.err != nil && vtysh.Disconnected(r.err) {
 		r.client.Close()
 		r.client = nil
 	}
-	r.err = err
-	return s, err
+	return r.last, r.err
 }
 
-// lastErr is the readiness check "bgpd": the last read's error; not ready before the first.
-func (r *sessionReader) lastErr() error {
+// latest is what the last read found (the caller must not modify it); errNotRead before the
+// first.
+func (r *sessionReader) latest(context.Context) ([]vtysh.Session, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.read1 {
-		return errors.New("not read yet")
+		return nil, errNotRead
 	}
-	return r.err
+	return r.last, r.err
 }
 
 func (r *sessionReader) close() {
