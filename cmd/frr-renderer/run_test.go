@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/frr-renderer/frr-renderer/examples"
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
+	"github.com/frr-renderer/frr-renderer/internal/manifest/manifesttest"
 	"github.com/frr-renderer/frr-renderer/internal/reconcile"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
@@ -60,60 +58,12 @@ func (r *logRecorder) dump() string {
 	return b.String()
 }
 
-func seedCopy(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	err := fs.WalkDir(examples.Seed, examples.SeedDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(examples.Seed, p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, filepath.Base(p)), data, 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// writeAtomic writes a file the way editors and tools do: a temporary file renamed over it.
-// It returns the time of the rename: when the new content appeared.
-func writeAtomic(t testing.TB, path, content string) time.Time {
-	t.Helper()
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	at := time.Now()
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-	return at
-}
-
-// edit replaces old by new in a file, atomically; old must be there. It returns the time of
-// the change.
-func edit(t testing.TB, path, old, new string) time.Time {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(data), old) {
-		t.Fatalf("%s does not contain %q", path, old)
-	}
-	return writeAtomic(t, path, strings.Replace(string(data), old, new, 1))
-}
-
 const svcFile = "05-http-test.yaml"
 
 func TestRunCommandUsage(t *testing.T) {
 	t.Setenv("KUBECONFIG", "")
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
-	dir := seedCopy(t)
+	dir := manifesttest.SeedCopy(t)
 	tests := []struct {
 		args    []string
 		code    int
@@ -160,7 +110,7 @@ func TestRunOnFRR(t *testing.T) {
 			r := frrtest.Start(t, v, "cmdrun")
 			version := map[frrtest.Version]string{frrtest.FRR8: "8", frrtest.FRR10: "10"}[v]
 			dialect, _ := frrconfig.ParseDialect(version)
-			dir := seedCopy(t)
+			dir := manifesttest.SeedCopy(t)
 			facts := writeFile(t, "facts.yaml", "{}\n")
 			rec := &logRecorder{}
 			log := newLogger(rec, 1)
@@ -206,7 +156,7 @@ func TestRunOnFRR(t *testing.T) {
 			old := "172.20.0.1"
 			for i := range edits {
 				ip := fmt.Sprintf("172.20.1.%d", i+1)
-				wrote := edit(t, filepath.Join(dir, svcFile), "- ip: "+old, "- ip: "+ip)
+				wrote := manifesttest.Edit(t, filepath.Join(dir, svcFile), "- ip: "+old, "- ip: "+ip)
 				lat = append(lat, applied(wrote).Sub(wrote))
 				if got := running(); !strings.Contains(got, "network "+ip+"/32 route-map") || strings.Contains(got, old+"/32") {
 					t.Fatalf("after the edit to %s, FRR runs:\n%s", ip, got)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,8 +18,8 @@ import (
 
 	"github.com/go-logr/logr"
 
-	"github.com/frr-renderer/frr-renderer/examples"
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/manifest/manifesttest"
 	"github.com/frr-renderer/frr-renderer/internal/reconcile"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 )
@@ -173,25 +172,6 @@ type loop struct {
 	log   *logRecorder
 }
 
-func seedCopy(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	err := fs.WalkDir(examples.Seed, examples.SeedDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(examples.Seed, p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, filepath.Base(p)), data, 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 const loFacts = `interfaces:
   - {name: lo, adminUp: true, operState: unknown, addresses: [127.0.0.1/8, 10.99.0.1/32]}
 `
@@ -200,12 +180,12 @@ const loFacts = `interfaces:
 // old -> new), with a facts file.
 func startLoop(t testing.TB, settle time.Duration, edits ...[3]string) *loop {
 	t.Helper()
-	l := &loop{dir: seedCopy(t), app: newFakeApplier(), log: &logRecorder{}}
+	l := &loop{dir: manifesttest.SeedCopy(t), app: newFakeApplier(), log: &logRecorder{}}
 	for _, e := range edits {
-		edit(t, filepath.Join(l.dir, e[0]), e[1], e[2])
+		manifesttest.Edit(t, filepath.Join(l.dir, e[0]), e[1], e[2])
 	}
 	l.facts = filepath.Join(t.TempDir(), "facts.yaml")
-	writeAtomic(t, l.facts, loFacts)
+	manifesttest.WriteAtomic(t, l.facts, loFacts)
 	cfg := reconcile.Config{
 		Watch:     []string{l.dir},
 		HostFacts: l.facts,
@@ -239,40 +219,11 @@ func startLoop(t testing.TB, settle time.Duration, edits ...[3]string) *loop {
 	return l
 }
 
-// writeAtomic writes a file the way editors and tools do: a temporary file renamed over it.
-// It returns the time of the rename: when the new content appeared.
-func writeAtomic(t testing.TB, path, content string) time.Time {
-	t.Helper()
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	at := time.Now()
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-	return at
-}
-
-// edit replaces old by new in a file, atomically; old must be there. It returns the time of
-// the change.
-func edit(t testing.TB, path, old, new string) time.Time {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(data), old) {
-		t.Fatalf("%s does not contain %q", path, old)
-	}
-	return writeAtomic(t, path, strings.Replace(string(data), old, new, 1))
-}
-
 const svcFile = "05-http-test.yaml"
 
 func (l *loop) setLB(t testing.TB, old, new string) time.Time {
 	t.Helper()
-	return edit(t, filepath.Join(l.dir, svcFile), "- ip: "+old, "- ip: "+new)
+	return manifesttest.Edit(t, filepath.Join(l.dir, svcFile), "- ip: "+old, "- ip: "+new)
 }
 
 // sync makes the loop render once more without a change (the same content written again),
@@ -286,7 +237,7 @@ func (l *loop) sync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeAtomic(t, p, string(data))
+	manifesttest.WriteAtomic(t, p, string(data))
 	l.log.wait(t, from, "unchanged", "held")
 }
 
@@ -317,7 +268,7 @@ func TestRunIdenticalNotResubmitted(t *testing.T) {
 	l := startLoop(t, reconcile.DefaultSettle)
 	l.app.submitted(t, 1)
 	// A comment, a reordering of fields: the same configuration.
-	edit(t, filepath.Join(l.dir, svcFile), "  type: LoadBalancer\n", "  # an edit that changes nothing\n  type: LoadBalancer\n")
+	manifesttest.Edit(t, filepath.Join(l.dir, svcFile), "  type: LoadBalancer\n", "  # an edit that changes nothing\n  type: LoadBalancer\n")
 	l.sync(t)
 	if n := l.app.count(); n != 1 {
 		t.Errorf("submits = %d, want 1", n)
@@ -335,13 +286,13 @@ func TestRunBadEdit(t *testing.T) {
 
 	bad := strings.Replace(string(orig), "  type: LoadBalancer\n", "  type: [LoadBalancer\n", 1)
 	from := l.log.len()
-	writeAtomic(t, p, bad)
+	manifesttest.WriteAtomic(t, p, bad)
 	_, rec := l.log.wait(t, from, "cannot read the manifests; keeping the last configuration")
 	if rec["level"] != "ERROR" || !strings.Contains(fmt.Sprint(rec["err"]), svcFile) {
 		t.Errorf("the error record does not name the file at level ERROR: %v", rec)
 	}
 	// The same bad file again: not logged again as an error.
-	writeAtomic(t, p, bad+"# still bad\n")
+	manifesttest.WriteAtomic(t, p, bad+"# still bad\n")
 	l.log.wait(t, from+1, "cannot read the manifests; keeping the last configuration")
 	errs := 0
 	for _, r := range l.log.matching(from, "cannot read the manifests; keeping the last configuration") {
@@ -355,7 +306,7 @@ func TestRunBadEdit(t *testing.T) {
 
 	// Mended: the same configuration as before, so nothing to submit.
 	from = l.log.len()
-	writeAtomic(t, p, string(orig))
+	manifesttest.WriteAtomic(t, p, string(orig))
 	l.log.wait(t, from, "manifests read again")
 	l.log.wait(t, from, "unchanged")
 	if n := l.app.count(); n != 1 {
@@ -383,7 +334,7 @@ func TestRunHostFactsChange(t *testing.T) {
 		t.Fatalf("first configuration does not advertise lo's 10.99.0.1/32:\n%s", first)
 	}
 
-	writeAtomic(t, l.facts, strings.Replace(loFacts, "10.99.0.1/32]", "10.99.0.1/32, 10.99.0.2/32]", 1))
+	manifesttest.WriteAtomic(t, l.facts, strings.Replace(loFacts, "10.99.0.1/32]", "10.99.0.1/32, 10.99.0.2/32]", 1))
 	second, _ := l.app.submitted(t, 2)
 	if !strings.Contains(second, network("10.99.0.1/32")) || !strings.Contains(second, network("10.99.0.2/32")) {
 		t.Errorf("second configuration does not advertise 10.99.0.1/32 and 10.99.0.2/32:\n%s", second)
@@ -391,14 +342,14 @@ func TestRunHostFactsChange(t *testing.T) {
 
 	// A facts file that does not parse keeps the facts read last.
 	from := l.log.len()
-	writeAtomic(t, l.facts, "interfaces:\n  - {name: lo, adminUp: true, operState: unknown, adresses: []}\n")
+	manifesttest.WriteAtomic(t, l.facts, "interfaces:\n  - {name: lo, adminUp: true, operState: unknown, adresses: []}\n")
 	_, rec := l.log.wait(t, from, "cannot read the host facts; keeping the last ones")
 	if !strings.Contains(fmt.Sprint(rec["err"]), "adresses") {
 		t.Errorf("the error does not name the unknown field: %v", rec)
 	}
 
 	// lo down: its addresses are not advertised.
-	writeAtomic(t, l.facts, strings.Replace(loFacts, "adminUp: true", "adminUp: false", 1))
+	manifesttest.WriteAtomic(t, l.facts, strings.Replace(loFacts, "adminUp: true", "adminUp: false", 1))
 	third, _ := l.app.submitted(t, 3)
 	if strings.Contains(third, "10.99.0.") {
 		t.Errorf("lo is down, its addresses are still advertised:\n%s", third)
@@ -419,7 +370,7 @@ func TestRunDiagnosticsLoggedOnce(t *testing.T) {
 		t.Fatalf("diagnostic records over three renders = %v, want the typo's warning once", diags)
 	}
 	from := l.log.len()
-	edit(t, filepath.Join(l.dir, "03-advertisement.yaml"), "      - LoadBalancerIPs\n", "")
+	manifesttest.Edit(t, filepath.Join(l.dir, "03-advertisement.yaml"), "      - LoadBalancerIPs\n", "")
 	_, rec := l.log.wait(t, from, "diagnostic resolved")
 	if rec["field"] != diags[0]["field"] {
 		t.Errorf("resolved %v, want %v", rec, diags[0])
@@ -432,7 +383,7 @@ func TestRunFailedInstanceKeepsConfiguration(t *testing.T) {
 	cc := filepath.Join(l.dir, "01-cluster-config.yaml")
 
 	from := l.log.len()
-	edit(t, cc, "localPort: 179", "localPort: 70000")
+	manifesttest.Edit(t, cc, "localPort: 179", "localPort: 70000")
 	_, rec := l.log.wait(t, from, "BGP instances failed; keeping the last configuration of every instance until they are mended")
 	if fmt.Sprint(rec["held"]) != "[K8S-NODES]" {
 		t.Errorf("held = %v, want [K8S-NODES]", rec["held"])
@@ -445,7 +396,7 @@ func TestRunFailedInstanceKeepsConfiguration(t *testing.T) {
 		t.Fatalf("submits while the instance fails = %d, want 1", n)
 	}
 	from = l.log.len()
-	edit(t, cc, "localPort: 70000", "localPort: 179")
+	manifesttest.Edit(t, cc, "localPort: 70000", "localPort: 179")
 	second, _ := l.app.submitted(t, 2)
 	l.log.wait(t, from, "no BGP instance fails any longer")
 	if !strings.Contains(second, network("172.20.0.9/32")) || !strings.Contains(second, "router bgp 65001") {
@@ -477,7 +428,7 @@ func TestRunBurst(t *testing.T) {
 		if d := time.Until(begin.Add(time.Duration(i) * time.Second / writes)); d > 0 {
 			time.Sleep(d)
 		}
-		writeAtomic(t, p, strings.Replace(string(orig), "- ip: 172.20.0.1", "- ip: "+ip(i), 1))
+		manifesttest.WriteAtomic(t, p, strings.Replace(string(orig), "- ip: 172.20.0.1", "- ip: "+ip(i), 1))
 	}
 	burst := time.Since(begin)
 	want := network(ip(writes-1) + "/32")
@@ -540,7 +491,7 @@ func TestRunApplierStops(t *testing.T) {
 		{&fakeApplier{ran: make(chan struct{}), runErr: errors.New("boom")}, "applier: boom"},
 		{&fakeApplier{ran: make(chan struct{}), runOut: true}, "applier: stopped by itself"},
 	} {
-		cfg := reconcile.Config{Watch: []string{seedCopy(t)}, HostFacts: writeFile(t, "facts.yaml", "{}\n"), Options: translate.Options{Node: "worker-1"}, Settle: reconcile.DefaultSettle, MaxSettle: reconcile.DefaultMaxSettle}
+		cfg := reconcile.Config{Watch: []string{manifesttest.SeedCopy(t)}, HostFacts: writeFile(t, "facts.yaml", "{}\n"), Options: translate.Options{Node: "worker-1"}, Settle: reconcile.DefaultSettle, MaxSettle: reconcile.DefaultMaxSettle}
 		err := reconcile.Run(context.Background(), cfg, tt.app, newLogger(&logRecorder{}, 0))
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("reconcile.Run = %v, want %q", err, tt.want)
@@ -551,7 +502,7 @@ func TestRunApplierStops(t *testing.T) {
 // TestRunNetlinkFacts follows this host's network namespace (it only reads it).
 func TestRunNetlinkFacts(t *testing.T) {
 	app := newFakeApplier()
-	cfg := reconcile.Config{Watch: []string{seedCopy(t)}, Options: translate.Options{Node: "worker-1"}, Settle: reconcile.DefaultSettle, MaxSettle: reconcile.DefaultMaxSettle}
+	cfg := reconcile.Config{Watch: []string{manifesttest.SeedCopy(t)}, Options: translate.Options{Node: "worker-1"}, Settle: reconcile.DefaultSettle, MaxSettle: reconcile.DefaultMaxSettle}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	rec := &logRecorder{}
@@ -600,9 +551,9 @@ func writeFile(t *testing.T, name, content string) string {
 // Each read of the sources ends with a Report: what was submitted, what keeps the node from its
 // desired configuration, and which diagnostics are new.
 func TestRunReports(t *testing.T) {
-	dir := seedCopy(t)
+	dir := manifesttest.SeedCopy(t)
 	facts := filepath.Join(t.TempDir(), "facts.yaml")
-	writeAtomic(t, facts, loFacts)
+	manifesttest.WriteAtomic(t, facts, loFacts)
 	reports := make(chan reconcile.Report, 100)
 	cfg := reconcile.Config{
 		Watch: []string{dir}, HostFacts: facts, Options: translate.Options{Node: "worker-1"},
@@ -634,25 +585,25 @@ func TestRunReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeAtomic(t, svc, strings.Replace(string(orig), "  type: LoadBalancer\n", "  type: [LoadBalancer\n", 1))
+	manifesttest.WriteAtomic(t, svc, strings.Replace(string(orig), "  type: LoadBalancer\n", "  type: [LoadBalancer\n", 1))
 	r = next()
 	if r.Outcome != reconcile.Failed || len(r.Problems) != 1 || !strings.Contains(r.Problems[0], svcFile) || r.Config == nil {
 		t.Fatalf("after a bad edit: outcome %q, problems %q, config kept: %v", r.Outcome, r.Problems, r.Config != nil)
 	}
-	writeAtomic(t, svc, string(orig))
+	manifesttest.WriteAtomic(t, svc, string(orig))
 	if r = next(); r.Outcome != reconcile.Unchanged || len(r.Problems) != 0 {
 		t.Fatalf("mended: outcome %q, problems %q", r.Outcome, r.Problems)
 	}
 
 	cc := filepath.Join(dir, "01-cluster-config.yaml")
-	edit(t, cc, "      peerConfigRef:\n        name: \"cilium-peer\"\n",
+	manifesttest.Edit(t, cc, "      peerConfigRef:\n        name: \"cilium-peer\"\n",
 		"      peerConfigRef:\n        name: \"cilium-peer\"\n    - name: ghost\n      peerASN: 65000\n      peerAddress: 192.168.10.99\n      peerConfigRef:\n        name: missing\n")
 	r = next()
 	if len(r.Appeared) != 1 || !strings.Contains(r.Appeared[0].Message, `"missing" not found`) || len(r.Diagnostics) != 1 {
 		t.Fatalf("a missing PeerConfig: appeared %v, diagnostics %v", r.Appeared, r.Diagnostics)
 	}
 	// The same diagnostic on the next read: current, but not new.
-	writeAtomic(t, svc, string(orig)+"# touched\n")
+	manifesttest.WriteAtomic(t, svc, string(orig)+"# touched\n")
 	if r = next(); len(r.Appeared) != 0 || len(r.Diagnostics) != 1 {
 		t.Fatalf("next read: appeared %v, diagnostics %v", r.Appeared, r.Diagnostics)
 	}
