@@ -12,11 +12,12 @@ if [ -f "$marker" ]; then
 	exit 0
 fi
 command -v debootstrap >/dev/null 2>&1 || "$(dirname "$0")/install-deps.sh"
+mirror=$("$(dirname "$0")/debian-mirror.sh")
 rm -rf "$dir"
 mkdir -p "$cache"
 # Two stages: a one-shot debootstrap --include=frr fails here (systemd's pre-dependency
 # breaks debootstrap's dpkg batch).
-debootstrap --variant=minbase --include=iproute2 trixie "$dir" http://deb.debian.org/debian >&2
+debootstrap --variant=minbase --include=iproute2 trixie "$dir" "$mirror" >&2
 printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
 chmod +x "$dir/usr/sbin/policy-rc.d"
 unshare -m sh -c '
