@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +29,46 @@ const crdTimeout = 30 * time.Second
 var crdResource = schema.GroupVersionResource{
 	Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions",
 }
+
+// CiliumVersions are the Cilium releases whose CRDs the tests check against: the oldest and the
+// newest supported minor release (hack/cilium-crds.sh's SUPPORTED, in the same order).
+var CiliumVersions = []string{"v1.18.4", "v1.20.2"}
+
+// CiliumCRDs returns the paths of the CustomResourceDefinitions frr-renderer reads, as Cilium
+// release version ships them ("" for the newest supported), from hack/cilium-crds.sh: Cilium's
+// released Go module, downloaded once through the module proxy and cached by version. It fails
+// the test when they cannot be had (without root, where the cache is not writable, it skips
+// unless CI=true).
+func CiliumCRDs(t testing.TB, version string) []string {
+	t.Helper()
+	if version == "" {
+		version = CiliumVersions[len(CiliumVersions)-1]
+	}
+	crdsMu.Lock()
+	defer crdsMu.Unlock()
+	dir, ok := crdsDirs[version]
+	if !ok {
+		var err error
+		if dir, err = runHackScript("cilium-crds.sh", version); err != nil {
+			if os.Geteuid() != 0 && os.Getenv("CI") != "true" {
+				t.Skipf("kubetest: Cilium %s CRDs: %v", version, err)
+			}
+			t.Fatalf("kubetest: Cilium %s CRDs: %v", version, err)
+		}
+		crdsDirs[version] = dir
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("kubetest: no CRDs in %s (%v)", dir, err)
+	}
+	return files
+}
+
+// crdsDirs memoizes hack/cilium-crds.sh per version for the test binary.
+var (
+	crdsMu   sync.Mutex
+	crdsDirs = map[string]string{}
+)
 
 // InstallCRDs applies the CustomResourceDefinitions in the YAML files (several documents each
 // allowed; server-side apply, so installing again updates them) and waits until each is

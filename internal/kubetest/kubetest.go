@@ -64,36 +64,36 @@ var built struct {
 }
 
 func buildBinaries() (string, error) {
-	script, err := findScript()
+	dir, err := runHackScript("kube-binaries.sh")
 	if err != nil {
 		return "", err
 	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("bash", script)
-	cmd.Stdout = &stdout
-	// A build prints its progress; it takes minutes, so let it show.
-	cmd.Stderr = io.MultiWriter(&stderr, os.Stderr)
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%s: %w: %s", script, err, lastLine(stderr.String()))
-	}
-	dir := strings.TrimSpace(stdout.String())
 	if err := checkBinaries(dir); err != nil {
-		return "", fmt.Errorf("%s: %w", script, err)
+		return "", fmt.Errorf("hack/kube-binaries.sh: %w", err)
 	}
 	return dir, nil
 }
 
-// findScript is this module's hack/kube-binaries.sh.
-func findScript() (string, error) {
+// runHackScript runs this module's hack/NAME with args and returns the directory it prints
+// (the scripts that build or fetch something once and cache it print where it is).
+func runHackScript(name string, args ...string) (string, error) {
 	root, err := testbin.ModuleRoot()
 	if err != nil {
 		return "", err
 	}
-	script := filepath.Join(root, "hack", "kube-binaries.sh")
+	script := filepath.Join(root, "hack", name)
 	if _, err := os.Stat(script); err != nil {
 		return "", fmt.Errorf("module root %s: %w", root, err)
 	}
-	return script, nil
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command("bash", append([]string{script}, args...)...)
+	cmd.Stdout = &stdout
+	// A build prints its progress; it takes minutes, so let it show.
+	cmd.Stderr = io.MultiWriter(&stderr, os.Stderr)
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("hack/%s: %w: %s", name, err, lastLine(stderr.String()))
+	}
+	return strings.TrimSpace(stdout.String()), nil
 }
 
 func checkBinaries(dir string) error {

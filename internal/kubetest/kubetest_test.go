@@ -29,9 +29,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// ciliumCRDs is where the Cilium CRDs the sidecar reads are kept (see its PROVENANCE.md).
-const ciliumCRDs = "../../../shared/cilium-crds"
-
 var clusterConfigs = schema.GroupVersionResource{Group: "cilium.io", Version: "v2", Resource: "ciliumbgpclusterconfigs"}
 
 func TestServer(t *testing.T) {
@@ -46,10 +43,7 @@ func TestServer(t *testing.T) {
 		host, kubeconfig = s.RESTConfig().Host, s.Kubeconfig()
 		checkLoopbackOnly(t, pids)
 
-		crds, err := filepath.Glob(filepath.Join(ciliumCRDs, "*.yaml"))
-		if err != nil || len(crds) == 0 {
-			t.Fatalf("no CRDs in %s (%v): the test needs the Cilium CRDs", ciliumCRDs, err)
-		}
+		crds := CiliumCRDs(t, "")
 		begin := time.Now()
 		s.InstallCRDs(t, crds...)
 		t.Logf("%d CRDs installed in %v", len(crds), time.Since(begin).Round(time.Millisecond))
@@ -68,11 +62,10 @@ func TestServer(t *testing.T) {
 		if _, err := dyn.Resource(clusterConfigs).Create(ctx, cc, metav1.CreateOptions{}); err != nil {
 			t.Fatalf("create CiliumBGPClusterConfig: %v", err)
 		}
-		// The CRD's schema, CEL rules included, is enforced: a peer needs an address or
-		// auto-discovery.
-		bad := clusterConfig("no-address", map[string]any{"name": "tor", "peerASN": int64(65000)})
+		// The release's schema is enforced: peerAddress must be an IP address.
+		bad := clusterConfig("bad-address", map[string]any{"name": "tor", "peerASN": int64(65000), "peerAddress": "tor.example"})
 		if _, err := dyn.Resource(clusterConfigs).Create(ctx, bad, metav1.CreateOptions{}); !apierrors.IsInvalid(err) {
-			t.Errorf("create CiliumBGPClusterConfig without peerAddress: got %v, want Invalid", err)
+			t.Errorf("create CiliumBGPClusterConfig with peerAddress %q: got %v, want Invalid", "tor.example", err)
 		}
 		svc := &corev1.Service{
 			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},

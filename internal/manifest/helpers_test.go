@@ -9,9 +9,8 @@ import (
 	"github.com/frr-renderer/frr-renderer/internal/model"
 )
 
-// seedDir is /work/shared/seed: go test runs in the package directory, and the shared
-// directory sits next to the repository root.
-const seedDir = "../../../shared/seed"
+// seedDir is the seed scenario in the repository (go test runs in the package directory).
+const seedDir = "../../examples/seed"
 
 // eachObject calls f for every object of the Snapshot, by kind.
 func eachObject(s *model.Snapshot, f func(kind string, o metav1.Object)) {

@@ -14,9 +14,6 @@ import (
 )
 
 func TestLoadSeed(t *testing.T) {
-	if _, err := os.Stat(seedDir); err != nil {
-		t.Skipf("seed scenario not available: %v", err)
-	}
 	tests := []struct {
 		dir          string
 		want         map[string]int

@@ -48,8 +48,6 @@ const (
 	handsOn     = "../../examples/seed/hands-on"
 	torConfFile = "../../examples/seed/tor-frr.conf"
 	rbacFile    = "../../deploy/rbac.yaml"
-	// crdDir is the schema oracle: Cilium's own CRDs.
-	crdDir = "../../../shared/cilium-crds"
 
 	nodeName = "cp-1"
 	nodeAddr = "192.168.10.11"
@@ -105,11 +103,7 @@ func setupWith(t testing.TB, v frrtest.Version, populate func(*env)) *env {
 
 	// The seed Service's ClusterIP is 10.105.166.135: a service range that holds it.
 	e.api = kubetest.Start(t, kubetest.Options{ExtraAPIServerArgs: []string{"--service-cluster-ip-range=10.96.0.0/12"}})
-	crds, err := filepath.Glob(filepath.Join(crdDir, "*.yaml"))
-	if err != nil || len(crds) == 0 {
-		t.Fatalf("no CRDs in %s: %v", crdDir, err)
-	}
-	e.api.InstallCRDs(t, crds...)
+	e.api.InstallCRDs(t, kubetest.CiliumCRDs(t, "")...)
 	cfg := e.api.RESTConfig()
 	e.kube = kubernetes.NewForConfigOrDie(cfg)
 	e.dyn = dynamic.NewForConfigOrDie(cfg)
