@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds (once) kube-apiserver and etcd from the Go module proxy, for the end-to-end tests that
 # run a real API server on loopback, and prints the directory holding both binaries.
+# With --node it builds, in a directory of their own, what a cluster with real nodes needs
+# beside them: kubelet, kube-controller-manager, kube-scheduler and kubectl (test/cluster).
 # No container image and no setup-envtest download: neither is reachable here. Each binary is
 # built in a throwaway wrapper module under the cache directory (never in the repository),
 # because k8s.io/kubernetes' go.mod replaces its staging modules with ./staging/... paths, which
@@ -14,6 +16,11 @@ ETCD_VERSION=v3.7.0
 
 cache=${FRR_RENDERER_CACHE:-/var/cache/frr-renderer}
 dir=$cache/kube/$KUBE_VERSION-etcd-$ETCD_VERSION
+node=
+if [ "${1:-}" = --node ]; then
+	node=1
+	dir=$cache/kube/$KUBE_VERSION-node
+fi
 marker=$dir/.complete
 if [ -f "$marker" ]; then
 	echo "$dir"
@@ -51,8 +58,8 @@ wrapper() {
 staging_version=v0.${KUBE_VERSION#v1.}
 minor=${KUBE_VERSION#v1.}
 minor=${minor%%.*}
-kw=$work/kube-apiserver
-wrapper "$kw" apiserverwrap k8s.io/kubernetes "$KUBE_VERSION" k8s.io/kubernetes/cmd/kube-apiserver
+kw=$work/kube
+wrapper "$kw" kubewrap k8s.io/kubernetes "$KUBE_VERSION" k8s.io/kubernetes/cmd/kube-apiserver
 kube_gomod=$(cd "$kw" && "$go" mod download -json "k8s.io/kubernetes@$KUBE_VERSION" |
 	sed -n -E 's/^[[:space:]]*"GoMod": "(.*)",?$/\1/p')
 [ -f "$kube_gomod" ] || { echo "kube-binaries: no go.mod for k8s.io/kubernetes@$KUBE_VERSION" >&2; exit 1; }
@@ -71,33 +78,51 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 	ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
 	ldflags+=" -X $pkg.gitTreeState=clean"
 done
-start=$SECONDS
-(
-	cd "$kw"
-	"$go" mod tidy >&2
-	"$go" build -trimpath -ldflags "$ldflags" -o "$dir/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2
-)
-echo "kube-binaries: kube-apiserver built in $((SECONDS - start)) s" >&2
-
-# etcd: the server module, with its sibling modules at the same version.
-ew=$work/etcd
-wrapper "$ew" etcdwrap go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3
+commands=(kube-apiserver)
+[ -z "$node" ] || commands=(kubelet kube-controller-manager kube-scheduler kubectl)
 {
-	printf '\nreplace (\n'
-	for m in api/v3 client/pkg/v3 client/v3 pkg/v3; do
-		printf '\tgo.etcd.io/etcd/%s => go.etcd.io/etcd/%s %s\n' "$m" "$m" "$ETCD_VERSION"
-	done
+	printf '//go:build tools\n\npackage tools\n\nimport (\n'
+	for c in "${commands[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$c"; done
 	printf ')\n'
-} >>"$ew/go.mod"
-start=$SECONDS
-(
-	cd "$ew"
-	"$go" mod tidy >&2
-	"$go" build -trimpath -ldflags "-s -w" -o "$dir/etcd" go.etcd.io/etcd/server/v3 >&2
-)
-echo "kube-binaries: etcd built in $((SECONDS - start)) s" >&2
+} >"$kw/tools.go"
+(cd "$kw" && "$go" mod tidy >&2)
+for c in "${commands[@]}"; do
+	start=$SECONDS
+	(cd "$kw" && "$go" build -trimpath -ldflags "$ldflags" -o "$dir/$c" "k8s.io/kubernetes/cmd/$c" >&2)
+	echo "kube-binaries: $c built in $((SECONDS - start)) s" >&2
+done
+
+if [ -z "$node" ]; then
+	# etcd: the server module, with its sibling modules at the same version.
+	ew=$work/etcd
+	wrapper "$ew" etcdwrap go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3
+	{
+		printf '\nreplace (\n'
+		for m in api/v3 client/pkg/v3 client/v3 pkg/v3; do
+			printf '\tgo.etcd.io/etcd/%s => go.etcd.io/etcd/%s %s\n' "$m" "$m" "$ETCD_VERSION"
+		done
+		printf ')\n'
+	} >>"$ew/go.mod"
+	start=$SECONDS
+	(
+		cd "$ew"
+		"$go" mod tidy >&2
+		"$go" build -trimpath -ldflags "-s -w" -o "$dir/etcd" go.etcd.io/etcd/server/v3 >&2
+	)
+	echo "kube-binaries: etcd built in $((SECONDS - start)) s" >&2
+fi
 
 # Check the stamps before declaring the directory complete.
+if [ -n "$node" ]; then
+	for c in kubelet kube-controller-manager kube-scheduler; do
+		v=$("$dir/$c" --version)
+		[ "$v" = "Kubernetes $KUBE_VERSION" ] || { echo "kube-binaries: $c --version: $v" >&2; exit 1; }
+	done
+	"$dir/kubectl" version --client | grep -q "$KUBE_VERSION" || { echo "kube-binaries: kubectl is not $KUBE_VERSION" >&2; exit 1; }
+	touch "$marker"
+	echo "$dir"
+	exit 0
+fi
 v=$("$dir/kube-apiserver" --version)
 [ "$v" = "Kubernetes $KUBE_VERSION" ] || { echo "kube-binaries: kube-apiserver --version: $v" >&2; exit 1; }
 v=$("$dir/etcd" --version)

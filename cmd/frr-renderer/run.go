@@ -48,6 +48,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	frrVersion := fl.String("frr-version", "10", "FRR version to write for: 10 (the deploy image) or 8 (Debian 12)")
 	pathspace := fl.String("pathspace", "", "FRR pathspace (watchfrr -N NAME) of the FRR to configure")
 	vtyDir := fl.String("vty-socket", "", "FRR's run directory, holding bgpd.vty (default "+frrRunRoot+", or "+frrRunRoot+"/PATHSPACE)")
+	listenPortFile := fl.String("listen-port-file", "", "file to write bgpd's listening port to (the BGP instances' localPort, 0 for none) when it changes, for what starts bgpd (bgpd -p); default: none")
 	stateFile := fl.String("state-file", "", "file remembering what frr-renderer owns in bgpd (default: frr-renderer.state in the --vty-socket directory)")
 	verbosity := fl.Int("v", 0, "log verbosity: 0 changes and problems, 1 every render, 2 every signal")
 	if err := fl.Parse(args); err != nil {
@@ -87,6 +88,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			Dialect:          dialect,
 			RunDir:           dir,
 			StateFile:        *stateFile,
+			ListenPortFile:   *listenPortFile,
 			HostFacts:        *hostFacts,
 			MetricsAddr:      *metricsAddr,
 			StatusInterval:   *statusInterval,
@@ -98,12 +100,13 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	app := vtysh.NewApplier(vtysh.ApplierOptions{RunDir: dir, StateFile: *stateFile, Log: log.WithName("applier")})
 	defer app.Close()
 	cfg := reconcile.Config{
-		Watch:     watch,
-		HostFacts: *hostFacts,
-		Options:   translate.Options{Node: *node, SecretsNamespace: *secretsNS},
-		Dialect:   dialect,
-		Settle:    reconcile.DefaultSettle,
-		MaxSettle: reconcile.DefaultMaxSettle,
+		Watch:          watch,
+		HostFacts:      *hostFacts,
+		Options:        translate.Options{Node: *node, SecretsNamespace: *secretsNS},
+		Dialect:        dialect,
+		ListenPortFile: *listenPortFile,
+		Settle:         reconcile.DefaultSettle,
+		MaxSettle:      reconcile.DefaultMaxSettle,
 	}
 	log.Info("starting", "node", *node, "watch", []string(watch), "hostFacts", cmp.Or(*hostFacts, "netlink"),
 		"frrVersion", dialect.String(), "runDir", dir)

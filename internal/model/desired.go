@@ -15,6 +15,18 @@ type NodeConfig struct {
 	Instances []Instance `json:"instances,omitempty"`
 }
 
+// ListenPort is the port bgpd must listen on, 0 for none. FRR has one listener per bgpd (its
+// -p option), not one per instance: it is the first listening instance's port (translate warns
+// about the others).
+func (c *NodeConfig) ListenPort() uint16 {
+	for _, in := range c.Instances {
+		if in.ListenPort != 0 {
+			return in.ListenPort
+		}
+	}
+	return 0
+}
+
 // Source says which object and field produced a value.
 type Source struct {
 	Object ObjectRef `json:"object"`

@@ -2,9 +2,12 @@ package reconcile
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -37,6 +40,8 @@ type pipeline struct {
 	model     *model.NodeConfig // the model it was rendered from
 	instances []string          // its BGP instances
 	appeared  []model.Diagnostic
+
+	listenPort int // the port written to cfg.ListenPortFile; -1 before the first write
 }
 
 // Outcomes of a refresh, as Report says them.
@@ -64,7 +69,7 @@ type Report struct {
 }
 
 func newPipeline(cfg Config, log logr.Logger, app Applier, desired DesiredSource, host factsSource) *pipeline {
-	return &pipeline{cfg: cfg, log: log, app: app, desired: desired, host: host, diags: map[string]model.Diagnostic{}}
+	return &pipeline{cfg: cfg, log: log, app: app, desired: desired, host: host, diags: map[string]model.Diagnostic{}, listenPort: -1}
 }
 
 // refresh reads the sources that changed and submits the configuration they make, if new.
@@ -98,6 +103,7 @@ func (p *pipeline) refresh(desired, host bool) {
 	if p.loadErr != "" || p.factsErr != "" {
 		outcome = Failed
 	}
+	p.writeListenPort()
 	if p.cfg.Report != nil {
 		p.cfg.Report(p.report(outcome))
 	}
@@ -177,6 +183,47 @@ func (p *pipeline) render() string {
 	// Never the text: it holds BGP passwords.
 	p.log.Info("submitted", "bytes", len(text), "instances", instances)
 	return Submitted
+}
+
+// writeListenPort writes the listening port of the configuration submitted last to
+// cfg.ListenPortFile when it differs from the one written (atomically: the reader polls it).
+// A failed write is logged and tried again at the next refresh.
+func (p *pipeline) writeListenPort() {
+	if p.cfg.ListenPortFile == "" || p.model == nil {
+		return
+	}
+	port := int(p.model.ListenPort())
+	if port == p.listenPort {
+		return
+	}
+	if err := writeFileAtomic(p.cfg.ListenPortFile, []byte(strconv.Itoa(port)+"\n")); err != nil {
+		p.log.Error(err, "cannot write bgpd's listening port", "file", p.cfg.ListenPortFile, "port", port)
+		return
+	}
+	p.log.Info("bgpd's listening port written", "file", p.cfg.ListenPortFile, "port", port, "before", p.listenPort)
+	p.listenPort = port
+}
+
+// writeFileAtomic replaces path with data through a temporary file and a rename, so that a
+// reader never sees a partial file.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // diagnose logs the diagnostics that appeared since the last call and those that went away.

@@ -32,6 +32,10 @@ type Config struct {
 	// Report, if set, gets what each read of the sources found (see Report), on the loop's
 	// goroutine: it must return quickly and not keep Appeared's slice.
 	Report func(Report)
+	// ListenPortFile, when set, is where bgpd's listening port (model.NodeConfig.ListenPort; 0:
+	// none) is written whenever it changes, for what starts bgpd: FRR takes it as a
+	// command-line option (bgpd -p), not as configuration (see deploy/images/frr/frr-start).
+	ListenPortFile string
 	// Settle is how long the sources must be quiet before the loop reads them (0: at once);
 	// MaxSettle bounds the wait under changes that never pause.
 	Settle, MaxSettle time.Duration

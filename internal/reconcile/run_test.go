@@ -168,6 +168,7 @@ func (r *logRecorder) dump() string {
 type loop struct {
 	dir   string // the manifests: a copy of the seed's Hands-On
 	facts string // the host facts file
+	port  string // the listening port file
 	app   *fakeApplier
 	log   *logRecorder
 }
@@ -186,13 +187,15 @@ func startLoop(t testing.TB, settle time.Duration, edits ...[3]string) *loop {
 	}
 	l.facts = filepath.Join(t.TempDir(), "facts.yaml")
 	manifesttest.WriteAtomic(t, l.facts, loFacts)
+	l.port = filepath.Join(t.TempDir(), "bgpd-listen-port")
 	cfg := reconcile.Config{
-		Watch:     []string{l.dir},
-		HostFacts: l.facts,
-		Options:   translate.Options{Node: "worker-1"},
-		Dialect:   frrconfig.FRR10,
-		Settle:    settle,
-		MaxSettle: reconcile.DefaultMaxSettle,
+		Watch:          []string{l.dir},
+		HostFacts:      l.facts,
+		Options:        translate.Options{Node: "worker-1"},
+		Dialect:        frrconfig.FRR10,
+		ListenPortFile: l.port,
+		Settle:         settle,
+		MaxSettle:      reconcile.DefaultMaxSettle,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -261,6 +264,48 @@ func TestRunManifestChange(t *testing.T) {
 	l.sync(t)
 	if n := l.app.count(); n != 2 {
 		t.Errorf("submits = %d, want 2", n)
+	}
+}
+
+// The listening port file follows the instances' localPort: 179 in the seed, a changed port,
+// none; a failed instance keeps the port of the configuration it holds.
+func TestRunListenPortFile(t *testing.T) {
+	l := startLoop(t, reconcile.DefaultSettle)
+	l.app.submitted(t, 1)
+	waitFile(t, l.port, "179\n")
+
+	l.edit(t, "01-cluster-config.yaml", "localPort: 179", "localPort: 1790")
+	l.app.submitted(t, 2)
+	waitFile(t, l.port, "1790\n")
+
+	l.edit(t, "01-cluster-config.yaml", "localASN: 65001", "localASN: 0")
+	l.sync(t)
+	waitFile(t, l.port, "1790\n")
+
+	l.edit(t, "01-cluster-config.yaml", "localASN: 0", "localASN: 65001")
+	l.edit(t, "01-cluster-config.yaml", "    localPort: 1790\n", "")
+	l.app.submitted(t, 3)
+	waitFile(t, l.port, "0\n")
+}
+
+func (l *loop) edit(t *testing.T, file, old, new string) {
+	t.Helper()
+	manifesttest.Edit(t, filepath.Join(l.dir, file), old, new)
+}
+
+// waitFile waits until path holds want.
+func waitFile(t *testing.T, path, want string) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		got, err := os.ReadFile(path)
+		if err == nil && string(got) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s holds %q (%v), want %q", path, got, err, want)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -44,6 +44,8 @@ type Config struct {
 	Dialect          frrconfig.Dialect
 	// RunDir is FRR's run directory (bgpd.vty); StateFile as vtysh.ApplierOptions has it.
 	RunDir, StateFile string
+	// ListenPortFile is reconcile.Config's.
+	ListenPortFile string
 	// HostFacts is a facts file; "" follows this network namespace through netlink.
 	HostFacts string
 	// MetricsAddr serves /metrics, /healthz and /readyz; "" serves nothing.
@@ -95,12 +97,13 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 	var latest nodestatus.Latest
 	var names instanceNames
 	rcfg := reconcile.Config{
-		Desired:   src,
-		HostFacts: cfg.HostFacts,
-		Options:   translate.Options{Node: cfg.Node, SecretsNamespace: cfg.SecretsNamespace},
-		Dialect:   cfg.Dialect,
-		Settle:    cfg.Settle,
-		MaxSettle: cfg.MaxSettle,
+		Desired:        src,
+		HostFacts:      cfg.HostFacts,
+		Options:        translate.Options{Node: cfg.Node, SecretsNamespace: cfg.SecretsNamespace},
+		Dialect:        cfg.Dialect,
+		Settle:         cfg.Settle,
+		MaxSettle:      cfg.MaxSettle,
+		ListenPortFile: cfg.ListenPortFile,
 		Report: func(r reconcile.Report) {
 			m.Reconciled(r.Outcome)
 			if r.Outcome == reconcile.Submitted {

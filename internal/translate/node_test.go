@@ -238,6 +238,17 @@ func TestInstances(t *testing.T) {
 			t.Errorf("instances %+v, failed %q: want the first and red, blue team failed", res.Config.Instances, res.FailedInstances)
 		}
 	})
+	t.Run("one listening port for every instance", func(t *testing.T) {
+		snap := baseSnapshot()
+		a, b, c := bgpInstance("a", 65010), bgpInstance("b", 65011), bgpInstance("c", 65012)
+		b.LocalPort, c.LocalPort = ptr(int32(1790)), ptr(int32(179))
+		snap.ClusterConfigs[0].Spec.BGPInstances = []model.CiliumBGPInstance{a, b, c}
+		res := translateOK(t, snap, model.HostFacts{}, Options{})
+		expectDiags(t, res.Diagnostics, wantDiag{sev: model.Warning, kind: "CiliumBGPClusterConfig", field: "spec.bgpInstances[2].localPort", msg: "1790 is used"})
+		if got := res.Config.ListenPort(); got != 1790 {
+			t.Errorf("ListenPort() = %d, want 1790 (the first listening instance's)", got)
+		}
+	})
 	t.Run("duplicate name: first wins", func(t *testing.T) {
 		snap := baseSnapshot()
 		snap.ClusterConfigs[0].Spec.BGPInstances = []model.CiliumBGPInstance{

@@ -187,6 +187,20 @@ func (t *translation) run() {
 		}
 		t.out.Instances = append(t.out.Instances, inst)
 	}
+	t.checkListenPorts()
+}
+
+// checkListenPorts warns about instances whose localPort FRR cannot honour: bgpd has one
+// listening port (its -p option), the first listening instance's.
+func (t *translation) checkListenPorts() {
+	port := t.out.ListenPort()
+	for _, in := range t.out.Instances {
+		if in.ListenPort != 0 && in.ListenPort != port {
+			src := in.Sources["listenPort"]
+			t.warn(src.Object, src.Field, "instance %q asks to listen on port %d, but bgpd listens on one port for every instance: %d is used",
+				in.Name, in.ListenPort, port)
+		}
+	}
 }
 
 // selectClusterConfig returns the ClusterConfig that owns the node. When several select it,
