@@ -21,9 +21,10 @@ const certValidity = 7 * 24 * time.Hour
 // authority is the test's certificate authority: it signs the API server's serving certificate
 // and every client certificate, and the API server trusts it for client authentication.
 type authority struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
+	cert   *x509.Certificate
+	key    *ecdsa.PrivateKey
+	pem    []byte
+	keyPEM []byte
 }
 
 func newAuthority() (*authority, error) {
@@ -46,11 +47,16 @@ func newAuthority() (*authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &authority{cert: cert, key: key, pem: pemBlock("CERTIFICATE", der)}, nil
+	keyPEM, err := privateKeyPEM(key)
+	if err != nil {
+		return nil, err
+	}
+	return &authority{cert: cert, key: key, pem: pemBlock("CERTIFICATE", der), keyPEM: keyPEM}, nil
 }
 
-// serving issues the API server's certificate, for loopback and the names in-cluster clients use.
-func (a *authority) serving() (certPEM, keyPEM []byte, err error) {
+// serving issues the API server's certificate, for loopback, ips and the names in-cluster
+// clients use.
+func (a *authority) serving(ips []net.IP) (certPEM, keyPEM []byte, err error) {
 	tmpl, err := template(pkix.Name{CommonName: "kube-apiserver"})
 	if err != nil {
 		return nil, nil, err
@@ -59,7 +65,7 @@ func (a *authority) serving() (certPEM, keyPEM []byte, err error) {
 	tmpl.DNSNames = []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
 		"kubernetes.default.svc.cluster.local"}
 	// 10.0.0.1: the `kubernetes` Service's ClusterIP in serviceCIDR.
-	tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(10, 0, 0, 1)}
+	tmpl.IPAddresses = append([]net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(10, 0, 0, 1)}, ips...)
 	return a.issue(tmpl)
 }
 

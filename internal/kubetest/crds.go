@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,26 +37,41 @@ var CiliumVersions = []string{"v1.18.4", "v1.20.2"}
 
 // CiliumCRDs returns the paths of the CustomResourceDefinitions frr-renderer reads, as Cilium
 // release version ships them ("" for the newest supported), from hack/cilium-crds.sh: Cilium's
-// released Go module, downloaded once through the module proxy and cached by version. It fails
-// the test when they cannot be had (without root, where the cache is not writable, it skips
-// unless CI=true).
+// released Go module, downloaded once through the module proxy and cached by version.
 func CiliumCRDs(t testing.TB, version string) []string {
 	t.Helper()
 	if version == "" {
 		version = CiliumVersions[len(CiliumVersions)-1]
 	}
+	return crdFiles(t, "cilium-crds.sh", version)
+}
+
+// MonitoringCRDs returns the paths of the Prometheus Operator's ServiceMonitor and
+// PrometheusRule CustomResourceDefinitions (hack/monitoring-crds.sh), for the chart's optional
+// objects.
+func MonitoringCRDs(t testing.TB) []string {
+	t.Helper()
+	return crdFiles(t, "monitoring-crds.sh")
+}
+
+// crdFiles runs a hack script that prints a directory of CRDs (memoized per arguments for the
+// test binary) and returns its YAML files. It fails the test when they cannot be had (without
+// root, where the cache is not writable, it skips unless CI=true).
+func crdFiles(t testing.TB, script string, args ...string) []string {
+	t.Helper()
+	key := strings.Join(append([]string{script}, args...), " ")
 	crdsMu.Lock()
 	defer crdsMu.Unlock()
-	dir, ok := crdsDirs[version]
+	dir, ok := crdsDirs[key]
 	if !ok {
 		var err error
-		if dir, err = runHackScript("cilium-crds.sh", version); err != nil {
+		if dir, err = HackScript(script, args...); err != nil {
 			if os.Geteuid() != 0 && os.Getenv("CI") != "true" {
-				t.Skipf("kubetest: Cilium %s CRDs: %v", version, err)
+				t.Skipf("kubetest: %s: %v", key, err)
 			}
-			t.Fatalf("kubetest: Cilium %s CRDs: %v", version, err)
+			t.Fatalf("kubetest: %s: %v", key, err)
 		}
-		crdsDirs[version] = dir
+		crdsDirs[key] = dir
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil || len(files) == 0 {
@@ -64,7 +80,7 @@ func CiliumCRDs(t testing.TB, version string) []string {
 	return files
 }
 
-// crdsDirs memoizes hack/cilium-crds.sh per version for the test binary.
+// crdsDirs memoizes the CRD scripts per arguments for the test binary.
 var (
 	crdsMu   sync.Mutex
 	crdsDirs = map[string]string{}
@@ -122,6 +138,12 @@ func readObjects(path string) ([]*unstructured.Unstructured, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeObjects(path, data)
+}
+
+// decodeObjects decodes the YAML documents of data (named name in errors) as objects, skipping
+// empty documents.
+func decodeObjects(name string, data []byte) ([]*unstructured.Unstructured, error) {
 	var objs []*unstructured.Unstructured
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	for i := 1; ; i++ {
@@ -130,18 +152,18 @@ func readObjects(path string) ([]*unstructured.Unstructured, error) {
 			return objs, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		js, err := yaml.YAMLToJSON(doc)
 		if err != nil {
-			return nil, fmt.Errorf("%s: document %d: %w", path, i, err)
+			return nil, fmt.Errorf("%s: document %d: %w", name, i, err)
 		}
 		if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
 			continue // a comment or an empty document between ---
 		}
 		o := &unstructured.Unstructured{}
 		if err := o.UnmarshalJSON(js); err != nil {
-			return nil, fmt.Errorf("%s: document %d: %w", path, i, err)
+			return nil, fmt.Errorf("%s: document %d: %w", name, i, err)
 		}
 		objs = append(objs, o)
 	}

@@ -2,8 +2,10 @@ package kubetest
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -64,7 +66,7 @@ var built struct {
 }
 
 func buildBinaries() (string, error) {
-	dir, err := runHackScript("kube-binaries.sh")
+	dir, err := HackScript("kube-binaries.sh")
 	if err != nil {
 		return "", err
 	}
@@ -74,9 +76,10 @@ func buildBinaries() (string, error) {
 	return dir, nil
 }
 
-// runHackScript runs this module's hack/NAME with args and returns the directory it prints
-// (the scripts that build or fetch something once and cache it print where it is).
-func runHackScript(name string, args ...string) (string, error) {
+// HackScript runs this module's hack/NAME with args and returns what it prints (the scripts
+// that build or fetch something once and cache it print where it is). Its progress goes to
+// stderr as it runs.
+func HackScript(name string, args ...string) (string, error) {
 	root, err := testbin.ModuleRoot()
 	if err != nil {
 		return "", err
@@ -122,6 +125,18 @@ type Options struct {
 	// Log, when set, also receives both processes' output as it is written (e.g. os.Stderr
 	// while debugging). It must stay usable until the test's cleanup has run.
 	Log io.Writer
+
+	// Netns, when set, runs both processes in that network namespace (one the test made, named
+	// in /run/netns) instead of the test's, as the control plane of a lab with real nodes:
+	// etcd on the namespace's loopback, kube-apiserver on Address:Port (every address of the
+	// namespace), and every client of Server dials into it. Address is then required.
+	Netns   string
+	Address net.IP
+	// Port is kube-apiserver's port; 0 is a free one (6443 in Netns).
+	Port int
+	// ServingIPs are more addresses for the serving certificate (the `kubernetes` Service's
+	// ClusterIP of a lab, say).
+	ServingIPs []net.IP
 }
 
 // Server is a running etcd and kube-apiserver, with an admin client certificate.
@@ -130,14 +145,15 @@ type Server struct {
 	bin        string
 	log        io.Writer
 	ca         *authority
-	host       string // https://127.0.0.1:PORT, the same across API server restarts
+	host       string // https://ADDRESS:PORT, the same across API server restarts
+	netns      string // Options.Netns
 	admin      *rest.Config
 	kubeconfig string
 	apiArgs    []string
-	etcd       *process
+	etcd       *Process
 
 	mu    sync.Mutex
-	api   *process // nil while stopped
+	api   *Process // nil while stopped
 	users int      // kubeconfigs issued by KubeconfigFor, to name their files
 }
 
@@ -147,26 +163,36 @@ type Server struct {
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	bin := Binaries(t)
-	s := &Server{dir: t.TempDir(), bin: bin, log: opts.Log}
+	s := &Server{dir: t.TempDir(), bin: bin, log: opts.Log, netns: opts.Netns}
 	// Registered before any child exists, so that a failed start is cleaned up too; it runs
 	// before the temp dir's removal (cleanups run last first).
 	t.Cleanup(func() { s.shutdown(t) })
 
 	begin := time.Now()
-	ports, err := freePorts(3)
-	if err != nil {
-		t.Fatalf("kubetest: %v", err)
+	var apiPort, etcdClient, etcdPeer int
+	address := net.IPv4(127, 0, 0, 1)
+	if opts.Netns != "" {
+		if opts.Address == nil {
+			t.Fatal("kubetest: Options.Netns needs Options.Address")
+		}
+		// A namespace of the test's own: every port is free.
+		address, apiPort, etcdClient, etcdPeer = opts.Address, cmp.Or(opts.Port, 6443), 2379, 2380
+	} else {
+		ports, err := freePorts(3)
+		if err != nil {
+			t.Fatalf("kubetest: %v", err)
+		}
+		apiPort, etcdClient, etcdPeer = cmp.Or(opts.Port, ports[0]), ports[1], ports[2]
 	}
-	apiPort, etcdClient, etcdPeer := ports[0], ports[1], ports[2]
-	s.host = "https://127.0.0.1:" + strconv.Itoa(apiPort)
-	if err := s.writeFiles(); err != nil {
+	s.host = "https://" + net.JoinHostPort(address.String(), strconv.Itoa(apiPort))
+	if err := s.writeFiles(append([]net.IP{address}, opts.ServingIPs...)); err != nil {
 		t.Fatalf("kubetest: %v", err)
 	}
 	etcdURL := "http://127.0.0.1:" + strconv.Itoa(etcdClient)
 	if err := s.startEtcd(etcdURL, "http://127.0.0.1:"+strconv.Itoa(etcdPeer)); err != nil {
 		t.Fatalf("kubetest: %v", err)
 	}
-	s.apiArgs = append(s.apiServerArgs(apiPort, etcdURL), opts.ExtraAPIServerArgs...)
+	s.apiArgs = append(s.apiServerArgs(address, apiPort, etcdURL), opts.ExtraAPIServerArgs...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.startAPIServer(); err != nil {
@@ -178,14 +204,15 @@ func Start(t testing.TB, opts Options) *Server {
 
 func (s *Server) path(name string) string { return filepath.Join(s.dir, name) }
 
-// writeFiles makes the certificates, the service account key and the admin kubeconfig.
-func (s *Server) writeFiles() error {
+// writeFiles makes the certificates (serving ips), the service account key and the admin
+// kubeconfig.
+func (s *Server) writeFiles(ips []net.IP) error {
 	ca, err := newAuthority()
 	if err != nil {
 		return err
 	}
 	s.ca = ca
-	servingCert, servingKey, err := ca.serving()
+	servingCert, servingKey, err := ca.serving(ips)
 	if err != nil {
 		return err
 	}
@@ -198,7 +225,8 @@ func (s *Server) writeFiles() error {
 		return err
 	}
 	for name, data := range map[string][]byte{
-		"ca.crt": ca.pem, "apiserver.crt": servingCert, "apiserver.key": servingKey, "sa.key": saKey,
+		"ca.crt": ca.pem, "ca.key": ca.keyPEM, "apiserver.crt": servingCert, "apiserver.key": servingKey, "sa.key": saKey,
+		"admin.crt": adminCert, "admin.key": adminKey,
 	} {
 		if err := os.WriteFile(s.path(name), data, 0o600); err != nil {
 			return err
@@ -218,11 +246,14 @@ func (s *Server) writeFiles() error {
 		QPS:   200,
 		Burst: 400,
 	}
+	if s.netns != "" {
+		s.admin.Dial = DialerIn(s.netns)
+	}
 	return nil
 }
 
 func (s *Server) startEtcd(clientURL, peerURL string) error {
-	p, err := startProcess("etcd", s.path("etcd.log"), s.log, filepath.Join(s.bin, "etcd"),
+	p, err := StartProcess("etcd", s.path("etcd.log"), s.log, s.netns, filepath.Join(s.bin, "etcd"),
 		"--name=kubetest",
 		"--data-dir="+s.path("etcd"),
 		"--listen-client-urls="+clientURL,
@@ -238,7 +269,11 @@ func (s *Server) startEtcd(clientURL, peerURL string) error {
 	}
 	s.etcd = p
 	// No proxy: loopback only, whatever the environment says.
-	c := &http.Client{Transport: &http.Transport{}, Timeout: 2 * time.Second}
+	tr := &http.Transport{}
+	if s.netns != "" {
+		tr.DialContext = DialerIn(s.netns)
+	}
+	c := &http.Client{Transport: tr, Timeout: 2 * time.Second}
 	return waitFor(p, func() error {
 		resp, err := c.Get(clientURL + "/health")
 		if err != nil {
@@ -253,18 +288,26 @@ func (s *Server) startEtcd(clientURL, peerURL string) error {
 	})
 }
 
-func (s *Server) apiServerArgs(port int, etcdURL string) []string {
-	return []string{
-		"--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1",
-		"--secure-port=" + strconv.Itoa(port),
-		"--etcd-servers=" + etcdURL,
-		"--tls-cert-file=" + s.path("apiserver.crt"),
-		"--tls-private-key-file=" + s.path("apiserver.key"),
-		"--client-ca-file=" + s.path("ca.crt"),
+func (s *Server) apiServerArgs(address net.IP, port int, etcdURL string) []string {
+	bind := address.String()
+	var lab []string
+	if s.netns != "" {
+		// Its own namespace: the lab's address, and the Service ClusterIP routed to it.
+		bind = "0.0.0.0"
+		// It calls the lab's kubelets (logs, exec) as an admin.
+		lab = []string{"--kubelet-client-certificate=" + s.path("admin.crt"), "--kubelet-client-key=" + s.path("admin.key")}
+	}
+	return append(lab,
+		"--bind-address="+bind,
+		"--advertise-address="+address.String(),
+		"--secure-port="+strconv.Itoa(port),
+		"--etcd-servers="+etcdURL,
+		"--tls-cert-file="+s.path("apiserver.crt"),
+		"--tls-private-key-file="+s.path("apiserver.key"),
+		"--client-ca-file="+s.path("ca.crt"),
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file=" + s.path("sa.key"),
-		"--service-account-signing-key-file=" + s.path("sa.key"),
+		"--service-account-key-file="+s.path("sa.key"),
+		"--service-account-signing-key-file="+s.path("sa.key"),
 		"--service-cluster-ip-range=10.0.0.0/24",
 		"--authorization-mode=RBAC",
 		// No controller-manager creates default ServiceAccounts, so Pods would be refused.
@@ -272,12 +315,12 @@ func (s *Server) apiServerArgs(port int, etcdURL string) []string {
 		// The default reconciler refuses a loopback advertise address.
 		"--endpoint-reconciler-type=none",
 		"--profiling=false",
-	}
+	)
 }
 
 // startAPIServer starts kube-apiserver and waits for /readyz. s.mu is held.
 func (s *Server) startAPIServer() error {
-	p, err := startProcess("kube-apiserver", s.path("kube-apiserver.log"), s.log,
+	p, err := StartProcess("kube-apiserver", s.path("kube-apiserver.log"), s.log, s.netns,
 		filepath.Join(s.bin, "kube-apiserver"), s.apiArgs...)
 	if err != nil {
 		return err
@@ -303,14 +346,14 @@ func (s *Server) startAPIServer() error {
 }
 
 // waitFor polls ready until it succeeds, p exits or readyTimeout passes.
-func waitFor(p *process, ready func() error) error {
+func waitFor(p *Process, ready func() error) error {
 	deadline := time.Now().Add(readyTimeout)
 	for {
 		err := ready()
 		if err == nil {
 			return nil
 		}
-		if gone, how := p.exited(); gone {
+		if gone, how := p.Exited(); gone {
 			return fmt.Errorf("%s exited (%v) before it was ready; log %s", p.name, how, p.logPath)
 		}
 		if time.Now().After(deadline) {
@@ -319,6 +362,15 @@ func waitFor(p *process, ready func() error) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Host is the API server's URL, https://ADDRESS:PORT.
+func (s *Server) Host() string { return s.host }
+
+// File returns the path of one of the files the server runs with, for the processes of a lab
+// (kubelets, controller-manager): "ca.crt" and "ca.key" (the authority that signs every
+// certificate and that the API server trusts for clients), "sa.key" (the service account
+// signing key), "admin.crt" and "admin.key" (a system:masters client).
+func (s *Server) File(name string) string { return s.path(name) }
 
 // RESTConfig returns a client configuration for an admin (group system:masters). Each call
 // returns a new copy.
@@ -355,7 +407,7 @@ func (s *Server) StopAPIServer(t testing.TB) {
 	if s.api == nil {
 		t.Fatalf("kubetest: StopAPIServer: kube-apiserver is not running")
 	}
-	s.api.stop(stopGrace)
+	s.api.Stop(stopGrace)
 	s.api = nil
 }
 
@@ -378,11 +430,11 @@ func (s *Server) shutdown(t testing.TB) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.api != nil {
-		s.api.stop(stopGrace)
+		s.api.Stop(stopGrace)
 		s.api = nil
 	}
 	if s.etcd != nil {
-		s.etcd.stop(stopGrace)
+		s.etcd.Stop(stopGrace)
 	}
 	if !t.Failed() {
 		return
@@ -392,6 +444,6 @@ func (s *Server) shutdown(t testing.TB) {
 		if _, err := os.Stat(log); err != nil {
 			continue
 		}
-		t.Logf("kubetest: last %d lines of %s:\n%s", tailLines, name, tail(log, tailLines))
+		t.Logf("kubetest: last %d lines of %s:\n%s", tailLines, name, Tail(log, tailLines))
 	}
 }

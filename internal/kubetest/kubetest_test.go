@@ -99,7 +99,7 @@ func TestServer(t *testing.T) {
 		if _, err := kube.CoreV1().Services("default").Get(ctx, "web", metav1.GetOptions{}); err == nil {
 			t.Errorf("get Service with kube-apiserver stopped: no error")
 		}
-		if gone, _ := s.etcd.exited(); gone {
+		if gone, _ := s.etcd.Exited(); gone {
 			t.Errorf("etcd exited with kube-apiserver")
 		}
 		begin = time.Now()

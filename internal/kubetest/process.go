@@ -12,8 +12,9 @@ import (
 	"time"
 )
 
-// process is one child (etcd or kube-apiserver) whose output goes to a log file.
-type process struct {
+// Process is a child of the test (etcd, kube-apiserver, or a lab's daemon) whose output goes to
+// a log file.
+type Process struct {
 	name    string
 	logPath string
 	cmd     *exec.Cmd
@@ -21,14 +22,20 @@ type process struct {
 	err     error         // how it exited; read only after done
 }
 
-// startProcess starts bin with args; its stdout and stderr are appended to logPath, and also
-// copied to also when that is not nil.
-func startProcess(name, logPath string, also io.Writer, bin string, args ...string) (*process, error) {
+// StartProcess starts bin with args, in the network namespace netns when it is not ""; its
+// stdout and stderr are appended to logPath, and also copied to also when that is not nil.
+func StartProcess(name, logPath string, also io.Writer, netns, bin string, args ...string) (*Process, error) {
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	p := &process{name: name, logPath: logPath, done: make(chan struct{})}
+	p := &Process{name: name, logPath: logPath, done: make(chan struct{})}
+	if netns != "" {
+		// nsenter, not `ip netns exec`: that also makes a private mount namespace, which would
+		// hide the mounts of one lab process from another.
+		args = append([]string{"--net=/run/netns/" + netns, "--", bin}, args...)
+		bin = "nsenter"
+	}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	if also != nil {
@@ -61,8 +68,8 @@ func startProcess(name, logPath string, also io.Writer, bin string, args ...stri
 	return p, nil
 }
 
-// exited reports whether the child is gone, and how.
-func (p *process) exited() (bool, error) {
+// Exited reports whether the child is gone, and how.
+func (p *Process) Exited() (bool, error) {
 	select {
 	case <-p.done:
 		return true, p.err
@@ -71,10 +78,10 @@ func (p *process) exited() (bool, error) {
 	}
 }
 
-// stop sends SIGTERM, waits up to grace for the child to exit, then kills it, and returns once
+// Stop sends SIGTERM, waits up to grace for the child to exit, then kills it, and returns once
 // it is reaped.
-func (p *process) stop(grace time.Duration) {
-	if gone, _ := p.exited(); gone {
+func (p *Process) Stop(grace time.Duration) {
+	if gone, _ := p.Exited(); gone {
 		return
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
@@ -87,8 +94,8 @@ func (p *process) stop(grace time.Duration) {
 	<-p.done
 }
 
-// tail returns the last n lines of a log file.
-func tail(path string, n int) string {
+// Tail returns the last n lines of a log file.
+func Tail(path string, n int) string {
 	const window = 64 << 10 // enough for n long lines; the logs can grow to megabytes
 	f, err := os.Open(path)
 	if err != nil {
@@ -124,3 +131,9 @@ func freePorts(n int) ([]int, error) {
 	}
 	return ports, nil
 }
+
+// PID is the child's process ID.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// LogPath is the file the child's output goes to.
+func (p *Process) LogPath() string { return p.logPath }

@@ -3,9 +3,10 @@ package e2e
 // The topology of the end-to-end tests: a real etcd and kube-apiserver on loopback
 // (internal/kubetest), Cilium's CRDs, the seed's objects, the node cp-1's FRR and the ToR's FRR
 // in network namespaces, and `frr-renderer run` as the sidecar of cp-1 with the least-privilege
-// identity of deploy/rbac.yaml. The sidecar runs in the host's namespace (it reaches the API
-// server on 127.0.0.1 and bgpd through its unix socket); the host facts of cp-1 come from a
-// file.
+// identity the chart gives it (deploy/manifests/frr-renderer.yaml). The sidecar runs in the
+// host's namespace (it reaches the API server on 127.0.0.1 and bgpd through its unix socket);
+// the host facts of cp-1 come from a file. test/deploy runs the same sidecar in its pod, on
+// real kubelets.
 
 import (
 	"bufio"
@@ -47,14 +48,16 @@ const (
 	repoRoot    = "../.."
 	handsOn     = "../../examples/seed/hands-on"
 	torConfFile = "../../examples/seed/tor-frr.conf"
-	rbacFile    = "../../deploy/rbac.yaml"
+	// manifests is the chart rendered for users without Helm: its RBAC is the sidecar's identity
+	// here (its DaemonSet is only stored: no kubelet runs it).
+	manifests = "../../deploy/manifests/frr-renderer.yaml"
 
 	nodeName = "cp-1"
 	nodeAddr = "192.168.10.11"
 	torAddr  = "192.168.10.1"
 	seedIP   = "172.20.0.1" // the seed Service's LoadBalancer IP
 
-	// serviceAccount is the sidecar's identity in deploy/rbac.yaml.
+	// serviceAccount is the sidecar's identity in the manifests.
 	serviceAccount = "system:serviceaccount:kube-system:frr-renderer"
 	waitTimeout    = 30 * time.Second
 )
@@ -112,7 +115,7 @@ func setupWith(t testing.TB, v frrtest.Version, populate func(*env)) *env {
 		t.Fatal(err)
 	}
 	e.mapper = restmapper.NewDiscoveryRESTMapper(groups)
-	e.applyFile(rbacFile)
+	e.applyFile(manifests)
 	files, _ := filepath.Glob(filepath.Join(handsOn, "*.yaml"))
 	for _, f := range files {
 		e.applyFile(f)
