@@ -23,6 +23,11 @@ import (
 // and the API server serves v2alpha1 objects as v2.
 var ciliumGroupVersion = schema.GroupVersion{Group: "cilium.io", Version: "v2"}
 
+// podIPPoolGroupVersion is CiliumPodIPPool's: every Cilium release (1.14 to 1.20) serves it as
+// cilium.io/v2alpha1 only. Watching v2 would never sync (the API server has no such resource)
+// and would hold FRR's configuration back forever.
+var podIPPoolGroupVersion = schema.GroupVersion{Group: "cilium.io", Version: "v2alpha1"}
+
 // resource is one kind as the sidecar watches it.
 type resource struct {
 	kind string
@@ -45,7 +50,7 @@ var resources = []resource{
 	kindOf("CiliumBGPPeerConfig", ciliumGroupVersion.WithResource("ciliumbgppeerconfigs"), stripMeta[*model.CiliumBGPPeerConfig], func(s *model.Snapshot) *[]*model.CiliumBGPPeerConfig { return &s.PeerConfigs }),
 	kindOf("CiliumBGPAdvertisement", ciliumGroupVersion.WithResource("ciliumbgpadvertisements"), stripMeta[*model.CiliumBGPAdvertisement], func(s *model.Snapshot) *[]*model.CiliumBGPAdvertisement { return &s.Advertisements }),
 	kindOf("CiliumBGPNodeConfigOverride", ciliumGroupVersion.WithResource("ciliumbgpnodeconfigoverrides"), stripMeta[*model.CiliumBGPNodeConfigOverride], func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfigOverride { return &s.NodeOverrides }),
-	kindOf("CiliumPodIPPool", ciliumGroupVersion.WithResource("ciliumpodippools"), stripMeta[*model.CiliumPodIPPool], func(s *model.Snapshot) *[]*model.CiliumPodIPPool { return &s.PodIPPools }),
+	kindOf("CiliumPodIPPool", podIPPoolGroupVersion.WithResource("ciliumpodippools"), stripMeta[*model.CiliumPodIPPool], func(s *model.Snapshot) *[]*model.CiliumPodIPPool { return &s.PodIPPools }),
 	thisNodeOnly(kindOf("CiliumNode", ciliumGroupVersion.WithResource("ciliumnodes"), stripMeta[*model.CiliumNode], func(s *model.Snapshot) *[]*model.CiliumNode { return &s.CiliumNodes })),
 	thisNodeOnly(kindOf("Node", core.WithResource("nodes"), stripNode, func(s *model.Snapshot) *[]*corev1.Node { return &s.Nodes })),
 	kindOf("Service", core.WithResource("services"), stripService, func(s *model.Snapshot) *[]*corev1.Service { return &s.Services }),

@@ -252,7 +252,7 @@ func startSourceWith(t *testing.T, node, secretsNS string, snap *model.Snapshot,
 		add(ciliumGroupVersion, "CiliumBGPNodeConfigOverride", o)
 	}
 	for _, o := range snap.PodIPPools {
-		add(ciliumGroupVersion, "CiliumPodIPPool", o)
+		add(podIPPoolGroupVersion, "CiliumPodIPPool", o)
 	}
 	// The fake ignores field selectors: only this node's Node and CiliumNode.
 	for _, o := range snap.CiliumNodes {
