@@ -6,6 +6,8 @@ CACHE       ?= $(or $(FRR_RENDERER_CACHE),/var/cache/frr-renderer)
 TOOLS       := $(CACHE)/tools
 STATICCHECK := $(TOOLS)/staticcheck-v0.8.2
 FUZZTIME    ?= 20s
+VERSION     := $(shell cat VERSION)
+LDFLAGS     := -X github.com/frr-renderer/frr-renderer/internal/version.Version=$(VERSION)
 
 .PHONY: all run build test unit lint deps bench fuzz golden-update clean
 
@@ -22,18 +24,40 @@ demo:
 	GO=$(GO) ./hack/demo.sh
 
 build:
-	$(GO) build -o bin/frr-renderer ./cmd/frr-renderer
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/frr-renderer ./cmd/frr-renderer
 
-## kube-binaries: build (once, cached by version) kube-apiserver and etcd for the end-to-end tests;
-## prints their directory. The first build takes ~10-12 min.
+## images: the two container images as `docker save` archives (no engine, no registry needed),
+## tagged with VERSION: frr-renderer/frr-renderer (the sidecar) and frr-renderer/frr (FRR 10).
+## Prints their paths; import with `ctr -n k8s.io images import FILE` or `docker load -i FILE`.
+.PHONY: images
+images: deps
+	@FRR_RENDERER_CACHE=$(CACHE) GO=$(GO) ./hack/images.sh
+
+## manifests: deploy/manifests/frr-renderer.yaml, the chart rendered with its default values.
+.PHONY: manifests
+manifests:
+	FRR_RENDERER_CACHE=$(CACHE) ./hack/manifests.sh > deploy/manifests/frr-renderer.yaml.new
+	mv deploy/manifests/frr-renderer.yaml.new deploy/manifests/frr-renderer.yaml
+
+## deploy-test: the chart (helm lint, the manifests current, both renderings applied to a real API
+## server) and the seed as a cluster of real kubelets running the chart's DaemonSet with the
+## images (test/deploy). Part of `make test`.
+.PHONY: deploy-test
+deploy-test: deps kube-binaries
+	$(GO) test -count=1 -v -timeout 30m ./test/deploy/
+
+## kube-binaries: build (once, cached by version) kube-apiserver and etcd for the end-to-end tests,
+## and kubelet, kube-controller-manager, kube-scheduler and kubectl for the cluster test; prints
+## their directories. The first build takes ~15-20 min.
 .PHONY: kube-binaries
 kube-binaries:
 	@FRR_RENDERER_CACHE=$(CACHE) GO=$(GO) ./hack/kube-binaries.sh
+	@FRR_RENDERER_CACHE=$(CACHE) GO=$(GO) ./hack/kube-binaries.sh --node
 
-## test: lint, then every test with the race detector, real FRR 8.4 and 10.3 and a real
-## kube-apiserver and etcd (test/e2e) included.
+## test: lint, then every test with the race detector, real FRR 8.4 and 10.3, a real
+## kube-apiserver and etcd (test/e2e) and the cluster of real kubelets (test/deploy) included.
 test: deps kube-binaries lint
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
 ## e2e: the sidecar end to end: real etcd + kube-apiserver on loopback, Cilium's CRDs, the seed,

@@ -52,3 +52,24 @@ func (r *Router) setUp(ifName string, addr netip.Prefix) error {
 	_, err := run("ip", "-n", r.Netns, "link", "set", ifName, "up")
 	return err
 }
+
+// Bridge makes a Linux bridge name in r's namespace, enslaves ports (interfaces of r, up and
+// without an address), gives the bridge addr and sets it up: one L2 segment for several
+// routers (Link one pair per router, then Bridge r's ends), or a segment other namespaces
+// attach to.
+func Bridge(t testing.TB, r *Router, name string, addr netip.Prefix, ports ...string) {
+	t.Helper()
+	cmds := [][]string{{"ip", "link", "add", name, "type", "bridge"}}
+	for _, p := range ports {
+		cmds = append(cmds, []string{"ip", "link", "set", p, "master", name})
+	}
+	// With STP off (the default) the ports forward at once: no forwarding delay to wait out.
+	cmds = append(cmds,
+		[]string{"ip", "addr", "add", addr.String(), "dev", name},
+		[]string{"ip", "link", "set", name, "up"})
+	for _, c := range cmds {
+		if _, err := r.Exec(c...); err != nil {
+			t.Fatalf("frrtest: bridge %s in %s: %v", name, r.Name, err)
+		}
+	}
+}

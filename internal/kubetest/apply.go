@@ -17,8 +17,9 @@ import (
 
 // Apply applies the YAML documents of data (named name in messages) server-side, as
 // fieldManager, with strict field validation: an unknown or duplicate field, a kind the server
-// does not serve or an object its schema refuses fails the test, naming the object. Namespaced
-// objects without a namespace go to "default". It returns the objects as the server has them.
+// does not serve or an object its schema refuses fails the test, naming the object. An object's
+// status is applied too, through the status subresource. Namespaced objects without a
+// namespace go to "default". It returns the objects as the server has them.
 func (s *Server) Apply(t testing.TB, name string, data []byte, fieldManager string) []*unstructured.Unstructured {
 	t.Helper()
 	objs, err := s.ApplyObjects(t.Context(), name, data, fieldManager)
@@ -73,7 +74,17 @@ func apply(ctx context.Context, mapper meta.RESTMapper, client dynamic.Interface
 		return nil, err
 	}
 	force := true
-	return r.Patch(ctx, o.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{
-		FieldManager: fieldManager, Force: &force, FieldValidation: metav1.FieldValidationStrict,
-	})
+	opts := metav1.PatchOptions{FieldManager: fieldManager, Force: &force, FieldValidation: metav1.FieldValidationStrict}
+	got, err := r.Patch(ctx, o.GetName(), types.ApplyPatchType, data, opts)
+	if err != nil {
+		return nil, err
+	}
+	// A status (a Service's load-balancer ingress, say) is written through its subresource: what
+	// a controller would have set.
+	if _, ok := o.Object["status"]; ok {
+		if got, err = r.Patch(ctx, o.GetName(), types.ApplyPatchType, data, opts, "status"); err != nil {
+			return nil, fmt.Errorf("status: %w", err)
+		}
+	}
+	return got, nil
 }

@@ -119,8 +119,9 @@ func lastLine(s string) string {
 
 // Options adjust a Server. The zero value is what most tests want.
 type Options struct {
-	// ExtraAPIServerArgs are appended to kube-apiserver's flags; a flag given again overrides
-	// the default (e.g. "--authorization-mode=AlwaysAllow").
+	// ExtraAPIServerArgs are appended to kube-apiserver's flags: a flag of one value given
+	// again overrides the default (e.g. "--service-cluster-ip-range=10.96.0.0/12"); a list
+	// flag (--authorization-mode, --disable-admission-plugins) given again adds to it.
 	ExtraAPIServerArgs []string
 	// Log, when set, also receives both processes' output as it is written (e.g. os.Stderr
 	// while debugging). It must stay usable until the test's cleanup has run.
@@ -290,14 +291,25 @@ func (s *Server) startEtcd(clientURL, peerURL string) error {
 
 func (s *Server) apiServerArgs(address net.IP, port int, etcdURL string) []string {
 	bind := address.String()
-	var lab []string
+	mode := []string{
+		"--authorization-mode=RBAC",
+		// No controller-manager creates default ServiceAccounts, so Pods would be refused.
+		"--disable-admission-plugins=ServiceAccount",
+	}
 	if s.netns != "" {
 		// Its own namespace: the lab's address, and the Service ClusterIP routed to it.
 		bind = "0.0.0.0"
-		// It calls the lab's kubelets (logs, exec) as an admin.
-		lab = []string{"--kubelet-client-certificate=" + s.path("admin.crt"), "--kubelet-client-key=" + s.path("admin.key")}
+		// A lab of real nodes: kubelets are authorized as nodes, pods get their service
+		// account's token (a controller-manager makes the accounts), and the API server calls
+		// the kubelets (logs, exec) as an admin, at their InternalIP.
+		mode = []string{
+			"--authorization-mode=Node,RBAC",
+			"--kubelet-client-certificate=" + s.path("admin.crt"),
+			"--kubelet-client-key=" + s.path("admin.key"),
+			"--kubelet-preferred-address-types=InternalIP",
+		}
 	}
-	return append(lab,
+	return append(mode,
 		"--bind-address="+bind,
 		"--advertise-address="+address.String(),
 		"--secure-port="+strconv.Itoa(port),
@@ -309,9 +321,6 @@ func (s *Server) apiServerArgs(address net.IP, port int, etcdURL string) []strin
 		"--service-account-key-file="+s.path("sa.key"),
 		"--service-account-signing-key-file="+s.path("sa.key"),
 		"--service-cluster-ip-range=10.0.0.0/24",
-		"--authorization-mode=RBAC",
-		// No controller-manager creates default ServiceAccounts, so Pods would be refused.
-		"--disable-admission-plugins=ServiceAccount",
 		// The default reconciler refuses a loopback advertise address.
 		"--endpoint-reconciler-type=none",
 		"--profiling=false",

@@ -84,7 +84,7 @@ func testSeed(t *testing.T, v frrtest.Version, snap *model.Snapshot, torConfig s
 		torIf, _ := frrtest.Link(t, tor, nodes[i], netip.Prefix{}, netip.MustParsePrefix(n.addr+"/24"))
 		ports = append(ports, torIf)
 	}
-	bridge(t, tor, "br0", netip.MustParsePrefix(torAddr+"/24"), ports...)
+	frrtest.Bridge(t, tor, "br0", netip.MustParsePrefix(torAddr+"/24"), ports...)
 
 	// The ToR first: a node starts its session as soon as its configuration is in, and a first
 	// connection refused by a ToR without `router bgp` would wait out the connect-retry timer
@@ -140,26 +140,6 @@ func render(t *testing.T, snap *model.Snapshot, node string, d frrconfig.Dialect
 		t.Logf("%s: %v", node, dg)
 	}
 	return string(text)
-}
-
-// bridge makes a Linux bridge in r's namespace, enslaves ports (which must be up and have no
-// address) and gives the bridge addr. frrtest.Link only makes point-to-point pairs; this belongs
-// in frrtest as a Bridge(t, r, addr, ports...) next to Link.
-func bridge(t *testing.T, r *frrtest.Router, name string, addr netip.Prefix, ports ...string) {
-	t.Helper()
-	cmds := [][]string{{"ip", "link", "add", name, "type", "bridge"}}
-	for _, p := range ports {
-		cmds = append(cmds, []string{"ip", "link", "set", p, "master", name})
-	}
-	// With STP off (the default) the ports forward at once: no forwarding delay to wait out.
-	cmds = append(cmds,
-		[]string{"ip", "addr", "add", addr.String(), "dev", name},
-		[]string{"ip", "link", "set", name, "up"})
-	for _, c := range cmds {
-		if _, err := r.Exec(c...); err != nil {
-			t.Fatalf("bridge in %s: %v", r.Name, err)
-		}
-	}
 }
 
 // show runs a bgpd JSON command on r and decodes its output into out. It returns the raw
