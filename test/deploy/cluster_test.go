@@ -50,7 +50,10 @@ var seedNodes = []clustertest.NodeSpec{
 	{Name: "worker-2", Address: netip.MustParsePrefix("192.168.10.13/24")},
 }
 
-var nodeConfigs = schema.GroupVersionResource{Group: "cilium.io", Version: "v2", Resource: "ciliumbgpnodeconfigs"}
+var (
+	nodeConfigs = schema.GroupVersionResource{Group: "cilium.io", Version: "v2", Resource: "ciliumbgpnodeconfigs"}
+	overrides   = schema.GroupVersionResource{Group: "cilium.io", Version: "v2", Resource: "ciliumbgpnodeconfigoverrides"}
+)
 
 type lab struct {
 	t       *testing.T
@@ -106,6 +109,7 @@ func TestSeedCluster(t *testing.T) {
 	t.Run("NodeConfig status shows the peer Established", l.checkNodeConfigStatus)
 	t.Run("metrics of each pod", l.checkMetrics)
 	t.Run("a Service change reaches the ToR", l.checkServiceChange)
+	t.Run("bgpd's listening port follows localPort", l.checkListenPort)
 	t.Run("a deleted pod withdraws nothing", l.checkPodDeletion)
 	t.Run("helm upgrade rolls one pod at a time and keeps the route", l.checkUpgrade)
 	t.Run("no password in any log", l.checkLogs)
@@ -397,6 +401,66 @@ func (l *lab) checkServiceChange(t *testing.T) {
 		added.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
 	if err := l.torNextHops(seedIP, 3); err != nil {
 		t.Errorf("%s: %v", seedIP, err)
+	}
+}
+
+// listeners returns the TCP ports bgpd listens on in the node's namespace.
+func listeners(n *clustertest.Node) ([]string, error) {
+	out, err := n.Exec("ss", "-Hltnp")
+	if err != nil {
+		return nil, err
+	}
+	var ports []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 6 && strings.Contains(f[5], `"bgpd"`) {
+			ports = append(ports, f[3][strings.LastIndexByte(f[3], ':')+1:])
+		}
+	}
+	slices.Sort(ports)
+	return slices.Compact(ports), nil
+}
+
+// checkListenPort moves worker-2's bgpd to another port with a CiliumBGPNodeConfigOverride and
+// back: bgpd restarts on the instance's localPort each time, and the ToR keeps the route.
+func (l *lab) checkListenPort(t *testing.T) {
+	n := l.c.Nodes[2]
+	want := func(port string) func() error {
+		return func() error {
+			got, err := listeners(n)
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(got, []string{port}) {
+				return fmt.Errorf("bgpd on %s listens on %q, want %s", n.Name, got, port)
+			}
+			return nil
+		}
+	}
+	l.eventually("bgpd listens on the seed's localPort", want("179"))
+	stop := make(chan struct{})
+	var fewest, polls int
+	var wg sync.WaitGroup
+	wg.Go(func() { fewest, polls = l.watchNextHops(seedIP, stop) })
+	l.c.API.Apply(t, "override", []byte(`apiVersion: cilium.io/v2
+kind: CiliumBGPNodeConfigOverride
+metadata: {name: worker-2}
+spec:
+  bgpInstances:
+  - {name: K8S-NODES, localPort: 1790}
+`), "test")
+	l.eventually("bgpd on worker-2 listens on the override's port", want("1790"))
+	l.eventually("worker-2's path at the ToR is fresh", func() error { return l.torPathFresh(seedIP, "192.168.10.13") })
+	if err := l.dyn.Resource(overrides).Delete(t.Context(), "worker-2", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	l.eventually("bgpd on worker-2 listens on 179 again", want("179"))
+	l.eventually("worker-2's path at the ToR is fresh", func() error { return l.torPathFresh(seedIP, "192.168.10.13") })
+	close(stop)
+	wg.Wait()
+	t.Logf("two port changes on worker-2: next hops for %s fewest %d in %d polls", seedIP, fewest, polls)
+	if fewest != 3 {
+		t.Errorf("the ToR had %d next hops for %s while bgpd moved ports, want 3 throughout (graceful restart)", fewest, seedIP)
 	}
 }
 
