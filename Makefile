@@ -66,6 +66,22 @@ test: deps kube-binaries lint
 e2e: deps kube-binaries
 	$(GO) test -race -count=1 -v -run 'TestSidecar' ./test/e2e/
 
+## clab-test: the seed's containerlab lab (test/containerlab), deployed, checked from the ToR and
+## from a client that curls the LoadBalancer IP, destroyed. Part of `make test`.
+.PHONY: clab-test clab-deploy clab-destroy
+clab-test: deps
+	$(GO) test -count=1 -v -timeout 30m ./test/containerlab/
+
+## clab-deploy: the same lab to try by hand, in $(CLAB_DIR) (see test/containerlab/README.md);
+## clab-destroy removes it.
+CLAB_DIR ?= /tmp/frr-renderer-clab
+clab-deploy: deps
+	FRR_RENDERER_CACHE=$(CACHE) GO=$(GO) ./hack/clab.sh up $(CLAB_DIR)
+	@echo; echo "Lab deployed in $(CLAB_DIR); edit $(CLAB_DIR)/manifests/*.yaml and watch the ToR:"; \
+	echo "  eval \$$(./hack/clab.sh env); docker exec clab-frr-renderer-seed-tor vtysh -c 'show bgp ipv4 unicast'"
+clab-destroy:
+	FRR_RENDERER_CACHE=$(CACHE) GO=$(GO) ./hack/clab.sh down $(CLAB_DIR)
+
 ## unit: the tests that need neither root nor FRR.
 unit:
 	FRR_RENDERER_NO_FRR=1 $(GO) test -count=1 ./...
