@@ -1,0 +1,123 @@
+package vtysh
+
+// This file previews an apply without sending anything, for `frr-renderer diff`.
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+)
+
+// Plan is what applying a desired configuration would change, passwords masked throughout.
+type Plan struct {
+	// Running and Desired are the part of each configuration that frr-renderer owns (its BGP
+	// instances and route-maps), printed the same way (FRR's, instances first), for a diff.
+	Running, Desired string
+	// Commands are the lines Apply would send (Delta); empty when nothing would change.
+	Commands []string
+	// Conflicts are the desired instances that cannot be applied (see Conflicts).
+	Conflicts []string
+}
+
+// Changes reports whether applying would send anything or fail on a conflict.
+func (p Plan) Changes() bool { return len(p.Commands) > 0 || len(p.Conflicts) > 0 }
+
+// NewPlan previews turning running into desired; owns is what frr-renderer owned before (the
+// state file's), united here with what desired holds, as Apply does.
+func NewPlan(running, desired *Config, owns Ownership) Plan {
+	owns = owns.Union(ownershipOf(desired))
+	p := Plan{
+		Running:   running.ownedText(owns),
+		Desired:   desired.ownedText(owns),
+		Conflicts: Conflicts(running, desired, owns),
+	}
+	for _, l := range Delta(running, desired, owns) {
+		p.Commands = append(p.Commands, MaskSecrets(l))
+	}
+	return p
+}
+
+// Plan reads what bgpd runs and previews applying desired to it, sending nothing.
+func (a *Applier) Plan(ctx context.Context, desired []byte) (Plan, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return Plan{}, errors.New("vtysh: the applier is closed")
+	}
+	d, err := Parse(string(desired))
+	if err != nil {
+		return Plan{}, &invalidDesired{err}
+	}
+	if err := a.connect(ctx); err != nil {
+		return Plan{}, err
+	}
+	if err := a.readRunning(ctx); err != nil {
+		return Plan{}, err
+	}
+	a.loadOwnership()
+	return NewPlan(a.running, d, a.owns), nil
+}
+
+// OwnershipOf is what frr-renderer owns once c runs (for a rendering used as the running side
+// of a plan).
+func OwnershipOf(c *Config) Ownership { return ownershipOf(c) }
+
+// ownedText prints what c holds that owns covers: instances, then route-map entries by name and
+// sequence, each block closed as FRR closes it. Passwords are masked.
+func (c *Config) ownedText(owns Ownership) string {
+	var b strings.Builder
+	line := func(indent, s string) {
+		b.WriteString(indent)
+		b.WriteString(MaskSecrets(s))
+		b.WriteByte('\n')
+	}
+	for _, in := range c.instances {
+		if !owns.OwnsInstance(in.id) {
+			continue
+		}
+		line("", in.id.String())
+		for _, g := range in.globals {
+			line(" ", g)
+		}
+		for _, p := range in.peers {
+			for _, l := range p.lines {
+				line(" ", l)
+			}
+		}
+		for _, o := range in.opaque {
+			for _, l := range o {
+				line("", l)
+			}
+		}
+		for _, af := range in.afs {
+			line(" ", "!")
+			line(" ", af.header)
+			for _, l := range af.lines {
+				line("  ", l)
+			}
+			line(" ", "exit-address-family")
+		}
+		line("", "exit")
+		line("", "!")
+	}
+	entries := slices.Clone(c.routeMaps)
+	slices.SortFunc(entries, func(x, y *routeMapEntry) int {
+		if c := strings.Compare(x.name, y.name); c != 0 {
+			return c
+		}
+		return x.seq - y.seq
+	})
+	for _, e := range entries {
+		if !owns.OwnsRouteMap(e.name) {
+			continue
+		}
+		line("", e.header())
+		for _, l := range e.lines {
+			line(" ", l)
+		}
+		line("", "exit")
+		line("", "!")
+	}
+	return b.String()
+}
