@@ -42,6 +42,19 @@ func Serve(ctx context.Context, addr string, m *Metrics, ready []Check, log logr
 	return serve(ctx, ln, Handler(m, ready, log), log)
 }
 
+// ServeHealth listens on addr and serves /healthz and /readyz only (see Handler) until ctx ends,
+// like Serve: the health endpoints of a process that serves no metrics, or that serves them on
+// another address.
+func ServeHealth(ctx context.Context, addr string, ready []Check, log logr.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("health endpoints: %w", err)
+	}
+	mux := http.NewServeMux()
+	addHealth(mux, ready, log)
+	return serve(ctx, ln, mux, log)
+}
+
 // serve serves h on ln until ctx ends; it closes ln.
 func serve(ctx context.Context, ln net.Listener, h http.Handler, log logr.Logger) error {
 	srv := &http.Server{
@@ -53,7 +66,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, log logr.Logger
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	log.Info("serving metrics and health endpoints", "addr", ln.Addr().String())
+	log.Info("serving", "addr", ln.Addr().String())
 	select {
 	case err := <-done:
 		return fmt.Errorf("metrics: serving on %s: %w", ln.Addr(), err)
@@ -85,12 +98,17 @@ func Handler(m *Metrics, ready []Check, log logr.Logger) http.Handler {
 		Registry:          m.reg,
 		EnableOpenMetrics: true,
 	})))
+	addHealth(mux, ready, log)
+	return mux
+}
+
+// addHealth adds /healthz and /readyz to mux.
+func addHealth(mux *http.ServeMux, ready []Check, log logr.Logger) {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeText(w, http.StatusOK, "ok\n")
 	})
 	r := &readiness{checks: ready, log: log}
 	mux.HandleFunc("/readyz", r.serveHTTP)
-	return mux
 }
 
 // readiness serves /readyz and logs when the set of failing checks changes.

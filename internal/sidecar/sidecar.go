@@ -50,6 +50,8 @@ type Config struct {
 	HostFacts string
 	// MetricsAddr serves /metrics, /healthz and /readyz; "" serves nothing.
 	MetricsAddr string
+	// HealthAddr serves /healthz and /readyz only; "" serves nothing.
+	HealthAddr string
 	// StatusInterval is how often the CiliumBGPNodeConfig status is refreshed (± jitter);
 	// 0 is nodestatus's default, negative never.
 	StatusInterval    time.Duration
@@ -131,7 +133,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 		interval = nodestatus.DefaultInterval
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	wg.Go(func() {
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
@@ -155,19 +157,26 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 			}
 		})
 	}
+	checks := []metrics.Check{
+		{Name: "informers", Err: func() error {
+			if !src.Synced() {
+				return errors.New("not synced yet")
+			}
+			return nil
+		}},
+		{Name: "bgpd", Err: func() error { _, err := sessions.latest(ctx); return err }},
+		m.ApplyCheck(),
+	}
 	if cfg.MetricsAddr != "" {
-		checks := []metrics.Check{
-			{Name: "informers", Err: func() error {
-				if !src.Synced() {
-					return errors.New("not synced yet")
-				}
-				return nil
-			}},
-			{Name: "bgpd", Err: func() error { _, err := sessions.latest(ctx); return err }},
-			m.ApplyCheck(),
-		}
 		wg.Go(func() {
 			if err := metrics.Serve(ctx, cfg.MetricsAddr, m, checks, log.WithName("metrics")); err != nil {
+				errs <- err
+			}
+		})
+	}
+	if cfg.HealthAddr != "" {
+		wg.Go(func() {
+			if err := metrics.ServeHealth(ctx, cfg.HealthAddr, checks, log.WithName("health")); err != nil {
 				errs <- err
 			}
 		})
