@@ -2,100 +2,100 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/go-logr/logr/funcr"
+	"github.com/spf13/cobra"
 
-	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
 
-// frrRunDir is FRR's run directory without a pathspace.
-const frrRunDir = "/var/run/frr"
+func newApplyCommand(s *streams) *cobra.Command {
+	var (
+		in        inputFlags
+		target    frrFlags
+		stateFile string
+		timeout   time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "apply --node NAME -f PATH... [--pathspace NS | --vty-socket DIR]",
+		Short: "render a node's frr.conf and apply it, once, to the FRR beside it",
+		Long: `apply renders the node's frr.conf and makes the FRR beside it run it, once, through bgpd's
+vty socket: it sends only the delta, prints the lines it sent (passwords masked) or "no change",
+then reads bgpd back to verify. Configuration frr-renderer did not render is never touched.
+Preview what it would send with "frr-renderer diff".`,
+		Example: `  frr-renderer apply --node worker-1 -f manifests/
+  frr-renderer apply --node worker-1 -f manifests/ --pathspace demo-worker-1 --frr-version 8`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runApply(s, &in, &target, stateFile, timeout)
+		},
+	}
+	fs := cmd.Flags()
+	in.register(fs, "manifest file, folder (recursive) or - for stdin; repeatable (required)")
+	target.register(fs)
+	fs.StringVar(&stateFile, "state-file", "", "file remembering what frr-renderer rendered (default: frr-renderer.state in the socket directory)")
+	fs.DurationVar(&timeout, "timeout", 2*time.Minute, "give up after this long")
+	return cmd
+}
 
 // runApply renders a node's frr.conf and makes the FRR beside it run it, once: it prints the
 // lines it sent (passwords masked) or "no change", then reads bgpd back to verify.
-func runApply(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("apply", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	var paths stringList
-	node := fl.String("node", "", "node to render for and apply (required)")
-	fl.Var(&paths, "f", "manifest file, folder (recursive) or - for stdin; repeatable (default: the embedded seed)")
-	hostFacts := fl.String("host-facts", "", "YAML file with the host's interfaces and default routes (default: read this host through netlink)")
-	secretsNS := fl.String("secrets-namespace", translate.DefaultSecretsNamespace, "namespace of the Secrets that authSecretRef names")
-	frrVersion := fl.String("frr-version", "10", "FRR version to write for: 10 (the deploy image) or 8 (Debian 12)")
-	pathspace := fl.String("pathspace", "", "FRR pathspace (-N NAME): its sockets are in "+frrRunDir+"/NAME")
-	vtySocket := fl.String("vty-socket", "", "directory of FRR's vty sockets and pid files (overrides --pathspace)")
-	stateFile := fl.String("state-file", "", "file remembering what frr-renderer rendered (default: frr-renderer.state in the socket directory)")
-	timeout := fl.Duration("timeout", 2*time.Minute, "give up after this long")
-	if err := fl.Parse(args); err != nil {
-		return 2
+func runApply(s *streams, in *inputFlags, target *frrFlags, stateFile string, timeout time.Duration) error {
+	node := in.nodeName()
+	if node == "" {
+		return usageErrorf("--node is required")
 	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "apply: unexpected argument %q\n", fl.Arg(0))
-		return 2
+	// No default input: applying the embedded demo to a real FRR by mistake would replace its
+	// BGP configuration.
+	if len(in.paths) == 0 {
+		return usageErrorf("-f is required: name the manifests to apply (the embedded seed is for render only)")
 	}
-	if *node == "" {
-		fmt.Fprintln(stderr, "apply: --node is required")
-		return 2
-	}
-	dialect, err := frrconfig.ParseDialect(*frrVersion)
+	dialect, err := in.dialect()
 	if err != nil {
-		fmt.Fprintf(stderr, "apply: %v\n", err)
-		return 2
+		return err
 	}
-	runDir := *vtySocket
-	if runDir == "" {
-		runDir = filepath.Join(frrRunDir, *pathspace)
-	}
-	if len(paths) == 0 && *hostFacts == "" {
-		*hostFacts = "-" // the seed needs no facts
+	runDir, err := target.runDir()
+	if err != nil {
+		return err
 	}
 
-	snap, diags, err := loadSnapshot(paths, stdin)
+	snap, diags, err := loadSnapshot(in.paths, s.in)
 	if err != nil {
-		fmt.Fprintf(stderr, "apply: %v\n", err)
-		return 1
+		return failure(err)
 	}
-	printDiagnostics(stderr, diags)
-	facts, err := loadHostFacts(*hostFacts, len(paths) == 0)
+	printDiagnostics(s.err, diags)
+	facts, err := loadHostFacts(in.hostFacts, false)
 	if err != nil {
-		fmt.Fprintf(stderr, "apply: %v\n", err)
-		return 1
+		return failure(err)
 	}
-	desired, err := renderConfig(snap, facts, translate.Options{Node: *node, SecretsNamespace: *secretsNS}, dialect, stderr)
+	desired, err := renderConfig(snap, facts, translate.Options{Node: node, SecretsNamespace: in.secretsNS}, dialect, s.err)
 	if err != nil {
-		fmt.Fprintf(stderr, "apply: %v\n", err)
-		return 1
+		return failure(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	log := funcr.New(func(prefix, args string) { fmt.Fprintln(stderr, "apply:", args) }, funcr.Options{})
-	a := vtysh.NewApplier(vtysh.ApplierOptions{RunDir: runDir, StateFile: *stateFile, Log: log})
+	log := funcr.New(func(prefix, args string) { fmt.Fprintln(s.err, "apply:", args) }, funcr.Options{})
+	a := vtysh.NewApplier(vtysh.ApplierOptions{RunDir: runDir, StateFile: stateFile, Log: log})
 	defer a.Close()
 	res, err := a.Apply(ctx, desired)
 	for _, l := range res.Lines {
-		fmt.Fprintln(stdout, l)
+		fmt.Fprintln(s.out, l)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "apply: %v\n", err)
-		return 1
+		return failure(err)
 	}
 	if len(res.Lines) == 0 {
-		fmt.Fprintln(stdout, "no change")
+		fmt.Fprintln(s.out, "no change")
 	}
 	if len(res.Resets) > 0 {
-		fmt.Fprintf(stderr, "apply: %d lines reset BGP sessions: %q\n", len(res.Resets), res.Resets)
+		fmt.Fprintf(s.err, "apply: %d lines reset BGP sessions: %q\n", len(res.Resets), res.Resets)
 	}
 	if err := a.Verify(ctx); err != nil {
-		fmt.Fprintf(stderr, "apply: verifying: %v\n", err)
-		return 1
+		return failuref("verifying: %w", err)
 	}
-	return 0
+	return nil
 }

@@ -45,6 +45,8 @@ func TestApplyCommand(t *testing.T) {
 
 func TestApplyCommandErrors(t *testing.T) {
 	dir := t.TempDir()
+	facts := writeFile(t, "facts.yaml", "{}\n")
+	seed := []string{"-f", "../../examples/seed/hands-on", "--host-facts", facts}
 	tests := []struct {
 		name     string
 		args     []string
@@ -52,9 +54,10 @@ func TestApplyCommandErrors(t *testing.T) {
 		wantErr  string
 	}{
 		{"no node", []string{"apply", "--vty-socket", dir}, 2, "--node is required"},
-		{"bad version", []string{"apply", "--node", "cp-1", "--frr-version", "7", "--vty-socket", dir}, 2, "not supported"},
-		{"no bgpd", []string{"apply", "--node", "cp-1", "--vty-socket", dir}, 1, "bgpd is not running: no vty socket " + dir + "/bgpd.vty"},
-		{"no pathspace", []string{"apply", "--node", "cp-1", "--pathspace", "frr-renderer-test-missing"}, 1, "FRR run directory /var/run/frr/frr-renderer-test-missing"},
+		{"bad version", append([]string{"apply", "--node", "cp-1", "--frr-version", "7", "--vty-socket", dir}, seed...), 2, "not supported"},
+		{"no -f", []string{"apply", "--node", "cp-1", "--vty-socket", dir}, 2, "-f is required"},
+		{"no bgpd", append([]string{"apply", "--node", "cp-1", "--vty-socket", dir}, seed...), 1, "bgpd is not running: no vty socket " + dir + "/bgpd.vty"},
+		{"no pathspace", append([]string{"apply", "--node", "cp-1", "--pathspace", "frr-renderer-test-missing"}, seed...), 1, "FRR run directory /var/run/frr/frr-renderer-test-missing"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

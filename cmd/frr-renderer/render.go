@@ -1,12 +1,12 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"sort"
-	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/frr-renderer/frr-renderer/examples"
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
@@ -16,74 +16,67 @@ import (
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 )
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
-func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("render", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	var paths stringList
-	node := fl.String("node", "", "node to render for (default with no -f: every node of the seed)")
-	fl.Var(&paths, "f", "manifest file, folder (recursive) or - for stdin; repeatable")
-	hostFacts := fl.String("host-facts", "", "YAML file with the host's interfaces and default routes (default: read this host through netlink)")
-	secretsNS := fl.String("secrets-namespace", translate.DefaultSecretsNamespace, "namespace of the Secrets that authSecretRef names")
-	frrVersion := fl.String("frr-version", "10", "FRR version to write for: 10 (the deploy image) or 8 (Debian 12)")
-	if err := fl.Parse(args); err != nil {
-		return 2
+func newRenderCommand(s *streams) *cobra.Command {
+	var in inputFlags
+	cmd := &cobra.Command{
+		Use:   "render [--node NAME] [-f PATH ...]",
+		Short: "print a node's frr.conf (with no -f: the embedded seed scenario, every node)",
+		Long: `render prints the frr.conf of a node: what frr-renderer would make the FRR beside it run.
+stdout is the configuration; stderr has one line per problem found in the input, naming the
+object and the field. Passwords are written for FRR, and never to stderr.`,
+		Example: `  frr-renderer render                                  # the embedded seed, every node
+  frr-renderer render --node worker-1 -f manifests/ --host-facts facts.yaml
+  kubectl get ciliumbgpclusterconfigs,... -o yaml | frr-renderer render --node worker-1 -f -`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runRender(s, &in) },
 	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "render: unexpected argument %q\n", fl.Arg(0))
-		return 2
-	}
-	dialect, err := frrconfig.ParseDialect(*frrVersion)
+	in.register(cmd.Flags(), "manifest file, folder (recursive) or - for stdin; repeatable (default: the embedded seed)")
+	return cmd
+}
+
+func runRender(s *streams, in *inputFlags) error {
+	dialect, err := in.dialect()
 	if err != nil {
-		fmt.Fprintf(stderr, "render: %v\n", err)
-		return 2
+		return err
 	}
-	if len(paths) == 0 && *node != "" && *hostFacts == "" {
+	node := in.nodeName()
+	hostFacts := in.hostFacts
+	if len(in.paths) == 0 && node != "" && hostFacts == "" {
 		// Without input there is nothing host-specific to read: the seed needs no facts.
-		*hostFacts = "-"
+		hostFacts = "-"
+	}
+	if node == "" && len(in.paths) > 0 {
+		return usageErrorf("--node is required with -f")
 	}
 
-	snap, diags, err := loadSnapshot(paths, stdin)
+	snap, diags, err := loadSnapshot(in.paths, s.in)
 	if err != nil {
-		fmt.Fprintf(stderr, "render: %v\n", err)
-		return 1
+		return failure(err)
 	}
-	printDiagnostics(stderr, diags)
-
-	facts, err := loadHostFacts(*hostFacts, len(paths) == 0)
+	printDiagnostics(s.err, diags)
+	facts, err := loadHostFacts(hostFacts, len(in.paths) == 0)
 	if err != nil {
-		fmt.Fprintf(stderr, "render: %v\n", err)
-		return 1
+		return failure(err)
 	}
 
-	nodes := []string{*node}
-	if *node == "" {
-		if len(paths) > 0 {
-			fmt.Fprintln(stderr, "render: --node is required with -f")
-			return 2
-		}
+	nodes := []string{node}
+	if node == "" {
 		nodes = nodeNames(snap)
 	}
-	opts := translate.Options{SecretsNamespace: *secretsNS}
+	opts := translate.Options{SecretsNamespace: in.secretsNS}
 	for i, n := range nodes {
 		if len(nodes) > 1 {
 			if i > 0 {
-				fmt.Fprintln(stdout)
+				fmt.Fprintln(s.out)
 			}
-			fmt.Fprintf(stdout, "! ===== node %s =====\n", n)
+			fmt.Fprintf(s.out, "! ===== node %s =====\n", n)
 		}
 		opts.Node = n
-		if err := renderNode(snap, facts, opts, dialect, stdout, stderr); err != nil {
-			fmt.Fprintf(stderr, "render: %v\n", err)
-			return 1
+		if err := renderNode(snap, facts, opts, dialect, s.out, s.err); err != nil {
+			return failure(err)
 		}
 	}
-	return 0
+	return nil
 }
 
 func renderNode(snap *model.Snapshot, facts model.HostFacts, opts translate.Options, d frrconfig.Dialect, stdout, stderr io.Writer) error {

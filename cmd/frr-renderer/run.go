@@ -1,122 +1,176 @@
 package main
 
-// This file is `frr-renderer run`: the standalone, long-running mode. It parses the flags,
-// makes the logger and the applier, and hands them to reconcile.Run, which follows the
-// sources and keeps the applier fed.
+// This file is `frr-renderer run`, the long-running modes: it parses the flags, makes the logger,
+// and hands over to sidecar.Run (Kubernetes mode) or to an applier fed by reconcile.Run
+// (standalone mode), with the health endpoints beside it.
 
 import (
 	"cmp"
 	"context"
-	"flag"
+	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"syscall"
+	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
-	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/metrics"
 	"github.com/frr-renderer/frr-renderer/internal/reconcile"
 	"github.com/frr-renderer/frr-renderer/internal/sidecar"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
 
-// frrRunRoot is FRR's run directory; a pathspace (-N NAME) has a folder of its own in it.
-const frrRunRoot = "/var/run/frr"
+// defaultHealthAddr serves /healthz and /readyz on the node's loopback: the DaemonSet's probes
+// reach it with httpGet host 127.0.0.1 (the pod shares the host's network), and nothing off the
+// node does.
+const defaultHealthAddr = "127.0.0.1:9254"
 
-func runRun(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("run", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	var watch stringList
-	node := fl.String("node", "", "node to render for (required)")
-	fl.Var(&watch, "watch", "manifest file or folder (recursive) to read and follow, instead of the Kubernetes API (standalone mode); repeatable")
-	kubeconfig := fl.String("kubeconfig", "", "kubeconfig of the API server to follow (default: in-cluster, else $KUBECONFIG)")
-	metricsAddr := fl.String("metrics-addr", "", "address serving /metrics, /healthz and /readyz, e.g. :9253 (Kubernetes mode; default: none)")
-	statusInterval := fl.Duration("status-interval", 0, "how often the CiliumBGPNodeConfig status is refreshed, ± jitter (Kubernetes mode; default 5s; negative: never)")
-	hostFacts := fl.String("host-facts", "", "YAML file with the host's interfaces and default routes, followed (default: this network namespace through netlink, followed)")
-	secretsNS := fl.String("secrets-namespace", translate.DefaultSecretsNamespace, "namespace of the Secrets that authSecretRef names")
-	frrVersion := fl.String("frr-version", "10", "FRR version to write for: 10 (the deploy image) or 8 (Debian 12)")
-	pathspace := fl.String("pathspace", "", "FRR pathspace (watchfrr -N NAME) of the FRR to configure")
-	vtyDir := fl.String("vty-socket", "", "FRR's run directory, holding bgpd.vty (default "+frrRunRoot+", or "+frrRunRoot+"/PATHSPACE)")
-	listenPortFile := fl.String("listen-port-file", "", "file to write bgpd's listening port to (the BGP instances' localPort, 0 for none) when it changes, for what starts bgpd (bgpd -p); default: none")
-	stateFile := fl.String("state-file", "", "file remembering what frr-renderer owns in bgpd (default: frr-renderer.state in the --vty-socket directory)")
-	verbosity := fl.Int("v", 0, "log verbosity: 0 changes and problems, 1 every render, 2 every signal")
-	if err := fl.Parse(args); err != nil {
-		return 2
+// runFlags are `run`'s flags.
+type runFlags struct {
+	in             inputFlags
+	target         frrFlags
+	log            logFlags
+	watch          []string
+	kubeconfig     string
+	metricsAddr    string
+	healthAddr     string
+	statusInterval time.Duration
+	stateFile      string
+	listenPortFile string
+}
+
+func newRunCommand(s *streams) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run --node NAME [--watch PATH... | --kubeconfig FILE]",
+		Short: "keep the FRR beside it configured, following the Kubernetes API (or manifests with --watch)",
+		Long: `run keeps the FRR beside it running the node's configuration, until SIGTERM or SIGINT.
+
+Kubernetes mode (the default): informers on the BGP resources (in-cluster credentials,
+--kubeconfig or $KUBECONFIG); the CiliumBGPNodeConfig status, Events, and with --metrics-addr
+Prometheus metrics. Standalone mode (--watch): follows manifest files and folders instead.
+Both follow the host (netlink, or --host-facts FILE), send FRR only the delta, re-apply after a
+restart of bgpd or zebra, and serve /healthz and /readyz on --health-addr.
+Stopping frr-renderer withdraws nothing: FRR keeps its configuration.`,
+		Example: `  frr-renderer run --node "$NODE_NAME" --metrics-addr :9253 --secrets-namespace kube-system --log-format json
+  frr-renderer run --node worker-1 --watch manifests/ --pathspace demo-worker-1 --frr-version 8`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runRun(s, &f) },
 	}
+	fs := cmd.Flags()
+	f.in.register(fs, "the same as --watch")
+	f.target.register(fs)
+	f.log.register(fs)
+	fs.StringArrayVar(&f.watch, "watch", nil, "manifest file or folder (recursive) to read and follow, instead of the Kubernetes API (standalone mode); repeatable")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of the API server to follow (default: in-cluster, else $KUBECONFIG)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "address serving /metrics, /healthz and /readyz, e.g. :9253 (Kubernetes mode; default: none)")
+	fs.StringVar(&f.healthAddr, "health-addr", defaultHealthAddr, "address serving /healthz and /readyz (both modes; empty: none)")
+	fs.DurationVar(&f.statusInterval, "status-interval", 0, "how often the CiliumBGPNodeConfig status is refreshed, ± jitter (Kubernetes mode; default 5s; negative: never)")
+	fs.StringVar(&f.listenPortFile, "listen-port-file", "", "file to write bgpd's listening port to (the BGP instances' localPort, 0 for none) when it changes, for what starts bgpd (bgpd -p); default: none")
+	fs.StringVar(&f.stateFile, "state-file", "", "file remembering what frr-renderer owns in bgpd (default: frr-renderer.state in the --vty-socket directory)")
+	return cmd
+}
+
+func runRun(s *streams, f *runFlags) error {
+	node := f.in.nodeName()
+	f.watch = append(f.watch, f.in.paths...)
 	switch {
-	case fl.NArg() > 0:
-		fmt.Fprintf(stderr, "run: unexpected argument %q\n", fl.Arg(0))
-		return 2
-	case *node == "":
-		fmt.Fprintln(stderr, "run: --node is required")
-		return 2
-	case len(watch) > 0 && (*kubeconfig != "" || *metricsAddr != "" || *statusInterval != 0):
-		fmt.Fprintln(stderr, "run: --watch (standalone mode) excludes --kubeconfig, --metrics-addr and --status-interval (Kubernetes mode)")
-		return 2
-	case slices.Contains(watch, "-") || *hostFacts == "-":
-		fmt.Fprintln(stderr, "run: stdin cannot be followed: name files or folders")
-		return 2
-	case *pathspace != "" && (strings.ContainsRune(*pathspace, '/') || *pathspace == "." || *pathspace == ".."):
-		fmt.Fprintf(stderr, "run: --pathspace %q is not a plain name\n", *pathspace)
-		return 2
+	case node == "":
+		return usageErrorf("--node is required")
+	case len(f.watch) > 0 && (f.kubeconfig != "" || f.metricsAddr != "" || f.statusInterval != 0):
+		return usageErrorf("--watch (standalone mode) excludes --kubeconfig, --metrics-addr and --status-interval (Kubernetes mode)")
+	case slices.Contains(f.watch, "-") || f.in.hostFacts == "-":
+		return usageErrorf("stdin cannot be followed: name files or folders")
 	}
-	dialect, err := frrconfig.ParseDialect(*frrVersion)
+	if err := f.log.check(); err != nil {
+		return err
+	}
+	dialect, err := f.in.dialect()
 	if err != nil {
-		fmt.Fprintf(stderr, "run: %v\n", err)
-		return 2
+		return err
+	}
+	dir, err := f.target.runDir()
+	if err != nil {
+		return err
 	}
 
-	log := newLogger(stderr, *verbosity)
+	log := f.log.logger(s.err)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	dir := vtyRunDir(*vtyDir, *pathspace)
-	if len(watch) == 0 {
-		return runSidecar(ctx, log, *kubeconfig, sidecar.Config{
-			Node:             *node,
-			SecretsNamespace: *secretsNS,
+	if len(f.watch) == 0 {
+		return runSidecar(ctx, log, f.kubeconfig, sidecar.Config{
+			Node:             node,
+			SecretsNamespace: f.in.secretsNS,
 			Dialect:          dialect,
 			RunDir:           dir,
-			StateFile:        *stateFile,
-			ListenPortFile:   *listenPortFile,
-			HostFacts:        *hostFacts,
-			MetricsAddr:      *metricsAddr,
-			StatusInterval:   *statusInterval,
+			StateFile:        f.stateFile,
+			ListenPortFile:   f.listenPortFile,
+			HostFacts:        f.in.hostFacts,
+			MetricsAddr:      f.metricsAddr,
+			HealthAddr:       f.healthAddr,
+			StatusInterval:   f.statusInterval,
 			Settle:           sidecar.DefaultSettle,
 			MaxSettle:        sidecar.DefaultMaxSettle,
 			Log:              log,
 		})
 	}
-	app := vtysh.NewApplier(vtysh.ApplierOptions{RunDir: dir, StateFile: *stateFile, Log: log.WithName("applier")})
+	app := vtysh.NewApplier(vtysh.ApplierOptions{RunDir: dir, StateFile: f.stateFile, Log: log.WithName("applier")})
 	defer app.Close()
 	cfg := reconcile.Config{
-		Watch:          watch,
-		HostFacts:      *hostFacts,
-		Options:        translate.Options{Node: *node, SecretsNamespace: *secretsNS},
+		Watch:          f.watch,
+		HostFacts:      f.in.hostFacts,
+		Options:        translate.Options{Node: node, SecretsNamespace: f.in.secretsNS},
 		Dialect:        dialect,
-		ListenPortFile: *listenPortFile,
+		ListenPortFile: f.listenPortFile,
 		Settle:         reconcile.DefaultSettle,
 		MaxSettle:      reconcile.DefaultMaxSettle,
 	}
-	log.Info("starting", "node", *node, "watch", []string(watch), "hostFacts", cmp.Or(*hostFacts, "netlink"),
-		"frrVersion", dialect.String(), "runDir", dir)
-	if err := reconcile.Run(ctx, cfg, app, log); err != nil {
+	log.Info("starting", "node", node, "watch", f.watch, "hostFacts", cmp.Or(f.in.hostFacts, "netlink"),
+		"frrVersion", dialect.String(), "runDir", dir, "healthAddr", f.healthAddr)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	healthDone := make(chan error, 1)
+	if f.healthAddr != "" {
+		go func() {
+			err := metrics.ServeHealth(ctx, f.healthAddr, []metrics.Check{applierCheck(app)}, log.WithName("health"))
+			if err != nil {
+				cancel()
+			}
+			healthDone <- err
+		}()
+	} else {
+		healthDone <- nil
+	}
+	err = reconcile.Run(ctx, cfg, app, log)
+	cancel()
+	err = cmp.Or(<-healthDone, err)
+	if err != nil {
 		log.Error(err, "stopped")
-		return 1
+		return silentExit(exitFailure)
 	}
 	// FRR keeps the configuration it runs: stopping frr-renderer withdraws nothing.
 	log.Info("stopped")
-	return 0
+	return nil
+}
+
+// applierCheck is standalone mode's readiness: the last apply to bgpd succeeded.
+func applierCheck(app *vtysh.Applier) metrics.Check {
+	return metrics.Check{Name: "apply", Err: func() error {
+		st := app.Status()
+		if st.Time.IsZero() {
+			return errors.New("no apply yet")
+		}
+		return st.Err
+	}}
 }
 
 // defaultMemoryLimit is the Go runtime's soft memory limit in Kubernetes mode when GOMEMLIMIT
@@ -127,7 +181,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 const defaultMemoryLimit = 40 << 20
 
 // runSidecar runs the Kubernetes mode.
-func runSidecar(ctx context.Context, log logr.Logger, kubeconfig string, cfg sidecar.Config) int {
+func runSidecar(ctx context.Context, log logr.Logger, kubeconfig string, cfg sidecar.Config) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
@@ -136,18 +190,18 @@ func runSidecar(ctx context.Context, log logr.Logger, kubeconfig string, cfg sid
 	restCfg, err := restConfig(kubeconfig)
 	if err != nil {
 		log.Error(err, "no Kubernetes API to follow")
-		return 1
+		return silentExit(exitFailure)
 	}
 	log.Info("starting", "mode", "kubernetes", "node", cfg.Node, "apiServer", restCfg.Host, "secretsNamespace", cfg.SecretsNamespace,
 		"hostFacts", cmp.Or(cfg.HostFacts, "netlink"), "frrVersion", cfg.Dialect.String(), "runDir", cfg.RunDir, "metricsAddr", cfg.MetricsAddr,
 		"memoryLimit", debug.SetMemoryLimit(-1))
 	if err := sidecar.Run(ctx, restCfg, cfg); err != nil {
 		log.Error(err, "stopped")
-		return 1
+		return silentExit(exitFailure)
 	}
 	// FRR keeps the configuration it runs: stopping frr-renderer withdraws nothing.
 	log.Info("stopped")
-	return 0
+	return nil
 }
 
 // restConfig is --kubeconfig's, else the pod's service account's, else $KUBECONFIG's.
@@ -161,30 +215,4 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 		return nil, fmt.Errorf("not in a cluster (%w), and neither --kubeconfig nor $KUBECONFIG is set", err)
 	}
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(), nil).ClientConfig()
-}
-
-// vtyRunDir is the directory of bgpd's vty socket: --vty-socket, else FRR's run directory of the
-// pathspace.
-func vtyRunDir(vtyDir, pathspace string) string {
-	switch {
-	case vtyDir != "":
-		return vtyDir
-	case pathspace != "":
-		return filepath.Join(frrRunRoot, pathspace)
-	}
-	return frrRunRoot
-}
-
-// newLogger logs JSON lines to w; verbosity v enables logr's V(0) to V(v). A record of V(n),
-// n > 0, has level "V<n>" (slog would say DEBUG+<4-n>).
-func newLogger(w io.Writer, v int) logr.Logger {
-	return logr.FromSlogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{
-		Level: slog.Level(-v),
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if l, ok := a.Value.Any().(slog.Level); ok && len(groups) == 0 && a.Key == slog.LevelKey && l < slog.LevelInfo && l > slog.LevelDebug {
-				a.Value = slog.StringValue(fmt.Sprintf("V%d", -l))
-			}
-			return a
-		},
-	}))
 }

@@ -78,7 +78,9 @@ func TestRunCommandUsage(t *testing.T) {
 		{[]string{"run", "--node", "n1", "--watch", dir, "--frr-version", "7"}, 2, "not supported"},
 		{[]string{"run", "--node", "n1", "--watch", dir, "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"run", "--node", "n1", "--watch", dir, "--pathspace", "../x"}, 2, "not a plain name"},
-		{[]string{"run", "--node", "n1", "--watch", filepath.Join(dir, "absent"), "--vty-socket", t.TempDir()}, 1, "no such file or directory"},
+		{[]string{"run", "--node", "n1", "--watch", filepath.Join(dir, "absent"), "--vty-socket", t.TempDir(), "--health-addr", ""}, 1, "no such file or directory"},
+		{[]string{"run", "--node", "n1", "--watch", dir, "--log-format", "xml"}, 2, "--log-format \"xml\" is not one of"},
+		{[]string{"run", "-node", "n1", "--watch", dir}, 2, "unknown shorthand flag: 'n' in -node"},
 	}
 	for _, tt := range tests {
 		_, stderr, code := runCmd(t, "", tt.args...)
@@ -88,14 +90,15 @@ func TestRunCommandUsage(t *testing.T) {
 	}
 }
 
-func TestVtyRunDir(t *testing.T) {
+func TestFRRRunDir(t *testing.T) {
 	for _, tt := range []struct{ dir, pathspace, want string }{
 		{"", "", "/var/run/frr"},
 		{"", "node1", "/var/run/frr/node1"},
 		{"/run/x", "node1", "/run/x"},
 	} {
-		if got := vtyRunDir(tt.dir, tt.pathspace); got != tt.want {
-			t.Errorf("vtyRunDir(%q, %q) = %q, want %q", tt.dir, tt.pathspace, got, tt.want)
+		f := frrFlags{vtySocket: tt.dir, pathspace: tt.pathspace}
+		if got, err := f.runDir(); got != tt.want || err != nil {
+			t.Errorf("runDir(%q, %q) = %q, %v, want %q", tt.dir, tt.pathspace, got, err, tt.want)
 		}
 	}
 }
@@ -113,7 +116,7 @@ func TestRunOnFRR(t *testing.T) {
 			dir := manifesttest.SeedCopy(t)
 			facts := writeFile(t, "facts.yaml", "{}\n")
 			rec := &logRecorder{}
-			log := newLogger(rec, 1)
+			log := (&logFlags{verbosity: 1, format: "json"}).logger(rec)
 			app := vtysh.NewApplier(vtysh.ApplierOptions{RunDir: r.RunDir(), Log: log.WithName("applier")})
 			defer app.Close()
 			cfg := reconcile.Config{Watch: []string{dir}, HostFacts: facts, Options: translate.Options{Node: "cp-1"},
