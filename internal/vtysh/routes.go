@@ -17,8 +17,9 @@ package vtysh
 //     bgpd sends the peer (after the outbound policy decided which), but with the attributes of
 //     bgpd's own path, before the outbound route-map set communities and local preference.
 //
-// So an advertised route's attributes are its path's, plus what the neighbor's outbound
-// route-map (in bgpd's own running configuration) sets for it: frr-renderer's maps match the
+// So an advertised route is shown as it goes on the wire: its path's attributes, with bgpd's own
+// address as next hop (for its own routes, and to an eBGP peer), its AS prepended for an eBGP
+// peer, and what the neighbor's outbound route-map (in bgpd's own running configuration) sets: frr-renderer's maps match the
 // route tag and set communities, large communities and local preference. An entry that matches
 // on something else, or uses `on-match`/`continue`, cannot be evaluated here: the route is then
 // marked Unresolved.
@@ -98,7 +99,7 @@ func (c *Client) AvailableRoutes(ctx context.Context, view, afi string) ([]Route
 }
 
 // AdvertisedRoutes reads what bgpd advertises to peer in one address family of a view, sorted
-// by prefix: the best path of each prefix, with what the neighbor's outbound route-map sets.
+// by prefix: the best path of each prefix, as it goes on the wire (see the file's comment).
 func (c *Client) AdvertisedRoutes(ctx context.Context, view, afi string, peer netip.Addr) ([]Route, error) {
 	cmd := fmt.Sprintf("%s neighbors %s advertised-routes json", showBGP(view, afi), peer)
 	out, err := c.Exec(ctx, cmd)
@@ -240,6 +241,10 @@ type outboundPolicy struct {
 	name     string
 	entries  []*routeMapEntry // sorted by seq; nil when the map does not exist
 	internal bool
+	localAS  uint32
+	// nextHop4 and nextHop6 are the session's own addresses, the next hop bgpd sends for its own
+	// routes (and for every route to an eBGP peer).
+	nextHop4, nextHop6 string
 }
 
 // outboundPolicy reads the neighbor's outbound route-map name and session kind, and the
@@ -254,8 +259,11 @@ func (c *Client) outboundPolicy(ctx context.Context, view, afi string, peer neti
 		return outboundPolicy{}, err
 	}
 	var nbrs map[string]struct {
-		Internal bool `json:"nbrInternalLink"`
-		Families map[string]struct {
+		Internal      bool     `json:"nbrInternalLink"`
+		LocalAS       asNumber `json:"localAs"`
+		NextHop       string   `json:"nexthop"`
+		NextHopGlobal string   `json:"nexthopGlobal"`
+		Families      map[string]struct {
 			RouteMapOut string `json:"routeMapForOutgoingAdvertisements"`
 		} `json:"addressFamilyInfo"`
 	}
@@ -266,7 +274,7 @@ func (c *Client) outboundPolicy(ctx context.Context, view, afi string, peer neti
 	if !ok {
 		return outboundPolicy{}, fmt.Errorf("vty %s: %q: no neighbor %s", c.path, show, peer)
 	}
-	pol := outboundPolicy{internal: n.Internal}
+	pol := outboundPolicy{internal: n.Internal, localAS: uint32(n.LocalAS), nextHop4: n.NextHop, nextHop6: n.NextHopGlobal}
 	for key, f := range n.Families {
 		if a, s := familyOf(key); a == afi && s == "unicast" {
 			pol.name = f.RouteMapOut
@@ -292,9 +300,20 @@ func (c *Client) outboundPolicy(ctx context.Context, view, afi string, peer neti
 	return pol, nil
 }
 
-// apply sets on r what the route-map sets for it, as bgpd would on the way out: the first
-// entry that matches decides.
+// apply makes r what goes on the wire to the peer: the next hop bgpd sends (its own address
+// for its own routes, and to an eBGP peer), its AS prepended for an eBGP peer, and what the
+// route-map sets (the first entry that matches decides).
 func (pol outboundPolicy) apply(r *Route) {
+	nh := pol.nextHop4
+	if r.AFI == "ipv6" {
+		nh = pol.nextHop6
+	}
+	if a, err := netip.ParseAddr(r.NextHop); nh != "" && (!pol.internal || err != nil || a.IsUnspecified()) {
+		r.NextHop = nh
+	}
+	if !pol.internal && pol.localAS != 0 {
+		r.ASPath = strings.TrimSpace(strconv.FormatUint(uint64(pol.localAS), 10) + " " + r.ASPath)
+	}
 	if pol.name == "" {
 		return
 	}
