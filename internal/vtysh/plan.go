@@ -27,9 +27,18 @@ func (p Plan) Changes() bool { return len(p.Commands) > 0 || len(p.Conflicts) > 
 // state file's), united here with what desired holds, as Apply does.
 func NewPlan(running, desired *Config, owns Ownership) Plan {
 	owns = owns.Union(ownershipOf(desired))
+	// A password that changes must show as a change, though both sides are masked.
+	runningSecrets := map[string]bool{}
+	running.eachLine(func(instance, l string) {
+		if MaskSecrets(l) != l {
+			runningSecrets[instance+"\x00"+l] = true
+		}
+	})
 	p := Plan{
-		Running:   running.ownedText(owns),
-		Desired:   desired.ownedText(owns),
+		Running: running.ownedText(owns, nil),
+		Desired: desired.ownedText(owns, func(instance, l string) bool {
+			return !runningSecrets[instance+"\x00"+l]
+		}),
 		Conflicts: Conflicts(running, desired, owns),
 	}
 	for _, l := range Delta(running, desired, owns) {
@@ -63,14 +72,32 @@ func (a *Applier) Plan(ctx context.Context, desired []byte) (Plan, error) {
 // of a plan).
 func OwnershipOf(c *Config) Ownership { return ownershipOf(c) }
 
+// eachLine calls fn with every instance-level line and the instance's `router bgp` line.
+func (c *Config) eachLine(fn func(instance, line string)) {
+	for _, in := range c.instances {
+		for _, p := range in.peers {
+			for _, l := range p.lines {
+				fn(in.id.String(), l)
+			}
+		}
+	}
+}
+
 // ownedText prints what c holds that owns covers: instances, then route-map entries by name and
-// sequence, each block closed as FRR closes it. Passwords are masked.
-func (c *Config) ownedText(owns Ownership) string {
+// sequence, each block closed as FRR closes it. Passwords are masked; a neighbor line with a
+// password for which changed(instance, line) holds says so after the mask.
+func (c *Config) ownedText(owns Ownership, changed func(instance, line string) bool) string {
 	var b strings.Builder
 	line := func(indent, s string) {
 		b.WriteString(indent)
 		b.WriteString(MaskSecrets(s))
 		b.WriteByte('\n')
+	}
+	// MaskSecrets masks the rest of the line: the mark goes after it.
+	changedLine := func(indent, s string) {
+		b.WriteString(indent)
+		b.WriteString(MaskSecrets(s))
+		b.WriteString(" (changed)\n")
 	}
 	for _, in := range c.instances {
 		if !owns.OwnsInstance(in.id) {
@@ -82,6 +109,10 @@ func (c *Config) ownedText(owns Ownership) string {
 		}
 		for _, p := range in.peers {
 			for _, l := range p.lines {
+				if MaskSecrets(l) != l && changed != nil && changed(in.id.String(), l) {
+					changedLine(" ", l)
+					continue
+				}
 				line(" ", l)
 			}
 		}
