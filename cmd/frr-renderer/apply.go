@@ -8,7 +8,6 @@ import (
 	"github.com/go-logr/logr/funcr"
 	"github.com/spf13/cobra"
 
-	"github.com/frr-renderer/frr-renderer/internal/translate"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
 
@@ -71,7 +70,7 @@ func runApply(s *streams, in *inputFlags, target *frrFlags, stateFile string, ti
 	if err != nil {
 		return failure(err)
 	}
-	desired, err := renderConfig(snap, facts, translate.Options{Node: node, SecretsNamespace: in.secretsNS}, dialect, s.err)
+	desired, err := renderConfig(snap, facts, in.options(node), dialect, s.err)
 	if err != nil {
 		return failure(err)
 	}

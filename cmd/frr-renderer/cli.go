@@ -156,6 +156,9 @@ type inputFlags struct {
 	hostFacts  string
 	secretsNS  string
 	frrVersion string
+	// noEndpointsRoutable is Cilium's enable-no-service-endpoints-routable: Services without
+	// a serving endpoint are announced.
+	noEndpointsRoutable bool
 }
 
 func (f *inputFlags) register(fs *pflag.FlagSet, fileHelp string) {
@@ -164,6 +167,12 @@ func (f *inputFlags) register(fs *pflag.FlagSet, fileHelp string) {
 	fs.StringVar(&f.hostFacts, "host-facts", "", "YAML file with the host's interfaces and default routes (default: read this host through netlink)")
 	fs.StringVar(&f.secretsNS, "secrets-namespace", translate.DefaultSecretsNamespace, "namespace of the Secrets that authSecretRef names")
 	fs.StringVar(&f.frrVersion, "frr-version", "10", "FRR version to write for: 10 (the deploy image) or 8 (Debian 12)")
+	fs.BoolVar(&f.noEndpointsRoutable, "enable-no-service-endpoints-routable", true, "announce Services that have no serving endpoint, as Cilium's agent flag of that name (default true, as Cilium's)")
+}
+
+// options are the translation options of the flags, for node.
+func (f *inputFlags) options(node string) translate.Options {
+	return translate.Options{Node: node, SecretsNamespace: f.secretsNS, SkipServicesWithoutEndpoints: !f.noEndpointsRoutable}
 }
 
 // nodeName is --node, else $NODE_NAME.

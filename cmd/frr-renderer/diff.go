@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/frr-renderer/frr-renderer/internal/textdiff"
-	"github.com/frr-renderer/frr-renderer/internal/translate"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
 
@@ -87,7 +86,7 @@ func runDiff(s *streams, in *inputFlags, target *frrFlags, against, stateFile st
 	if err != nil {
 		return false, err
 	}
-	text, err := renderConfig(snap, facts, translate.Options{Node: node, SecretsNamespace: in.secretsNS}, dialect, s.err)
+	text, err := renderConfig(snap, facts, in.options(node), dialect, s.err)
 	if err != nil {
 		return false, err
 	}

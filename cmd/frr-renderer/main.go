@@ -19,6 +19,9 @@ func main() {
 // (diff: 0 no change, 1 changes, 2 error).
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCommand(&streams{in: stdin, out: stdout, err: stderr})
+	if args == nil {
+		args = []string{} // nil would make cobra read os.Args
+	}
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
 	return exitCode(cmd, err, stderr)

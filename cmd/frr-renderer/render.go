@@ -63,7 +63,7 @@ func runRender(s *streams, in *inputFlags) error {
 	if node == "" {
 		nodes = nodeNames(snap)
 	}
-	opts := translate.Options{SecretsNamespace: in.secretsNS}
+	opts := in.options("")
 	for i, n := range nodes {
 		if len(nodes) > 1 {
 			if i > 0 {

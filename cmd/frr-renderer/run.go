@@ -25,7 +25,6 @@ import (
 	"github.com/frr-renderer/frr-renderer/internal/metrics"
 	"github.com/frr-renderer/frr-renderer/internal/reconcile"
 	"github.com/frr-renderer/frr-renderer/internal/sidecar"
-	"github.com/frr-renderer/frr-renderer/internal/translate"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
 
@@ -108,19 +107,20 @@ func runRun(s *streams, f *runFlags) error {
 	defer stop()
 	if len(f.watch) == 0 {
 		return runSidecar(ctx, log, f.kubeconfig, sidecar.Config{
-			Node:             node,
-			SecretsNamespace: f.in.secretsNS,
-			Dialect:          dialect,
-			RunDir:           dir,
-			StateFile:        f.stateFile,
-			ListenPortFile:   f.listenPortFile,
-			HostFacts:        f.in.hostFacts,
-			MetricsAddr:      f.metricsAddr,
-			HealthAddr:       f.healthAddr,
-			StatusInterval:   f.statusInterval,
-			Settle:           sidecar.DefaultSettle,
-			MaxSettle:        sidecar.DefaultMaxSettle,
-			Log:              log,
+			Node:                         node,
+			SecretsNamespace:             f.in.secretsNS,
+			SkipServicesWithoutEndpoints: !f.in.noEndpointsRoutable,
+			Dialect:                      dialect,
+			RunDir:                       dir,
+			StateFile:                    f.stateFile,
+			ListenPortFile:               f.listenPortFile,
+			HostFacts:                    f.in.hostFacts,
+			MetricsAddr:                  f.metricsAddr,
+			HealthAddr:                   f.healthAddr,
+			StatusInterval:               f.statusInterval,
+			Settle:                       sidecar.DefaultSettle,
+			MaxSettle:                    sidecar.DefaultMaxSettle,
+			Log:                          log,
 		})
 	}
 	app := vtysh.NewApplier(vtysh.ApplierOptions{RunDir: dir, StateFile: f.stateFile, Log: log.WithName("applier")})
@@ -128,7 +128,7 @@ func runRun(s *streams, f *runFlags) error {
 	cfg := reconcile.Config{
 		Watch:          f.watch,
 		HostFacts:      f.in.hostFacts,
-		Options:        translate.Options{Node: node, SecretsNamespace: f.in.secretsNS},
+		Options:        f.in.options(node),
 		Dialect:        dialect,
 		ListenPortFile: f.listenPortFile,
 		Settle:         reconcile.DefaultSettle,

@@ -41,7 +41,9 @@ const (
 type Config struct {
 	Node             string
 	SecretsNamespace string
-	Dialect          frrconfig.Dialect
+	// SkipServicesWithoutEndpoints is translate.Options'.
+	SkipServicesWithoutEndpoints bool
+	Dialect                      frrconfig.Dialect
 	// RunDir is FRR's run directory (bgpd.vty); StateFile as vtysh.ApplierOptions has it.
 	RunDir, StateFile string
 	// ListenPortFile is reconcile.Config's.
@@ -101,7 +103,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 	rcfg := reconcile.Config{
 		Desired:        src,
 		HostFacts:      cfg.HostFacts,
-		Options:        translate.Options{Node: cfg.Node, SecretsNamespace: cfg.SecretsNamespace},
+		Options:        translate.Options{Node: cfg.Node, SecretsNamespace: cfg.SecretsNamespace, SkipServicesWithoutEndpoints: cfg.SkipServicesWithoutEndpoints},
 		Dialect:        cfg.Dialect,
 		Settle:         cfg.Settle,
 		MaxSettle:      cfg.MaxSettle,
