@@ -11,9 +11,9 @@
 //
 // The metrics, all under the namespace frr_renderer:
 //
-//	bgp_session_state{instance,peer,state}             gauge, one series per FSM state
-//	bgp_prefixes_advertised{instance,peer,afi,safi}    gauge
-//	bgp_prefixes_received{instance,peer,afi,safi}      gauge
+//	bgp_session_state{bgp_instance,peer,state}             gauge, one series per FSM state
+//	bgp_prefixes_advertised{bgp_instance,peer,afi,safi}    gauge
+//	bgp_prefixes_received{bgp_instance,peer,afi,safi}      gauge
 //	apply_duration_seconds                             histogram, 100 µs .. 10 s
 //	apply_errors_total                                 counter
 //	apply_lines_total                                  counter
@@ -21,6 +21,13 @@
 //	reconciles_total{result}                           counter: submitted, unchanged, error
 //	config_staleness_seconds                           gauge, computed at scrape time
 //	last_apply_success_timestamp_seconds               gauge, unix time
+//
+// and Cilium's, with Cilium's names and labels (pkg/bgpv1/metrics), for dashboards and alerts
+// made for Cilium's BGP control plane:
+//
+//	cilium_bgp_control_plane_session_state{vrouter,neighbor}              gauge, 1 established, else 0
+//	cilium_bgp_control_plane_advertised_routes{vrouter,neighbor,afi,safi} gauge
+//	cilium_bgp_control_plane_received_routes{vrouter,neighbor,afi,safi}   gauge
 //
 // Session state follows the one-series-per-state pattern (as kube_pod_status_phase): each peer
 // has a series for each of the six RFC 4271 states (Idle, Connect, Active, OpenSent,
@@ -31,8 +38,9 @@
 // SetSessions replaces every session series at once: a peer that is gone from bgpd is gone from
 // the metrics at the next SetSessions, and a scrape never sees a half-updated set.
 //
-// Labels are bounded by the configuration, never by traffic: instance is the Cilium BGP
-// instance name the caller maps each FRR view to, peer the neighbor's address, afi and safi the
+// Labels are bounded by the configuration, never by traffic: bgp_instance (not "instance", which
+// Prometheus gives every target) is the Cilium BGP instance name the caller maps each FRR view to,
+// vrouter the local ASN, neighbor the peer's address and port, peer the neighbor's address, afi and safi the
 // address family, state bgpd's FSM state, result one of the Result constants.
 //
 // It must never put a password, a configuration line, a prefix or an error text in a metric or

@@ -211,12 +211,11 @@ func (m *Metrics) ApplyCheck() Check {
 	}}
 }
 
-// SetSessions replaces the session metrics with the sessions bgpd reports now. instanceNames
-// maps each FRR view (vtysh.Session.View; "" is the default instance) to the name of its Cilium
-// BGP instance; a view it lacks keeps its FRR name ("default" for the default instance). When
-// bgpd cannot be read, pass no sessions: no metric is better than a stale Established.
-func (m *Metrics) SetSessions(instanceNames map[string]string, sessions []vtysh.Session) {
-	m.sessions.set(instanceNames, sessions)
+// SetSessions replaces the session metrics, frr-renderer's and Cilium's, with the sessions bgpd
+// reports now; peers names their instances and ports. When bgpd cannot be read, pass no
+// sessions: no metric is better than a stale Established.
+func (m *Metrics) SetSessions(peers Peers, sessions []vtysh.Session) {
+	m.sessions.set(peers, sessions)
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

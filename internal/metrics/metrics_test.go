@@ -203,7 +203,7 @@ func TestApplyCheck(t *testing.T) {
 // TestLint holds every metric of the package to Prometheus' naming conventions (promlint).
 func TestLint(t *testing.T) {
 	m := New()
-	m.SetSessions(nil, []vtysh.Session{session("", "10.0.0.1", "Established", family("ipv4", "unicast", 1, 2))})
+	m.SetSessions(Peers{}, []vtysh.Session{session("", "10.0.0.1", "Established", family("ipv4", "unicast", 1, 2))})
 	problems, err := testutil.GatherAndLint(m.Registry())
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,9 @@
 package metrics
 
 import (
+	"net/netip"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -9,24 +11,75 @@ import (
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
 
+// Labels of the session metrics. The instance is "bgp_instance", not "instance": Prometheus
+// sets "instance" on every target it scrapes, and renames a metric's own to "exported_instance".
+const (
+	labelInstance = "bgp_instance"
+	labelPeer     = "peer"
+	labelState    = "state"
+	labelAFI      = "afi"
+	labelSAFI     = "safi"
+)
+
+// Cilium's names of the same metrics (pkg/bgpv1/metrics), so that dashboards and alerts made for
+// Cilium's BGP control plane work unchanged: vrouter is the local ASN, neighbor the peer's
+// address and port ("192.168.10.1:179", "[fd00::1]:179"), the session state 1 when established,
+// else 0.
+const (
+	ciliumSubsystem     = "cilium_bgp_control_plane"
+	ciliumLabelVRouter  = "vrouter"
+	ciliumLabelNeighbor = "neighbor"
+)
+
+// defaultPeerPort is the port of a peer that Peers does not name.
+const defaultPeerPort = 179
+
+// Peers is what the session metrics need to know that bgpd's sessions do not say.
+type Peers struct {
+	// Instances maps each FRR view (vtysh.Session.View; "" is the default instance) to the name
+	// of its Cilium BGP instance; a view it lacks keeps its FRR name ("default" for the default
+	// instance).
+	Instances map[string]string
+	// Ports are the peers' TCP ports (Cilium's neighbor label has it); a peer it lacks has 179.
+	Ports map[PeerKey]uint16
+}
+
+// PeerKey names a peer of a view.
+type PeerKey struct {
+	View string
+	Peer netip.Addr
+}
+
 // sessionCollector exposes the last set of sessions as constant metrics. One set replaces the
 // other whole, under a lock Collect takes too: a peer gone from bgpd is gone from the next
 // scrape, and no scrape sees a set half replaced (as resetting vectors and filling them again
 // would let it).
 type sessionCollector struct {
-	state, advertised, received *prometheus.Desc
+	state, advertised, received                   *prometheus.Desc
+	ciliumState, ciliumAdvertised, ciliumReceived *prometheus.Desc
 
 	mu      sync.RWMutex
 	metrics []prometheus.Metric
 }
 
 func newSessionCollector() *sessionCollector {
-	peer := []string{"instance", "peer"}
-	family := []string{"instance", "peer", "afi", "safi"}
+	peer := []string{labelInstance, labelPeer}
+	family := []string{labelInstance, labelPeer, labelAFI, labelSAFI}
+	ciliumPeer := []string{ciliumLabelVRouter, ciliumLabelNeighbor}
+	ciliumFamily := []string{ciliumLabelVRouter, ciliumLabelNeighbor, labelAFI, labelSAFI}
 	return &sessionCollector{
+		ciliumState: prometheus.NewDesc(ciliumSubsystem+"_session_state",
+			"Current state of the BGP session with the peer, Up = 1 or Down = 0 (Cilium's metric, from bgpd's sessions).",
+			ciliumPeer, nil),
+		ciliumAdvertised: prometheus.NewDesc(ciliumSubsystem+"_advertised_routes",
+			"Number of routes advertised to the peer (Cilium's metric, from bgpd's sessions).",
+			ciliumFamily, nil),
+		ciliumReceived: prometheus.NewDesc(ciliumSubsystem+"_received_routes",
+			"Number of routes received from the peer and accepted by the inbound policy (Cilium's metric, from bgpd's sessions; Cilium counts before its policy).",
+			ciliumFamily, nil),
 		state: prometheus.NewDesc(namespace+"_bgp_session_state",
 			"BGP session state per peer as bgpd reports it: 1 for the current state, 0 for the other RFC 4271 states (Idle, Connect, Active, OpenSent, OpenConfirm, Established).",
-			append(peer, "state"), nil),
+			append(peer, labelState), nil),
 		advertised: prometheus.NewDesc(namespace+"_bgp_prefixes_advertised",
 			"Prefixes advertised to the peer in the address family.",
 			family, nil),
@@ -40,6 +93,9 @@ func (c *sessionCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.state
 	ch <- c.advertised
 	ch <- c.received
+	ch <- c.ciliumState
+	ch <- c.ciliumAdvertised
+	ch <- c.ciliumReceived
 }
 
 func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
@@ -53,7 +109,7 @@ func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
 // set builds the metrics of sessions and replaces the current ones. A session or family that
 // repeats one already seen (the same instance and peer, the same family) is skipped: a
 // registry refuses duplicate series, and would fail the whole scrape.
-func (c *sessionCollector) set(instanceNames map[string]string, sessions []vtysh.Session) {
+func (c *sessionCollector) set(peers Peers, sessions []vtysh.Session) {
 	type peerKey struct{ instance, peer string }
 	type familyKey struct{ afi, safi string }
 	var metrics []prometheus.Metric
@@ -64,12 +120,25 @@ func (c *sessionCollector) set(instanceNames map[string]string, sessions []vtysh
 		}
 	}
 	seen := make(map[peerKey]bool, len(sessions))
+	seenCilium := make(map[peerKey]bool, len(sessions))
 	for _, s := range sessions {
-		k := peerKey{instanceName(instanceNames, s.View), s.Peer.String()}
+		k := peerKey{instanceName(peers.Instances, s.View), s.Peer.String()}
 		if seen[k] {
 			continue
 		}
 		seen[k] = true
+		// Cilium's labels: two views of one ASN peering with one address would collide; the
+		// first one is kept.
+		port := peers.Ports[PeerKey{s.View, s.Peer}]
+		if port == 0 {
+			port = defaultPeerPort
+		}
+		ck := peerKey{strconv.FormatUint(uint64(s.LocalAS), 10), netip.AddrPortFrom(s.Peer, port).String()}
+		cilium := !seenCilium[ck]
+		seenCilium[ck] = true
+		if cilium {
+			add(c.ciliumState, boolValue(s.State == vtysh.StateEstablished), ck.instance, ck.peer)
+		}
 		for _, st := range sessionStates {
 			add(c.state, boolValue(st == s.State), k.instance, k.peer, st)
 		}
@@ -85,6 +154,10 @@ func (c *sessionCollector) set(instanceNames map[string]string, sessions []vtysh
 			families[fk] = true
 			add(c.advertised, float64(f.Advertised), k.instance, k.peer, f.AFI, f.SAFI)
 			add(c.received, float64(f.Received), k.instance, k.peer, f.AFI, f.SAFI)
+			if cilium {
+				add(c.ciliumAdvertised, float64(f.Advertised), ck.instance, ck.peer, f.AFI, f.SAFI)
+				add(c.ciliumReceived, float64(f.Received), ck.instance, ck.peer, f.AFI, f.SAFI)
+			}
 		}
 	}
 	c.mu.Lock()

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -31,7 +32,7 @@ var sessionMetrics = []string{
 
 // instances maps the seed's FRR views to Cilium instance names: the default instance is
 // Cilium's "tor-a".
-var instances = map[string]string{"": "tor-a", "tor-b": "tor-b"}
+var instances = Peers{Instances: map[string]string{"": "tor-a", "tor-b": "tor-b"}}
 
 func TestSessions(t *testing.T) {
 	m := New()
@@ -40,26 +41,26 @@ func TestSessions(t *testing.T) {
 		session("tor-b", "fd00::1", "Active", family("ipv6", "unicast", 0, 0)),
 	})
 	compare(t, m, stateHeader+`
-frr_renderer_bgp_session_state{instance="tor-a",peer="192.168.10.1",state="Active"} 0
-frr_renderer_bgp_session_state{instance="tor-a",peer="192.168.10.1",state="Connect"} 0
-frr_renderer_bgp_session_state{instance="tor-a",peer="192.168.10.1",state="Established"} 1
-frr_renderer_bgp_session_state{instance="tor-a",peer="192.168.10.1",state="Idle"} 0
-frr_renderer_bgp_session_state{instance="tor-a",peer="192.168.10.1",state="OpenConfirm"} 0
-frr_renderer_bgp_session_state{instance="tor-a",peer="192.168.10.1",state="OpenSent"} 0
-frr_renderer_bgp_session_state{instance="tor-b",peer="fd00::1",state="Active"} 1
-frr_renderer_bgp_session_state{instance="tor-b",peer="fd00::1",state="Connect"} 0
-frr_renderer_bgp_session_state{instance="tor-b",peer="fd00::1",state="Established"} 0
-frr_renderer_bgp_session_state{instance="tor-b",peer="fd00::1",state="Idle"} 0
-frr_renderer_bgp_session_state{instance="tor-b",peer="fd00::1",state="OpenConfirm"} 0
-frr_renderer_bgp_session_state{instance="tor-b",peer="fd00::1",state="OpenSent"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-a",peer="192.168.10.1",state="Active"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-a",peer="192.168.10.1",state="Connect"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-a",peer="192.168.10.1",state="Established"} 1
+frr_renderer_bgp_session_state{bgp_instance="tor-a",peer="192.168.10.1",state="Idle"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-a",peer="192.168.10.1",state="OpenConfirm"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-a",peer="192.168.10.1",state="OpenSent"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-b",peer="fd00::1",state="Active"} 1
+frr_renderer_bgp_session_state{bgp_instance="tor-b",peer="fd00::1",state="Connect"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-b",peer="fd00::1",state="Established"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-b",peer="fd00::1",state="Idle"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-b",peer="fd00::1",state="OpenConfirm"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-b",peer="fd00::1",state="OpenSent"} 0
 `+advertisedHeader+`
-frr_renderer_bgp_prefixes_advertised{afi="ipv4",instance="tor-a",peer="192.168.10.1",safi="unicast"} 3
-frr_renderer_bgp_prefixes_advertised{afi="ipv6",instance="tor-a",peer="192.168.10.1",safi="unicast"} 1
-frr_renderer_bgp_prefixes_advertised{afi="ipv6",instance="tor-b",peer="fd00::1",safi="unicast"} 0
+frr_renderer_bgp_prefixes_advertised{afi="ipv4",bgp_instance="tor-a",peer="192.168.10.1",safi="unicast"} 3
+frr_renderer_bgp_prefixes_advertised{afi="ipv6",bgp_instance="tor-a",peer="192.168.10.1",safi="unicast"} 1
+frr_renderer_bgp_prefixes_advertised{afi="ipv6",bgp_instance="tor-b",peer="fd00::1",safi="unicast"} 0
 `+receivedHeader+`
-frr_renderer_bgp_prefixes_received{afi="ipv4",instance="tor-a",peer="192.168.10.1",safi="unicast"} 0
-frr_renderer_bgp_prefixes_received{afi="ipv6",instance="tor-a",peer="192.168.10.1",safi="unicast"} 2
-frr_renderer_bgp_prefixes_received{afi="ipv6",instance="tor-b",peer="fd00::1",safi="unicast"} 0
+frr_renderer_bgp_prefixes_received{afi="ipv4",bgp_instance="tor-a",peer="192.168.10.1",safi="unicast"} 0
+frr_renderer_bgp_prefixes_received{afi="ipv6",bgp_instance="tor-a",peer="192.168.10.1",safi="unicast"} 2
+frr_renderer_bgp_prefixes_received{afi="ipv6",bgp_instance="tor-b",peer="fd00::1",safi="unicast"} 0
 `, sessionMetrics...)
 }
 
@@ -73,16 +74,16 @@ func TestSessionRemovedDisappears(t *testing.T) {
 		session("", "192.168.10.2", "Idle", family("ipv4", "unicast", 0, 0)),
 	})
 	compare(t, m, stateHeader+`
-frr_renderer_bgp_session_state{instance="tor-a",peer="192.168.10.2",state="Active"} 0
-frr_renderer_bgp_session_state{instance="tor-a",peer="192.168.10.2",state="Connect"} 0
-frr_renderer_bgp_session_state{instance="tor-a",peer="192.168.10.2",state="Established"} 0
-frr_renderer_bgp_session_state{instance="tor-a",peer="192.168.10.2",state="Idle"} 1
-frr_renderer_bgp_session_state{instance="tor-a",peer="192.168.10.2",state="OpenConfirm"} 0
-frr_renderer_bgp_session_state{instance="tor-a",peer="192.168.10.2",state="OpenSent"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-a",peer="192.168.10.2",state="Active"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-a",peer="192.168.10.2",state="Connect"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-a",peer="192.168.10.2",state="Established"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-a",peer="192.168.10.2",state="Idle"} 1
+frr_renderer_bgp_session_state{bgp_instance="tor-a",peer="192.168.10.2",state="OpenConfirm"} 0
+frr_renderer_bgp_session_state{bgp_instance="tor-a",peer="192.168.10.2",state="OpenSent"} 0
 `+advertisedHeader+`
-frr_renderer_bgp_prefixes_advertised{afi="ipv4",instance="tor-a",peer="192.168.10.2",safi="unicast"} 0
+frr_renderer_bgp_prefixes_advertised{afi="ipv4",bgp_instance="tor-a",peer="192.168.10.2",safi="unicast"} 0
 `+receivedHeader+`
-frr_renderer_bgp_prefixes_received{afi="ipv4",instance="tor-a",peer="192.168.10.2",safi="unicast"} 0
+frr_renderer_bgp_prefixes_received{afi="ipv4",bgp_instance="tor-a",peer="192.168.10.2",safi="unicast"} 0
 `, sessionMetrics...)
 
 	m.SetSessions(instances, nil) // bgpd could not be read
@@ -94,7 +95,7 @@ frr_renderer_bgp_prefixes_received{afi="ipv4",instance="tor-a",peer="192.168.10.
 func TestSessionEdgeCases(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		names    map[string]string
+		names    Peers
 		sessions []vtysh.Session
 		want     string // the expected frr_renderer_bgp_session_state series
 	}{
@@ -102,26 +103,26 @@ func TestSessionEdgeCases(t *testing.T) {
 			name:     "a state outside RFC 4271 gets its own series",
 			sessions: []vtysh.Session{session("", "10.0.0.1", "Clearing")},
 			want: `
-frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="Active"} 0
-frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="Clearing"} 1
-frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="Connect"} 0
-frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="Established"} 0
-frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="Idle"} 0
-frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="OpenConfirm"} 0
-frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="OpenSent"} 0
+frr_renderer_bgp_session_state{bgp_instance="default",peer="10.0.0.1",state="Active"} 0
+frr_renderer_bgp_session_state{bgp_instance="default",peer="10.0.0.1",state="Clearing"} 1
+frr_renderer_bgp_session_state{bgp_instance="default",peer="10.0.0.1",state="Connect"} 0
+frr_renderer_bgp_session_state{bgp_instance="default",peer="10.0.0.1",state="Established"} 0
+frr_renderer_bgp_session_state{bgp_instance="default",peer="10.0.0.1",state="Idle"} 0
+frr_renderer_bgp_session_state{bgp_instance="default",peer="10.0.0.1",state="OpenConfirm"} 0
+frr_renderer_bgp_session_state{bgp_instance="default",peer="10.0.0.1",state="OpenSent"} 0
 `,
 		},
 		{
 			name:     "views the caller does not name keep their FRR names",
-			names:    map[string]string{"": "tor-a"},
+			names:    Peers{Instances: map[string]string{"": "tor-a"}},
 			sessions: []vtysh.Session{session("other", "10.0.0.1", "Established")},
 			want: `
-frr_renderer_bgp_session_state{instance="other",peer="10.0.0.1",state="Active"} 0
-frr_renderer_bgp_session_state{instance="other",peer="10.0.0.1",state="Connect"} 0
-frr_renderer_bgp_session_state{instance="other",peer="10.0.0.1",state="Established"} 1
-frr_renderer_bgp_session_state{instance="other",peer="10.0.0.1",state="Idle"} 0
-frr_renderer_bgp_session_state{instance="other",peer="10.0.0.1",state="OpenConfirm"} 0
-frr_renderer_bgp_session_state{instance="other",peer="10.0.0.1",state="OpenSent"} 0
+frr_renderer_bgp_session_state{bgp_instance="other",peer="10.0.0.1",state="Active"} 0
+frr_renderer_bgp_session_state{bgp_instance="other",peer="10.0.0.1",state="Connect"} 0
+frr_renderer_bgp_session_state{bgp_instance="other",peer="10.0.0.1",state="Established"} 1
+frr_renderer_bgp_session_state{bgp_instance="other",peer="10.0.0.1",state="Idle"} 0
+frr_renderer_bgp_session_state{bgp_instance="other",peer="10.0.0.1",state="OpenConfirm"} 0
+frr_renderer_bgp_session_state{bgp_instance="other",peer="10.0.0.1",state="OpenSent"} 0
 `,
 		},
 		{
@@ -131,12 +132,12 @@ frr_renderer_bgp_session_state{instance="other",peer="10.0.0.1",state="OpenSent"
 				session("", "10.0.0.1", "Idle"),
 			},
 			want: `
-frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="Active"} 0
-frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="Connect"} 0
-frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="Established"} 1
-frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="Idle"} 0
-frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="OpenConfirm"} 0
-frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="OpenSent"} 0
+frr_renderer_bgp_session_state{bgp_instance="default",peer="10.0.0.1",state="Active"} 0
+frr_renderer_bgp_session_state{bgp_instance="default",peer="10.0.0.1",state="Connect"} 0
+frr_renderer_bgp_session_state{bgp_instance="default",peer="10.0.0.1",state="Established"} 1
+frr_renderer_bgp_session_state{bgp_instance="default",peer="10.0.0.1",state="Idle"} 0
+frr_renderer_bgp_session_state{bgp_instance="default",peer="10.0.0.1",state="OpenConfirm"} 0
+frr_renderer_bgp_session_state{bgp_instance="default",peer="10.0.0.1",state="OpenSent"} 0
 `,
 		},
 	} {
@@ -150,10 +151,38 @@ frr_renderer_bgp_session_state{instance="default",peer="10.0.0.1",state="OpenSen
 
 func TestSessionRepeatedFamily(t *testing.T) {
 	m := New()
-	m.SetSessions(nil, []vtysh.Session{
+	m.SetSessions(Peers{}, []vtysh.Session{
 		session("", "10.0.0.1", "Established", family("ipv4", "unicast", 3, 1), family("ipv4", "unicast", 9, 9)),
 	})
 	compare(t, m, advertisedHeader+`
-frr_renderer_bgp_prefixes_advertised{afi="ipv4",instance="default",peer="10.0.0.1",safi="unicast"} 3
+frr_renderer_bgp_prefixes_advertised{afi="ipv4",bgp_instance="default",peer="10.0.0.1",safi="unicast"} 3
 `, "frr_renderer_bgp_prefixes_advertised")
+}
+
+// TestCiliumSessions: Cilium's metrics, with Cilium's names and labels (pkg/bgpv1/metrics):
+// vrouter the local ASN, neighbor address:port, state 1 when established.
+func TestCiliumSessions(t *testing.T) {
+	m := New()
+	up := session("", "192.168.10.1", "Established", family("ipv4", "unicast", 3, 0))
+	up.LocalAS = 65001
+	down := session("tor-b", "fd00::1", "Active", family("ipv6", "unicast", 0, 0))
+	down.LocalAS = 65002
+	// Another view of ASN 65001 with the same neighbor: Cilium's labels cannot tell it apart.
+	twin := session("twin", "192.168.10.1", "Idle")
+	twin.LocalAS = 65001
+	m.SetSessions(Peers{Ports: map[PeerKey]uint16{{"tor-b", netip.MustParseAddr("fd00::1")}: 1790}}, []vtysh.Session{up, down, twin})
+	compare(t, m, `
+# HELP cilium_bgp_control_plane_session_state Current state of the BGP session with the peer, Up = 1 or Down = 0 (Cilium's metric, from bgpd's sessions).
+# TYPE cilium_bgp_control_plane_session_state gauge
+cilium_bgp_control_plane_session_state{neighbor="192.168.10.1:179",vrouter="65001"} 1
+cilium_bgp_control_plane_session_state{neighbor="[fd00::1]:1790",vrouter="65002"} 0
+# HELP cilium_bgp_control_plane_advertised_routes Number of routes advertised to the peer (Cilium's metric, from bgpd's sessions).
+# TYPE cilium_bgp_control_plane_advertised_routes gauge
+cilium_bgp_control_plane_advertised_routes{afi="ipv4",neighbor="192.168.10.1:179",safi="unicast",vrouter="65001"} 3
+cilium_bgp_control_plane_advertised_routes{afi="ipv6",neighbor="[fd00::1]:1790",safi="unicast",vrouter="65002"} 0
+# HELP cilium_bgp_control_plane_received_routes Number of routes received from the peer and accepted by the inbound policy (Cilium's metric, from bgpd's sessions; Cilium counts before its policy).
+# TYPE cilium_bgp_control_plane_received_routes gauge
+cilium_bgp_control_plane_received_routes{afi="ipv4",neighbor="192.168.10.1:179",safi="unicast",vrouter="65001"} 0
+cilium_bgp_control_plane_received_routes{afi="ipv6",neighbor="[fd00::1]:1790",safi="unicast",vrouter="65002"} 0
+`, "cilium_bgp_control_plane_session_state", "cilium_bgp_control_plane_advertised_routes", "cilium_bgp_control_plane_received_routes")
 }

@@ -198,34 +198,44 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 	return err
 }
 
-// instanceNames maps FRR views to Cilium's instance names for the metrics: the first instance
-// is bgpd's default instance, the others are views of their own name.
+// instanceNames tells the metrics what bgpd's sessions do not say: the Cilium instance of each
+// FRR view (the first instance is bgpd's default instance, the others views of their own name)
+// and each peer's port.
 type instanceNames struct {
 	mu sync.Mutex
-	m  map[string]string
+	p  metrics.Peers
 }
 
 func (n *instanceNames) set(cfg *model.NodeConfig) {
 	if cfg == nil {
 		return
 	}
-	m := make(map[string]string, len(cfg.Instances))
+	p := metrics.Peers{Instances: make(map[string]string, len(cfg.Instances)), Ports: map[metrics.PeerKey]uint16{}}
 	for i, in := range cfg.Instances {
+		view := in.Name
 		if i == 0 {
-			m[""] = in.Name
-		} else {
-			m[in.Name] = in.Name
+			view = ""
+		}
+		p.Instances[view] = in.Name
+		ports := map[string]uint16{}
+		for _, g := range in.PeerGroups {
+			ports[g.Name] = g.PeerPort
+		}
+		for _, peer := range in.Peers {
+			if port := ports[peer.Group]; port != 0 {
+				p.Ports[metrics.PeerKey{View: view, Peer: peer.Address}] = port
+			}
 		}
 	}
 	n.mu.Lock()
-	n.m = m
+	n.p = p
 	n.mu.Unlock()
 }
 
-func (n *instanceNames) get() map[string]string {
+func (n *instanceNames) get() metrics.Peers {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.m
+	return n.p
 }
 
 // sessionReader reads bgpd's sessions over a connection of its own (the applier's is the

@@ -91,6 +91,7 @@ type env struct {
 	sidecarLogs     []string
 	sidecarStarted  time.Time
 	metricsAddr     string
+	healthAddr      string // /healthz and /readyz alone (--health-addr)
 }
 
 // setup starts everything and returns once the ToR has the seed's LoadBalancer IP from cp-1.
@@ -139,6 +140,7 @@ func setupWith(t testing.TB, v frrtest.Version, populate func(*env)) *env {
 		t.Fatal(err)
 	}
 	e.metricsAddr = freeAddr(t)
+	e.healthAddr = freeAddr(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
@@ -186,7 +188,7 @@ func (e *env) startSidecar(bin string) {
 	args := append([]string{"run", "--node", nodeName, "--kubeconfig", e.sidecarConfig,
 		"--vty-socket", e.node.RunDir(), "--host-facts", e.hostFacts,
 		"--frr-version", frrVersionFlag[e.v], "--metrics-addr", e.metricsAddr,
-		"--status-interval", "500ms", "-v", "1"}, strings.Fields(os.Getenv("E2E_SIDECAR_ARGS"))...)
+		"--status-interval", "500ms", "-v", "1", "--health-addr", e.healthAddr}, strings.Fields(os.Getenv("E2E_SIDECAR_ARGS"))...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), strings.Fields(os.Getenv("E2E_SIDECAR_ENV"))...)
 	cmd.Stdout, cmd.Stderr = f, f
@@ -458,8 +460,10 @@ func (e *env) metrics() (string, error) {
 	return string(b), err
 }
 
-func (e *env) ready() (int, string, error) {
-	resp, err := http.Get("http://" + e.metricsAddr + "/readyz")
+func (e *env) ready() (int, string, error) { return readyAt(e.metricsAddr) }
+
+func readyAt(addr string) (int, string, error) {
+	resp, err := http.Get("http://" + addr + "/readyz")
 	if err != nil {
 		return 0, "", err
 	}

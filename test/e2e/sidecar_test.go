@@ -80,14 +80,19 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 				return err
 			}
 			return containsAll(m,
-				`frr_renderer_bgp_session_state{instance="K8S-NODES",peer="192.168.10.1",state="Established"} 1`,
-				`frr_renderer_bgp_prefixes_advertised{afi="ipv4",instance="K8S-NODES",peer="192.168.10.1",safi="unicast"} 1`,
+				`frr_renderer_bgp_session_state{bgp_instance="K8S-NODES",peer="192.168.10.1",state="Established"} 1`,
+				`frr_renderer_bgp_prefixes_advertised{afi="ipv4",bgp_instance="K8S-NODES",peer="192.168.10.1",safi="unicast"} 1`,
+				`cilium_bgp_control_plane_session_state{neighbor="192.168.10.1:179",vrouter="65001"} 1`,
+				`cilium_bgp_control_plane_advertised_routes{afi="ipv4",neighbor="192.168.10.1:179",safi="unicast",vrouter="65001"} 1`,
 				`frr_renderer_reconciles_total{result="submitted"} `,
 				`frr_renderer_config_staleness_seconds 0`)
 		})
 		code, body, err := e.ready()
 		if err != nil || code != 200 {
 			t.Errorf("/readyz: %d %q %v", code, body, err)
+		}
+		if code, body, err := readyAt(e.healthAddr); err != nil || code != 200 {
+			t.Errorf("/readyz on --health-addr: %d %q %v", code, body, err)
 		}
 	})
 
