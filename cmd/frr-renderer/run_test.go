@@ -5,10 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -186,5 +191,60 @@ func TestRunOnFRR(t *testing.T) {
 				t.Errorf("FRR lost its configuration when the loop stopped:\n%s", got)
 			}
 		})
+	}
+}
+
+// TestRunServesHealth: standalone mode serves /healthz and /readyz on --health-addr; /readyz
+// says why it is not ready (no bgpd here), and SIGINT stops it with status 0.
+func TestRunServesHealth(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := manifesttest.SeedCopy(t)
+	facts := writeFile(t, "facts.yaml", "{}\n")
+	done := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() {
+		done <- run([]string{"run", "--node", "cp-1", "--watch", dir, "--host-facts", facts, "--vty-socket", t.TempDir(),
+			"--health-addr", addr, "--log-format", "json"}, nil, io.Discard, &stderr)
+	}()
+	get := func(path string) (int, string, error) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), err
+	}
+	var code int
+	var body string
+	deadline := time.Now().Add(waitLimit)
+	for {
+		code, body, err = get("/readyz")
+		if err == nil && strings.Contains(body, "apply: bgpd is not running") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "apply: bgpd is not running") {
+		t.Errorf("/readyz: %d %q %v", code, body, err)
+	}
+	if code, body, err := get("/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("/healthz: %d %q %v", code, body, err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-done:
+		if c != 0 {
+			t.Errorf("exit %d after SIGINT:\n%s", c, stderr.String())
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("run did not stop on SIGINT")
 	}
 }
