@@ -125,9 +125,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDelta$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/vtysh/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSessions$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/vtysh/
 
-## golden-update: rewrite the expected outputs of test/golden/testdata after a deliberate change.
+## golden-update: rewrite the expected outputs of test/golden/testdata and of the operator
+## commands (cmd/frr-renderer/testdata; the FRR ones need root) after a deliberate change.
 golden-update:
 	$(GO) test ./test/golden -run TestGolden -update
+	$(GO) test ./cmd/frr-renderer -run 'Output|FromNodeConfigs|DiffAgainst|OnFRR' -update
 
 clean:
 	rm -rf bin

@@ -167,7 +167,7 @@ func (f *inputFlags) register(fs *pflag.FlagSet, fileHelp string) {
 	fs.StringVar(&f.hostFacts, "host-facts", "", "YAML file with the host's interfaces and default routes (default: read this host through netlink)")
 	fs.StringVar(&f.secretsNS, "secrets-namespace", translate.DefaultSecretsNamespace, "namespace of the Secrets that authSecretRef names")
 	fs.StringVar(&f.frrVersion, "frr-version", "10", "FRR version to write for: 10 (the deploy image) or 8 (Debian 12)")
-	fs.BoolVar(&f.noEndpointsRoutable, "enable-no-service-endpoints-routable", true, "announce Services that have no serving endpoint, as Cilium's agent flag of that name (default true, as Cilium's)")
+	fs.BoolVar(&f.noEndpointsRoutable, "enable-no-service-endpoints-routable", true, "announce Services that have no serving endpoint, as Cilium's agent flag of that name")
 }
 
 // options are the translation options of the flags, for node.

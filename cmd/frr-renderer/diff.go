@@ -35,9 +35,9 @@ With --against FILE it compares with that file instead of a running FRR: a confi
 
 Exit status, like diff(1): 0 no change, 1 changes, 2 trouble.`,
 		Example: `  frr-renderer diff --node worker-1 -f manifests/
-  # in a pull request: the rendering of main against the branch's
-  git show main:manifests/ ... ; frr-renderer render --node worker-1 -f main-manifests/ > before.conf
-  frr-renderer diff --node worker-1 -f manifests/ --against before.conf --host-facts facts.yaml`,
+  # a pull request's preview: the base branch's rendering against the branch's
+  frr-renderer render --node worker-1 -f base/manifests/ --host-facts facts.yaml > before.conf
+  frr-renderer diff --node worker-1 -f manifests/ --host-facts facts.yaml --against before.conf`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			changed, err := runDiff(s, &in, &target, against, stateFile)
