@@ -37,12 +37,12 @@ func TestUnselectedNodeIsReady(t *testing.T) {
 		return schema.GroupVersionResource{Group: group, Version: "v1", Resource: resource}
 	}
 	listKinds := map[schema.GroupVersionResource]string{
-		nodestatus.GVR:                             "CiliumBGPNodeConfigList",
-		cilium("ciliumbgpclusterconfigs"):          "CiliumBGPClusterConfigList",
-		cilium("ciliumbgppeerconfigs"):             "CiliumBGPPeerConfigList",
-		cilium("ciliumbgpadvertisements"):          "CiliumBGPAdvertisementList",
-		cilium("ciliumbgpnodeconfigoverrides"):     "CiliumBGPNodeConfigOverrideList",
-		cilium("ciliumpodippools"):                 "CiliumPodIPPoolList",
+		nodestatus.GVR:                         "CiliumBGPNodeConfigList",
+		cilium("ciliumbgpclusterconfigs"):      "CiliumBGPClusterConfigList",
+		cilium("ciliumbgppeerconfigs"):         "CiliumBGPPeerConfigList",
+		cilium("ciliumbgpadvertisements"):      "CiliumBGPAdvertisementList",
+		cilium("ciliumbgpnodeconfigoverrides"): "CiliumBGPNodeConfigOverrideList",
+		{Group: "cilium.io", Version: "v2alpha1", Resource: "ciliumpodippools"}: "CiliumPodIPPoolList", // v2alpha1 only, as Cilium serves it
 		cilium("ciliumnodes"):                      "CiliumNodeList",
 		core("", "nodes"):                          "NodeList",
 		core("", "services"):                       "ServiceList",
