@@ -4,8 +4,13 @@
 // Two FRR versions are supported: Debian 12's 8.4 installed on the host, and Debian 13's 10.3 in
 // the root file system that hack/frr10-rootfs.sh builds (its daemons and vtysh run chrooted).
 // Each Router gets its own network namespace and FRR pathspace (-N), both named after the
-// namespace, so routers of any number of tests and packages can run side by side.
-// Everything needs root; Require skips (or, under CI, fails) a test that cannot have it.
+// namespace, so routers of any number of tests and packages can run side by side. A Host is a
+// namespace without FRR (a client behind a router); Connect and AddBridge wire them together.
+//
+// NewRouter, NewHost, Connect and AddBridge return errors and leave cleaning up (Close,
+// RemoveNetns) to the caller, for programs built on the harness (hack/demo). Tests use their test
+// forms, Start, Link and Bridge, which fail the test and clean up after it. Everything needs root; Require skips (or, under CI, fails) a test that
+// cannot have it.
 package frrtest
 
 import (
@@ -13,7 +18,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,8 +25,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -35,7 +37,7 @@ const (
 	FRR10 Version = "10.3"
 )
 
-// startTimeout bounds how long Start waits for bgpd to answer vtysh.
+// startTimeout bounds how long NewRouter waits for bgpd to answer vtysh.
 const startTimeout = 10 * time.Second
 
 // rootfs returns the FRR 10.3 root file system directory and whether it is complete.
@@ -69,15 +71,11 @@ func Versions() []Version {
 // (`make unit`) skips it in any case.
 func Require(t testing.TB, v Version) {
 	t.Helper()
-	var why string
-	switch {
-	case os.Getenv("FRR_RENDERER_NO_FRR") != "":
+	if os.Getenv("FRR_RENDERER_NO_FRR") != "" {
 		t.Skip("frrtest: FRR_RENDERER_NO_FRR is set")
-	case os.Geteuid() != 0:
-		why = "needs root (network namespaces, FRR daemons)"
-	case !slices.Contains(Versions(), v):
-		why = fmt.Sprintf("FRR %s is not available (8.4: apt-get install frr; 10.3: hack/frr10-rootfs.sh)", v)
-	default:
+	}
+	why := unavailable(v)
+	if why == "" {
 		return
 	}
 	if os.Getenv("CI") == "true" {
@@ -86,18 +84,25 @@ func Require(t testing.TB, v Version) {
 	t.Skipf("frrtest: %s", why)
 }
 
+// unavailable says why FRR v cannot run here, or "".
+func unavailable(v Version) string {
+	switch {
+	case os.Geteuid() != 0:
+		return "needs root (network namespaces, FRR daemons)"
+	case !slices.Contains(Versions(), v):
+		return fmt.Sprintf("FRR %s is not available (8.4: apt-get install frr; 10.3: hack/frr10-rootfs.sh)", v)
+	}
+	return ""
+}
+
 // Router is one FRR instance (zebra and bgpd; mgmtd too on 10.3) in its own network namespace.
 type Router struct {
-	Name    string  // as given to Start
-	Netns   string  // network namespace, also the FRR pathspace name
+	Host            // the namespace; its name is also the FRR pathspace's
 	Version Version // FRR version the daemons run
 
-	t       testing.TB
 	root    string   // file system root the daemons and vtysh see: "/" or the 10.3 chroot
 	daemons []string // in start order
-
-	mu     sync.Mutex
-	nextIf int // for interface names: eth0, eth1, ... per router
+	logf    func(format string, args ...any)
 }
 
 // Start starts FRR v in a new network namespace and registers a cleanup that stops it and
@@ -106,8 +111,31 @@ type Router struct {
 func Start(t testing.TB, v Version, name string) *Router {
 	t.Helper()
 	Require(t, v)
-	leftoversSwept.Do(removeLeftovers)
-	r := &Router{Name: name, Version: v, t: t, root: "/", daemons: []string{"zebra", "bgpd"}}
+	r, err := NewRouter(v, name, Options{Logf: t.Logf})
+	if err != nil {
+		t.Fatalf("frrtest: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			if tails := r.logTails(40); tails != "" {
+				t.Log(tails)
+			}
+		}
+		if err := r.Close(); err != nil {
+			t.Errorf("frrtest: %v", err)
+		}
+	})
+	return r
+}
+
+// NewRouter starts FRR v in a new network namespace and returns once bgpd answers and is
+// zebra's client. The caller must Close it. On error nothing is left behind, and the error
+// holds the end of the daemons' logs.
+func NewRouter(v Version, name string, opts Options) (*Router, error) {
+	if why := unavailable(v); why != "" {
+		return nil, errors.New(why)
+	}
+	r := &Router{Version: v, root: "/", daemons: []string{"zebra", "bgpd"}, logf: opts.Logf}
 	if v == FRR10 {
 		r.root, _ = rootfs()
 		// mgmtd owns the configuration datastores in FRR 10 and must be up before the others.
@@ -115,28 +143,31 @@ func Start(t testing.TB, v Version, name string) *Router {
 	}
 	uid, gid, err := frrIDs(r.root)
 	if err != nil {
-		t.Fatalf("frrtest: %v", err)
+		return nil, err
 	}
-	if err := r.addNetns(); err != nil {
-		t.Fatalf("frrtest: %v", err)
+	r.Host = Host{Name: name, Netns: opts.Netns}
+	if err := r.Host.create(); err != nil {
+		return nil, err
 	}
-	// Registered before anything else exists, so that a half-started router is cleaned up too.
-	t.Cleanup(r.cleanup)
+	if err := r.start(uid, gid); err != nil {
+		err = fmt.Errorf("FRR %s in %s: %w\n%s", v, r.Netns, err, r.logTails(40))
+		return nil, errors.Join(err, r.Close())
+	}
+	return r, nil
+}
 
-	if _, err := run("ip", "-n", r.Netns, "link", "set", "lo", "up"); err != nil {
-		t.Fatalf("frrtest: %v", err)
-	}
+func (r *Router) start(uid, gid int) error {
 	for _, dir := range []string{r.confDir(), r.runDir()} {
 		// A leftover of a crashed run with the same name would hand us stale pid files.
 		if err := os.RemoveAll(dir); err != nil {
-			t.Fatalf("frrtest: %v", err)
+			return err
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatalf("frrtest: %v", err)
+			return err
 		}
 		// The daemons drop to user frr before they write their pid files and sockets.
 		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatalf("frrtest: %v", err)
+			return err
 		}
 	}
 	// Without its vtysh.conf, vtysh starts every output with "% Can't open configuration
@@ -144,11 +175,11 @@ func Start(t testing.TB, v Version, name string) *Router {
 	// configuration is how FRR is deployed.
 	vtyshConf := filepath.Join(r.confDir(), "vtysh.conf")
 	if err := os.WriteFile(vtyshConf, []byte("service integrated-vtysh-config\n"), 0o644); err != nil {
-		t.Fatalf("frrtest: %v", err)
+		return err
 	}
 	for _, d := range r.daemons {
 		if err := r.startDaemon(d); err != nil {
-			t.Fatalf("frrtest: start %s in %s: %v", d, r.Netns, err)
+			return fmt.Errorf("start %s: %w", d, err)
 		}
 	}
 	// With -d a daemon's parent returns once the child is set up, but bgpd can still be
@@ -168,74 +199,13 @@ func Start(t testing.TB, v Version, name string) *Router {
 		}
 		return nil
 	}); err != nil {
-		t.Fatalf("frrtest: FRR %s in %s did not answer within %v: %v", v, r.Netns, startTimeout, err)
+		return fmt.Errorf("no answer within %v: %w", startTimeout, err)
 	}
-	return r
+	return nil
 }
 
 // zebraHasBGP matches bgpd's row in `show zebra client summary`.
 var zebraHasBGP = regexp.MustCompile(`(?m)^bgp\s`)
-
-// addNetns creates a namespace with a fresh name, retrying on the (unlikely) collision.
-// The name carries our pid so that a later test process can tell a leftover (see
-// removeLeftovers) from a namespace in use.
-func (r *Router) addNetns() error {
-	var err error
-	for range 5 {
-		r.Netns = fmt.Sprintf("frrt-%s-%d-%06x", shorten(r.Name), os.Getpid(), rand.Uint32()&0xffffff)
-		if _, err = run("ip", "netns", "add", r.Netns); err == nil {
-			return nil
-		}
-	}
-	return err
-}
-
-var (
-	leftoverName   = regexp.MustCompile(`^frrt-[A-Za-z0-9]+-([0-9]+)-[0-9a-f]{6}$`)
-	leftoversSwept sync.Once
-)
-
-// removeLeftovers stops and removes the routers of test processes that are gone. A test binary
-// that times out or panics never runs its cleanups, and its daemons would otherwise live on.
-func removeLeftovers() {
-	out, err := run("ip", "netns", "list")
-	if err != nil {
-		return
-	}
-	dir, _ := rootfs()
-	for line := range strings.Lines(out) {
-		ns, _, _ := strings.Cut(strings.TrimSpace(line), " ")
-		m := leftoverName.FindStringSubmatch(ns)
-		if m == nil {
-			continue
-		}
-		// A live pid may be a reused one rather than the owner: leaving it is the safe mistake.
-		if pid, _ := strconv.Atoi(m[1]); !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
-			continue
-		}
-		r := &Router{Netns: ns, root: "/", daemons: []string{"mgmtd", "zebra", "bgpd"}}
-		if chrooted := (&Router{Netns: ns, root: dir}); dirExists(chrooted.runDir()) {
-			r.root = dir
-		}
-		_ = r.stop()
-		_ = r.removeDirs()
-	}
-}
-
-var notAlnum = regexp.MustCompile(`[^A-Za-z0-9]+`)
-
-// shorten keeps names readable in `ip netns` while staying far from path length limits
-// (unix socket paths in the pathspace).
-func shorten(name string) string {
-	name = notAlnum.ReplaceAllString(name, "")
-	if len(name) > 12 {
-		name = name[:12]
-	}
-	if name == "" {
-		name = "r"
-	}
-	return name
-}
 
 // StartDaemon starts one daemon ("bgpd", "zebra", "mgmtd") again the way Start started it,
 // for tests that kill one. It returns once the daemon has detached, not once it answers.
@@ -317,12 +287,6 @@ func (r *Router) ShowJSON(cmd string, out any) error {
 	return nil
 }
 
-// Exec runs a host command inside the router's network namespace (ip route, ss, ...). On 10.3
-// it is still the host's file system, not the chroot.
-func (r *Router) Exec(args ...string) (string, error) {
-	return run("ip", append([]string{"netns", "exec", r.Netns}, args...)...)
-}
-
 // pid returns the pid recorded in daemon's pid file, or 0. For tests that kill a daemon.
 func (r *Router) pid(daemon string) int {
 	b, err := os.ReadFile(filepath.Join(r.runDir(), daemon+".pid"))
@@ -333,89 +297,37 @@ func (r *Router) pid(daemon string) int {
 	return pid
 }
 
-// netnsPIDs returns the processes in the router's namespace.
-func (r *Router) netnsPIDs() ([]int, error) {
-	out, err := run("ip", "netns", "pids", r.Netns)
+// Close stops the daemons and everything else in the namespace, deletes it and removes the
+// pathspace folders.
+func (r *Router) Close() error {
+	err := r.Host.Close()
 	if err != nil {
-		return nil, err
+		err = fmt.Errorf("stopping %s: %w", r.Netns, err)
 	}
-	var pids []int
-	for _, f := range strings.Fields(out) {
-		if pid, err := strconv.Atoi(f); err == nil {
-			pids = append(pids, pid)
-		}
-	}
-	return pids, nil
-}
-
-func (r *Router) cleanup() {
-	if r.t.Failed() {
-		r.logTails(40)
-	}
-	if err := r.stop(); err != nil {
-		r.t.Errorf("frrtest: stopping %s: %v", r.Netns, err)
-	}
-	if err := r.removeDirs(); err != nil {
-		r.t.Errorf("frrtest: %v", err)
-	}
+	return errors.Join(err, r.removeDirs())
 }
 
 func (r *Router) removeDirs() error {
 	return errors.Join(os.RemoveAll(r.confDir()), os.RemoveAll(r.runDir()))
 }
 
-// stop ends every process in the namespace, then deletes the namespace (which destroys its
-// veths). SIGTERM first so that the daemons exit cleanly, SIGKILL for whatever does not.
-// The namespace, not the pid files, says what to kill: a pid file is missing for a daemon that
-// never finished starting and stale for one that crashed (its pid may belong to anyone by now),
-// and a test may have left a process of its own there.
-func (r *Router) stop() error {
-	if _, err := r.kill(syscall.SIGTERM); err != nil {
-		return err
-	}
-	// until sends sig to what is left and succeeds once nothing is; signal 0 only looks.
-	until := func(sig syscall.Signal) func() error {
-		return func() error {
-			pids, err := r.kill(sig)
-			if err == nil && len(pids) > 0 {
-				err = fmt.Errorf("still running in %s: %v", r.Netns, pids)
-			}
-			return err
-		}
-	}
-	if poll(5*time.Second, until(0)) != nil {
-		if err := poll(5*time.Second, until(syscall.SIGKILL)); err != nil {
-			return err
-		}
-	}
-	_, err := run("ip", "netns", "del", r.Netns)
-	return err
-}
-
-// kill sends sig to every process in the namespace and returns their pids.
-func (r *Router) kill(sig syscall.Signal) ([]int, error) {
-	pids, err := r.netnsPIDs()
-	for _, pid := range pids {
-		_ = syscall.Kill(pid, sig)
-	}
-	return pids, err
-}
-
-// logTails copies the end of each daemon's log into the test log: once the test is over, the
-// pathspace and its logs are gone.
-func (r *Router) logTails(n int) {
+// logTails returns the end of each daemon's log, for messages: once a router is closed, its
+// pathspace and logs are gone.
+func (r *Router) logTails(n int) string {
+	var b strings.Builder
 	for _, d := range r.daemons {
 		// .out has what a daemon printed rather than logged, such as a crash's backtrace.
 		for _, name := range []string{d + ".log", d + ".out"} {
-			b, err := os.ReadFile(filepath.Join(r.runDir(), name))
-			if err != nil || len(bytes.TrimSpace(b)) == 0 {
+			data, err := os.ReadFile(filepath.Join(r.runDir(), name))
+			if err != nil || len(bytes.TrimSpace(data)) == 0 {
 				continue
 			}
-			lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+			lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 			lines = lines[max(0, len(lines)-n):]
-			r.t.Logf("frrtest: %s (%s) %s, last %d lines:\n%s", r.Name, r.Netns, name, len(lines), strings.Join(lines, "\n"))
+			fmt.Fprintf(&b, "frrtest: %s (%s) %s, last %d lines:\n%s\n", r.Name, r.Netns, name, len(lines), strings.Join(lines, "\n"))
 		}
 	}
+	return b.String()
 }
 
 // WaitFor calls fn every 100 ms until it returns nil, and fails the test with fn's last error
@@ -441,11 +353,6 @@ func poll(timeout time.Duration, fn func() error) error {
 		}
 		<-tick.C
 	}
-}
-
-func dirExists(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.IsDir()
 }
 
 // run runs a command and returns its combined output; the error includes the output.

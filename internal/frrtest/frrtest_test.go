@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -248,5 +249,68 @@ unexpected block "route-map RM permit 20":
 	swapped := "router bgp 65001\n neighbor 10.0.0.2 timers 3 9\n neighbor 10.0.0.2 remote-as 65000\n neighbor 10.0.0.2 description tor\nexit\n"
 	if d := DiffBlocks(bgp, swapped); d == "" {
 		t.Error("reordered lines within a block compare equal")
+	}
+}
+
+// TestHostAndLeftovers: a Host behind a Router reaches it over Connect, and RemoveNetns takes
+// away all that a process that never closed its router left: daemons, namespace, pathspace.
+func TestHostAndLeftovers(t *testing.T) {
+	for _, v := range []Version{FRR8, FRR10} {
+		t.Run(string(v), func(t *testing.T) {
+			t.Parallel()
+			Require(t, v)
+			name := fmt.Sprintf("frrt-left%s-%d", strings.ReplaceAll(string(v), ".", ""), os.Getpid())
+			r, err := NewRouter(v, "left", Options{Netns: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A failing test must not leave it behind; after the RemoveNetns below, a no-op.
+			t.Cleanup(func() { _ = RemoveNetns(name) })
+			if r.Netns != name {
+				t.Fatalf("Netns = %q, want %q", r.Netns, name)
+			}
+			h, err := NewHost("client", Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if err := h.Close(); err != nil {
+					t.Error(err)
+				}
+			})
+			if _, _, err := Connect(h, r, netip.MustParsePrefix("10.255.1.2/30"), netip.MustParsePrefix("10.255.1.1/30")); err != nil {
+				t.Fatal(err)
+			}
+			// bgpd listens on 179 once a BGP instance exists: a TCP connection proves the path.
+			if err := r.Load("router bgp 65000\nexit\n"); err != nil {
+				t.Fatal(err)
+			}
+			WaitFor(t, 5*time.Second, func() error {
+				_, err := h.Exec("timeout", "2", "bash", "-c", "exec 3<>/dev/tcp/10.255.1.1/179")
+				return err
+			})
+
+			bgpd := r.pid("bgpd")
+			if bgpd == 0 {
+				t.Fatal("no bgpd pid file")
+			}
+			if err := RemoveNetns(name); err != nil {
+				t.Fatal(err)
+			}
+			// Gone, or a zombie that init has not reaped yet.
+			if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", bgpd)); err == nil {
+				if _, state, _ := strings.Cut(string(stat), ") "); !strings.HasPrefix(state, "Z") {
+					t.Errorf("bgpd (pid %d) survived RemoveNetns: %s", bgpd, stat)
+				}
+			}
+			for _, p := range []string{"/var/run/netns/" + name, r.runDir(), r.confDir()} {
+				if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("%s survived RemoveNetns (stat: %v)", p, err)
+				}
+			}
+			if err := RemoveNetns(name); err != nil {
+				t.Errorf("RemoveNetns of nothing: %v", err)
+			}
+		})
 	}
 }

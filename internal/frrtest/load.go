@@ -53,7 +53,8 @@ var (
 // The error (a *LoadError) lists every line vtysh rejected. Load also fails when vtysh exits
 // non-zero or when bgpd does not answer afterwards: with bgpd down, vtysh -f exits 0 and
 // silently drops every BGP line. Output that rejects nothing (such as "The route-map 'X' does
-// not exist." for a forward reference, or the graceful-restart reset hints) goes to the test log.
+// not exist." for a forward reference, or the graceful-restart reset hints) goes to Options.Logf
+// (the test log).
 func (r *Router) Load(config string) error {
 	// The file must be visible to vtysh, which runs inside the chroot on 10.3.
 	f, err := os.CreateTemp(r.confDir(), "load-*.conf")
@@ -97,8 +98,8 @@ func (r *Router) Load(config string) error {
 	if lerr.Err != nil || len(lerr.Rejected) > 0 {
 		return fmt.Errorf("%s: %w", r.Netns, &lerr)
 	}
-	if len(lerr.Other) > 0 {
-		r.t.Logf("frrtest: %s: vtysh -f printed:\n  %s", r.Netns, strings.Join(lerr.Other, "\n  "))
+	if len(lerr.Other) > 0 && r.logf != nil {
+		r.logf("frrtest: %s: vtysh -f printed:\n  %s", r.Netns, strings.Join(lerr.Other, "\n  "))
 	}
 	return nil
 }
