@@ -3,6 +3,7 @@ package frrtest
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -252,8 +253,9 @@ unexpected block "route-map RM permit 20":
 	}
 }
 
-// TestHostAndLeftovers: a Host behind a Router reaches it over Connect, and RemoveNetns takes
-// away all that a process that never closed its router left: daemons, namespace, pathspace.
+// TestHostAndLeftovers: a Host behind a Router reaches a server in the Router's namespace over
+// Connect, and RemoveNetns takes away all that a process that never closed its router left:
+// daemons, namespace, pathspace.
 func TestHostAndLeftovers(t *testing.T) {
 	for _, v := range []Version{FRR8, FRR10} {
 		t.Run(string(v), func(t *testing.T) {
@@ -281,14 +283,38 @@ func TestHostAndLeftovers(t *testing.T) {
 			if _, _, err := Connect(h, r, netip.MustParsePrefix("10.255.1.2/30"), netip.MustParsePrefix("10.255.1.1/30")); err != nil {
 				t.Fatal(err)
 			}
-			// bgpd listens on 179 once a BGP instance exists: a TCP connection proves the path.
-			if err := r.Load("router bgp 65000\nexit\n"); err != nil {
+			// A server in the router's namespace, reached from the host over the link. Listen
+			// must leave this process where it was, however often it is called.
+			self, err := os.Readlink("/proc/self/ns/net")
+			if err != nil {
 				t.Fatal(err)
 			}
-			WaitFor(t, 5*time.Second, func() error {
-				_, err := h.Exec("timeout", "2", "bash", "-c", "exec 3<>/dev/tcp/10.255.1.1/179")
-				return err
-			})
+			for range 20 {
+				l, err := r.Listen("10.255.1.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				l.Close()
+			}
+			if now, _ := os.Readlink("/proc/self/ns/net"); now != self {
+				t.Fatalf("after Listen the process is in network namespace %s, not %s", now, self)
+			}
+			l, err := r.Listen("10.255.1.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			go func() {
+				if c, err := l.Accept(); err == nil {
+					c.Write([]byte("hello\n"))
+					c.Close()
+				}
+			}()
+			port := l.Addr().(*net.TCPAddr).Port
+			out, err := h.Exec("timeout", "5", "bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/10.255.1.1/%d && cat <&3", port))
+			if err != nil || out != "hello\n" {
+				t.Fatalf("from the host to a server in the router's namespace: %v, %q", err, out)
+			}
 
 			bgpd := r.pid("bgpd")
 			if bgpd == 0 {

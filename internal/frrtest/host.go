@@ -4,14 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/vishvananda/netns"
 )
 
 // Host is a network namespace of the harness: a client or server behind a router, and the
@@ -192,4 +196,56 @@ func shorten(name string) string {
 		name = "r"
 	}
 	return name
+}
+
+// Listen opens a TCP listener in the namespace, for a server there (a node's web server). The
+// socket stays in the namespace whichever thread serves it.
+func (h *Host) Listen(addr string) (net.Listener, error) {
+	type result struct {
+		l   net.Listener
+		err error
+	}
+	done := make(chan result, 1)
+	// setns(2) moves one thread: a goroutine of its own enters the namespace and comes back
+	// before its thread runs anything else. Should it fail to come back, it ends locked, and Go
+	// ends its thread with it. No thread may stay: the kernel shows the process's first thread's
+	// namespace as the process's, and Close would then kill this process with the namespace.
+	go func() {
+		runtime.LockOSThread()
+		l, err := listenIn(h.Netns, addr)
+		if !errors.Is(err, errStuck) {
+			runtime.UnlockOSThread()
+		}
+		done <- result{l, err}
+	}()
+	r := <-done
+	return r.l, r.err
+}
+
+var errStuck = errors.New("could not return to the original network namespace")
+
+// listenIn listens on addr in namespace ns from the current, locked thread, and returns it to
+// its namespace; errStuck when that fails.
+func listenIn(ns, addr string) (net.Listener, error) {
+	orig, err := netns.Get()
+	if err != nil {
+		return nil, err
+	}
+	defer orig.Close()
+	target, err := netns.GetFromName(ns)
+	if err != nil {
+		return nil, err
+	}
+	defer target.Close()
+	if err := netns.Set(target); err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", addr)
+	if backErr := netns.Set(orig); backErr != nil {
+		if l != nil {
+			l.Close()
+		}
+		return nil, fmt.Errorf("listen in %s: %w: %w", ns, errStuck, backErr)
+	}
+	return l, err
 }
