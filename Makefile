@@ -17,11 +17,15 @@ all: build
 run:
 	$(GO) run ./cmd/frr-renderer render
 
-## demo: the live demo (root, Debian 12): a ToR and three nodes in network namespaces with FRR 8.4,
-## an `frr-renderer run` per node; changes a Service's IP and times the ToR. Cleans up after itself.
+## demo: the live demo (root, Debian 12; hack/demo): a ToR and three nodes in network namespaces
+## with FRR 8.4, an `frr-renderer run` per node, a client behind the ToR that fetches the
+## LoadBalancer IP; changes the Service's IP and times the ToR. From a terminal the lab stays up
+## until Enter; DEMO_FLAGS=-interactive=false runs straight through. Cleans up after itself.
 .PHONY: demo
+DEMO_GO := $(if $(shell command -v $(GO)),$(GO),/usr/local/go/bin/go)
 demo:
-	GO=$(GO) ./hack/demo.sh
+	$(DEMO_GO) build -o bin/frr-renderer-demo ./hack/demo
+	GO=$(DEMO_GO) ./bin/frr-renderer-demo $(DEMO_FLAGS)
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/frr-renderer ./cmd/frr-renderer

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need on a Debian 12 machine: FRR 8.4 (Debian's frr), iproute2 and
-# debootstrap (for the FRR 10.3 root file system), and for the cluster of real nodes
-# (internal/clustertest) containerd, runc, iptables and the CNI plugins. Idempotent and quiet
+# Installs what the tests need on a Debian 12 machine: FRR 8.4 (Debian's frr), iproute2, curl
+# (the demo's client), debootstrap (for the FRR 10.3 root file system), and for the cluster of
+# real nodes (internal/clustertest) containerd, runc, iptables and the CNI plugins. Idempotent and quiet
 # when all is there. Nothing is started: the tests run their own daemons.
 set -euo pipefail
 
@@ -9,6 +9,7 @@ need=()
 command -v vtysh >/dev/null 2>&1 || need+=(frr frr-pythontools)
 [ -x /usr/lib/frr/bgpd ] || need+=(frr)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v containerd >/dev/null 2>&1 || need+=(containerd)
 command -v runc >/dev/null 2>&1 || need+=(runc)
