@@ -11,10 +11,18 @@ if [ -f "$marker" ]; then
 	echo "$dir"
 	exit 0
 fi
+mkdir -p "$cache"
+# One builder at a time: two would debootstrap into the same directory. A second caller waits,
+# then finds the marker.
+exec 9>"$cache/.trixie-frr.lock"
+flock 9
+if [ -f "$marker" ]; then
+	echo "$dir"
+	exit 0
+fi
 command -v debootstrap >/dev/null 2>&1 || "$(dirname "$0")/install-deps.sh"
 mirror=$("$(dirname "$0")/debian-mirror.sh")
 rm -rf "$dir"
-mkdir -p "$cache"
 # Two stages: a one-shot debootstrap --include=frr fails here (systemd's pre-dependency
 # breaks debootstrap's dpkg batch).
 debootstrap --variant=minbase --include=iproute2 trixie "$dir" "$mirror" >&2
