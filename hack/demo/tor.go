@@ -83,7 +83,7 @@ func (d *demo) sessionsUp() error {
 	}
 	slices.Sort(up)
 	if !slices.Equal(up, d.nodeAddrs()) {
-		return fmt.Errorf("Established: %v, want %v", up, d.nodeAddrs())
+		return fmt.Errorf("the ToR's Established peers are %v, want %v", up, d.nodeAddrs())
 	}
 	return nil
 }
