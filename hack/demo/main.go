@@ -24,6 +24,8 @@ import (
 	"regexp"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -131,9 +133,10 @@ func (d *demo) shell(cmd, out string) {
 
 func (d *demo) failed(err error) { fmt.Fprintf(os.Stderr, "\n%sFAILED: %v%s\n", d.red, err, d.plain) }
 
+// isTerminal tells a terminal from other character devices (/dev/null, a CI runner's stdin).
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // seconds prints a duration as the demo always has: seconds with milliseconds, "4.213 s".
