@@ -106,6 +106,7 @@ func TestSeedCluster(t *testing.T) {
 		ready.Round(time.Millisecond), seedIP, routed.Round(time.Millisecond))
 
 	t.Run("vtysh in each pod shows the ToR Established", l.checkVtysh)
+	t.Run("frr-renderer version and peers in each pod", l.checkCLI)
 	t.Run("NodeConfig status shows the peer Established", l.checkNodeConfigStatus)
 	t.Run("metrics of each pod", l.checkMetrics)
 	t.Run("a Service change reaches the ToR", l.checkServiceChange)
@@ -310,6 +311,32 @@ func (l *lab) checkVtysh(t *testing.T) {
 		}
 		if err := json.Unmarshal([]byte(out), &nb); err != nil || nb[torAddr].BGPState != "Established" || nb[torAddr].AuthenticationEnabled != 1 {
 			t.Errorf("%s: the session with the ToR is %+v (%v), want Established with TCP-MD5", n.Name, nb[torAddr], err)
+		}
+	}
+}
+
+// checkCLI runs the operator's commands in each sidecar: the version stamped at build time (the
+// chart's appVersion, the images' tag) and the peers.
+func (l *lab) checkCLI(t *testing.T) {
+	pods, err := l.pods(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range seedNodes {
+		exec := func(args ...string) string {
+			out, err := l.c.Kubectl(t.Context(), append([]string{"-n", "kube-system", "exec", pods[n.Name].Name, "-c", "frr-renderer", "--", "/usr/bin/frr-renderer"}, args...)...)
+			if err != nil {
+				t.Errorf("%s: %v", n.Name, err)
+			}
+			return out
+		}
+		if out := exec("version"); !strings.Contains(out, l.version) || !strings.Contains(out, "FRRouting 10.") {
+			t.Errorf("%s: frr-renderer version says %q, want %s and the FRR 10 it talks to", n.Name, out, l.version)
+		}
+		out := exec("peers")
+		t.Logf("kubectl exec %s -c frr-renderer -- frr-renderer peers:\n%s", pods[n.Name].Name, out)
+		if !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(n.Name)+`\s+65001\s+65000\s+`+regexp.QuoteMeta(torAddr)+`\s+established\s`).MatchString(out) {
+			t.Errorf("%s: frr-renderer peers does not show the ToR established", n.Name)
 		}
 	}
 }
