@@ -335,7 +335,7 @@ func (l *lab) checkCLI(t *testing.T) {
 		}
 		out := exec("peers")
 		t.Logf("kubectl exec %s -c frr-renderer -- frr-renderer peers:\n%s", pods[n.Name].Name, out)
-		if !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(n.Name)+`\s+65001\s+65000\s+`+regexp.QuoteMeta(torAddr)+`\s+established\s`).MatchString(out) {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(n.Name) + `\s+65001\s+65000\s+` + regexp.QuoteMeta(torAddr) + `\s+established\s`).MatchString(out) {
 			t.Errorf("%s: frr-renderer peers does not show the ToR established", n.Name)
 		}
 	}
