@@ -267,6 +267,12 @@ func (t *translation) peers(inst *model.Instance, cc *model.CiliumBGPClusterConf
 		}
 		names[p.Name] = true
 
+		// Cilium skips a peer without an address (none given, none discovered) before it reads
+		// its PeerConfig: such a peer's Secret cannot fail the instance.
+		peer := model.Peer{Name: p.Name, Sources: model.Provenance{}}
+		if !t.peerAddress(&peer, p, ccRef, field) {
+			continue
+		}
 		rpc, ok2 := t.peerGroupFor(p, ccRef, field)
 		if !ok2 {
 			continue
@@ -275,12 +281,9 @@ func (t *translation) peers(inst *model.Instance, cc *model.CiliumBGPClusterConf
 			ok = false
 			continue
 		}
-		peer := model.Peer{Name: p.Name, Group: rpc.group.Name, Sources: model.Provenance{}}
+		peer.Group = rpc.group.Name
 		if p.PeerConfigRef != nil && p.PeerConfigRef.Name != "" {
 			peer.Sources["group"] = model.Source{Object: ccRef, Field: field + ".peerConfigRef.name"}
-		}
-		if !t.peerAddress(&peer, p, ccRef, field) {
-			continue
 		}
 		if other, dup := addresses[peer.Address]; dup {
 			t.warn(ccRef, field+".peerAddress", "address %s is already used by peer %q of instance %q: peer not configured", peer.Address, other, spec.Name)

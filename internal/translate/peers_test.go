@@ -653,6 +653,33 @@ func TestPasswordErrorFailsOnlyItsInstances(t *testing.T) {
 	}
 }
 
+// A peer Cilium skips for want of an address (none set, none discovered) is skipped before its
+// PeerConfig is read: a Secret without a password key does not fail its instance.
+func TestSkippedPeerSecretDoesNotFailInstance(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		peer model.CiliumBGPPeer
+		diag wantDiag
+	}{
+		{name: "no peerAddress", peer: bgpPeer("q", "", 65000, "auth"),
+			diag: wantDiag{sev: model.Warning, field: "spec.bgpInstances[0].peers[1].peerAddress", msg: "no peerAddress and no autoDiscovery"}},
+		{name: "nothing discovered", peer: gatewayPeer("q", "ipv6", 65000, "auth"),
+			diag: wantDiag{sev: model.Warning, field: "spec.bgpInstances[0].peers[1].autoDiscovery", msg: "no usable ipv6 default route"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := baseSnapshot()
+			snap.PeerConfigs = append(snap.PeerConfigs, peerConfig("auth", func(s *model.CiliumBGPPeerConfigSpec) { s.AuthSecretRef = ptr("bgp-auth") }))
+			snap.Secrets = []*corev1.Secret{secret("kube-system", "bgp-auth", map[string]string{})}
+			snap.ClusterConfigs[0].Spec.BGPInstances[0].Peers = append(snap.ClusterConfigs[0].Spec.BGPInstances[0].Peers, tc.peer)
+			res := translateOK(t, snap, model.HostFacts{}, Options{})
+			expectDiags(t, res.Diagnostics, tc.diag)
+			if inst := onlyInstance(t, res); len(inst.Peers) != 1 || inst.Peers[0].Name != "peer1" {
+				t.Errorf("peers %+v, want peer1 only", inst.Peers)
+			}
+		})
+	}
+}
+
 func TestSourceInterface(t *testing.T) {
 	pfx := func(ss ...string) []netip.Prefix {
 		var out []netip.Prefix
