@@ -156,7 +156,7 @@ func build(cfg model.NodeConfig, d Dialect) (config, []model.Diagnostic, error) 
 		}
 		v.Routers = append(v.Routers, r)
 	}
-	v.Notes = listenNote(cfg)
+	v.Notes = append(failedNotes(cfg), listenNote(cfg)...)
 	v.RouteMaps = b.sortedRouteMaps()
 	return v, b.diags, nil
 }
@@ -451,6 +451,15 @@ func (b *builder) sortedRouteMaps() []routeMapEntry {
 		return out[i].Seq < out[j].Seq
 	})
 	return out
+}
+
+// failedNotes say, in the file itself, which instances are missing from it and why not.
+func failedNotes(cfg model.NodeConfig) []string {
+	var notes []string
+	for _, name := range cfg.FailedInstances {
+		notes = append(notes, fmt.Sprintf("BGP instance %q is NOT configured: its input has errors (the diagnostics name them).", oneLine(name)))
+	}
+	return notes
 }
 
 // listenNote records the listening port, which FRR sets per daemon (bgpd -p), not in

@@ -419,3 +419,16 @@ func withoutPasswordLines(text []byte) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// A failed instance is named in the file, so that a rendering without it is not taken for a
+// complete one.
+func TestRenderNamesFailedInstances(t *testing.T) {
+	text, _, err := Render(model.NodeConfig{Node: "n1", Instances: []model.Instance{instance()}, FailedInstances: []string{"broken"}}, FRR10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGrammar(t, text)
+	if want := "\n! BGP instance \"broken\" is NOT configured: its input has errors (the diagnostics name them).\n"; !strings.Contains(string(text), want) {
+		t.Errorf("no note %q in:\n%s", want, text)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 
 	"sigs.k8s.io/yaml"
@@ -86,6 +87,11 @@ func checkInterface(iface model.Interface, seen map[string]int) error {
 	}
 	if !knownOperStates[iface.OperState] {
 		return fmt.Errorf("operState: %q is not a kernel operational state (up, down, unknown, lowerlayerdown, dormant, notpresent, testing)", iface.OperState)
+	}
+	if iface.HardwareAddr != "" {
+		if _, err := net.ParseMAC(iface.HardwareAddr); err != nil {
+			return fmt.Errorf("hardwareAddr: %q is not a link-layer address (aa:bb:cc:dd:ee:ff)", iface.HardwareAddr)
+		}
 	}
 	for k, p := range iface.Addresses {
 		// netip.Prefix decodes "" as the zero Prefix without complaint.

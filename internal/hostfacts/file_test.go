@@ -20,7 +20,7 @@ func TestFromFileExample(t *testing.T) {
 	want := model.HostFacts{
 		Interfaces: []model.Interface{
 			{Name: "lo", AdminUp: true, OperState: "unknown", Addresses: prefixes("127.0.0.1/8", "10.99.0.1/32")},
-			{Name: "eth0", AdminUp: true, OperState: "up", Addresses: prefixes("192.168.10.11/24", "fe80::1/64", "fd00:10:0:1::11/64")},
+			{Name: "eth0", AdminUp: true, OperState: "up", HardwareAddr: "52:54:00:12:34:56", Addresses: prefixes("192.168.10.11/24", "fe80::1/64", "fd00:10:0:1::11/64")},
 		},
 		DefaultRoutes: []model.DefaultRoute{
 			{Family: "ipv4", Gateway: netip.MustParseAddr("192.168.10.1"), Metric: 100, Interface: "eth0", LinkUp: true},
@@ -86,6 +86,16 @@ func TestParse(t *testing.T) {
 			name: "route without gateway",
 			in:   "defaultRoutes:\n- {family: ipv4, interface: ppp0, metric: 5}\n",
 			want: model.HostFacts{DefaultRoutes: []model.DefaultRoute{{Family: "ipv4", Interface: "ppp0", Metric: 5}}},
+		},
+		{
+			name: "hardware address",
+			in:   "interfaces:\n- {name: cilium_host, operState: up, hardwareAddr: '0a:1b:2c:3d:4e:5f'}\n",
+			want: model.HostFacts{Interfaces: []model.Interface{{Name: "cilium_host", OperState: "up", HardwareAddr: "0a:1b:2c:3d:4e:5f"}}},
+		},
+		{
+			name:    "bad hardware address",
+			in:      "interfaces:\n- {name: eth0, operState: up, hardwareAddr: 'zz:00'}\n",
+			wantErr: `host.yaml: interfaces[0].hardwareAddr: "zz:00" is not a link-layer address (aa:bb:cc:dd:ee:ff)`,
 		},
 		{
 			name:    "unknown top-level field",

@@ -75,6 +75,10 @@ func read(h *netlink.Handle) (model.HostFacts, error) {
 			AdminUp:   a.RawFlags&unix.IFF_UP != 0,
 			OperState: operState(a.OperState),
 		}
+		// lo's is all zeros: no address at all.
+		if slices.ContainsFunc(a.HardwareAddr, func(b byte) bool { return b != 0 }) {
+			ifaces[a.Index].HardwareAddr = a.HardwareAddr.String()
+		}
 	}
 	for _, a := range addrs {
 		// The three dumps are not one snapshot: an address of a link created after the link

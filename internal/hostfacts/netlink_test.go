@@ -30,8 +30,10 @@ func TestFromHandle(t *testing.T) {
 	t.Cleanup(h.Close)
 
 	lo := model.Interface{Name: "lo", AdminUp: true, OperState: "unknown", Addresses: prefixes("127.0.0.1/8", "::1/128")}
+	// The veths get fixed link-layer addresses (the kernel would pick random ones): 02:00:00:00:00:0X.
+	mac := func(name string) string { return "02:00:00:00:00:0" + name[1:] }
 	up := func(name string, addrs ...string) model.Interface {
-		return model.Interface{Name: name, AdminUp: true, OperState: "up", Addresses: prefixes(addrs...)}
+		return model.Interface{Name: name, AdminUp: true, OperState: "up", Addresses: prefixes(addrs...), HardwareAddr: mac(name)}
 	}
 	route := func(family, gw string, metric uint32, iface string, linkUp bool) model.DefaultRoute {
 		r := model.DefaultRoute{Family: family, Metric: metric, Interface: iface, LinkUp: linkUp}
@@ -62,8 +64,8 @@ func TestFromHandle(t *testing.T) {
 				// va-vb is up; vc is up but its peer vd is not, so vc has no carrier.
 				// addrgenmode none: no link-local address from a random MAC, so the
 				// addresses are known.
-				{"link", "add", "va", "type", "veth", "peer", "name", "vb"},
-				{"link", "add", "vc", "type", "veth", "peer", "name", "vd"},
+				{"link", "add", "va", "address", mac("va"), "type", "veth", "peer", "name", "vb", "address", mac("vb")},
+				{"link", "add", "vc", "address", mac("vc"), "type", "veth", "peer", "name", "vd", "address", mac("vd")},
 				{"link", "set", "va", "addrgenmode", "none"},
 				{"link", "set", "vb", "addrgenmode", "none"},
 				{"link", "set", "vc", "addrgenmode", "none"},
@@ -95,8 +97,8 @@ func TestFromHandle(t *testing.T) {
 					lo,
 					up("va", aAddrs...),
 					up("vb"),
-					{Name: "vc", AdminUp: true, OperState: "lowerlayerdown", Addresses: prefixes("10.30.0.2/24")},
-					{Name: "vd", OperState: "down"},
+					{Name: "vc", AdminUp: true, OperState: "lowerlayerdown", Addresses: prefixes("10.30.0.2/24"), HardwareAddr: mac("vc")},
+					{Name: "vd", OperState: "down", HardwareAddr: mac("vd")},
 				},
 				DefaultRoutes: []model.DefaultRoute{
 					route("ipv4", "10.20.0.5", 50, "va", true),
@@ -118,10 +120,10 @@ func TestFromHandle(t *testing.T) {
 			want: model.HostFacts{
 				Interfaces: []model.Interface{
 					lo,
-					{Name: "va", AdminUp: true, OperState: "lowerlayerdown", Addresses: prefixes(aAddrs...)},
-					{Name: "vb", OperState: "down"},
-					{Name: "vc", AdminUp: true, OperState: "lowerlayerdown", Addresses: prefixes("10.30.0.2/24")},
-					{Name: "vd", OperState: "down"},
+					{Name: "va", AdminUp: true, OperState: "lowerlayerdown", Addresses: prefixes(aAddrs...), HardwareAddr: mac("va")},
+					{Name: "vb", OperState: "down", HardwareAddr: mac("vb")},
+					{Name: "vc", AdminUp: true, OperState: "lowerlayerdown", Addresses: prefixes("10.30.0.2/24"), HardwareAddr: mac("vc")},
+					{Name: "vd", OperState: "down", HardwareAddr: mac("vd")},
 				},
 				DefaultRoutes: []model.DefaultRoute{
 					route("ipv4", "10.20.0.5", 50, "va", false),

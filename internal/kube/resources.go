@@ -3,6 +3,7 @@ package kube
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -51,7 +52,7 @@ var resources = []resource{
 	kindOf("CiliumBGPAdvertisement", ciliumGroupVersion.WithResource("ciliumbgpadvertisements"), stripMeta[*model.CiliumBGPAdvertisement], func(s *model.Snapshot) *[]*model.CiliumBGPAdvertisement { return &s.Advertisements }),
 	kindOf("CiliumBGPNodeConfigOverride", ciliumGroupVersion.WithResource("ciliumbgpnodeconfigoverrides"), stripMeta[*model.CiliumBGPNodeConfigOverride], func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfigOverride { return &s.NodeOverrides }),
 	kindOf("CiliumPodIPPool", podIPPoolGroupVersion.WithResource("ciliumpodippools"), stripMeta[*model.CiliumPodIPPool], func(s *model.Snapshot) *[]*model.CiliumPodIPPool { return &s.PodIPPools }),
-	thisNodeOnly(kindOf("CiliumNode", ciliumGroupVersion.WithResource("ciliumnodes"), stripMeta[*model.CiliumNode], func(s *model.Snapshot) *[]*model.CiliumNode { return &s.CiliumNodes })),
+	thisNodeOnly(kindOf("CiliumNode", ciliumGroupVersion.WithResource("ciliumnodes"), stripCiliumNode, func(s *model.Snapshot) *[]*model.CiliumNode { return &s.CiliumNodes })),
 	thisNodeOnly(kindOf("Node", core.WithResource("nodes"), stripNode, func(s *model.Snapshot) *[]*corev1.Node { return &s.Nodes })),
 	kindOf("Service", core.WithResource("services"), stripService, func(s *model.Snapshot) *[]*corev1.Service { return &s.Services }),
 	kindOf("EndpointSlice", discovery.WithResource("endpointslices"), stripEndpointSlice, func(s *model.Snapshot) *[]*discoveryv1.EndpointSlice { return &s.EndpointSlices }),
@@ -129,6 +130,29 @@ func stripMeta[P metav1.Object](o P) P {
 	return o
 }
 
+// stripCiliumNode keeps, of the annotations, Cilium 1.18's cilium.io/bgp-virtual-router ones
+// (router ID and listening port per local ASN).
+func stripCiliumNode(cn *model.CiliumNode) *model.CiliumNode {
+	annotations := virtualRouterAnnotations(cn.Annotations)
+	cn = stripMeta(cn)
+	cn.Annotations = annotations
+	return cn
+}
+
+// virtualRouterAnnotations returns the cilium.io/bgp-virtual-router annotations; nil if none.
+func virtualRouterAnnotations(all map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range all {
+		if strings.HasPrefix(k, "cilium.io/bgp-virtual-router") {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // strippedMeta is a copy of the metadata the translator, the cache and Events (the UID) use.
 func strippedMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, Labels: m.Labels, ResourceVersion: m.ResourceVersion}
@@ -183,10 +207,12 @@ func stripEndpointSlice(es *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlic
 }
 
 func stripNode(n *corev1.Node) *corev1.Node {
-	return &corev1.Node{
+	out := &corev1.Node{
 		ObjectMeta: strippedMeta(&n.ObjectMeta),
 		Status:     corev1.NodeStatus{Addresses: n.Status.Addresses},
 	}
+	out.Annotations = virtualRouterAnnotations(n.Annotations)
+	return out
 }
 
 // passwordKey is the only key of a BGP Secret the translator reads (Cilium's).

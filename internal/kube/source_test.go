@@ -93,7 +93,8 @@ func TestSourceStrips(t *testing.T) {
 			{ObjectMeta: metav1.ObjectMeta{Name: "bgp-auth", Namespace: "kube-system"}, Data: map[string][]byte{"password": []byte("s3cret"), "other": []byte("x")}},
 			{ObjectMeta: metav1.ObjectMeta{Name: "elsewhere", Namespace: "default"}, Data: map[string][]byte{"password": []byte("x")}},
 		},
-		Nodes: []*corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "worker-1", Labels: map[string]string{"rack": "a"}},
+		Nodes: []*corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "worker-1", Labels: map[string]string{"rack": "a"},
+			Annotations: map[string]string{"cilium.io/bgp-virtual-router.65001": "router-id=10.9.9.9", "node.alpha.kubernetes.io/ttl": "0"}},
 			Spec:   corev1.NodeSpec{PodCIDR: "10.1.0.0/24"},
 			Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.168.1.11"}}, Images: []corev1.ContainerImage{{Names: []string{"big"}}}}}},
 	}
@@ -116,7 +117,8 @@ func TestSourceStrips(t *testing.T) {
 			Endpoints:   []discoveryv1.Endpoint{{NodeName: ptr.To("worker-1"), Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}}},
 		}},
 		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Name: "bgp-auth", Namespace: "kube-system"}, Data: map[string][]byte{"password": []byte("s3cret")}}},
-		Nodes: []*corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "worker-1", Labels: map[string]string{"rack": "a"}},
+		Nodes: []*corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "worker-1", Labels: map[string]string{"rack": "a"},
+			Annotations: map[string]string{"cilium.io/bgp-virtual-router.65001": "router-id=10.9.9.9"}},
 			Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.168.1.11"}}}}},
 	}
 	for _, o := range got.Services {

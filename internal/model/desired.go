@@ -13,6 +13,9 @@ type NodeConfig struct {
 	ClusterConfig string `json:"clusterConfig,omitempty"`
 	// Instances keep the order of spec.bgpInstances.
 	Instances []Instance `json:"instances,omitempty"`
+	// FailedInstances are the ClusterConfig's instances left out because of errors in their
+	// input (the diagnostics say which): the node does not run them.
+	FailedInstances []string `json:"failedInstances,omitempty"`
 }
 
 // ListenPort is the port bgpd must listen on, 0 for none. FRR has one listener per bgpd (its

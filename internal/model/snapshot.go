@@ -23,6 +23,10 @@ type Snapshot struct {
 	// Secrets may hold Secrets of any namespace: the translator reads only the BGP secrets
 	// namespace.
 	Secrets []*corev1.Secret
+	// NodeConfigs are CiliumBGPNodeConfigs as Cilium's operator (or a sidecar) wrote them: the
+	// translator reads the node's own, for the ClusterConfig that owns the node and for the
+	// router IDs of the ip-pool allocation mode.
+	NodeConfigs []*CiliumBGPNodeConfig
 }
 
 // HostFacts is what the translator needs to know about the host it renders for: interfaces
@@ -40,6 +44,10 @@ type Interface struct {
 	// OperState is the kernel's operational state in lower case: "up", "down", "unknown"...
 	OperState string         `json:"operState"`
 	Addresses []netip.Prefix `json:"addresses,omitempty"`
+	// HardwareAddr is the link-layer address as `ip link` prints it (aa:bb:cc:dd:ee:ff); ""
+	// for a device without one. Cilium derives an IPv6-only node's router ID from
+	// cilium_host's.
+	HardwareAddr string `json:"hardwareAddr,omitempty"`
 }
 
 // DefaultRoute is a route to 0.0.0.0/0 or ::/0 in the host's main table.

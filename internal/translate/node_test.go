@@ -385,26 +385,6 @@ func TestInstanceSettings(t *testing.T) {
 			}},
 		},
 		{
-			name: "router ID: Node InternalIP when the CiliumNode has none",
-			modify: func(s *model.Snapshot) {
-				s.CiliumNodes[0].Spec.Addresses = []model.CiliumNodeAddress{{Type: "InternalIP", IP: "fd00::12"}}
-				s.Nodes[0].Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: "worker-1"}, {Type: corev1.NodeInternalIP, Address: "192.168.10.77"}}
-			},
-			want: model.Instance{Name: "inst", LocalASN: 65001, RouterID: netip.MustParseAddr("192.168.10.77"), Sources: model.Provenance{
-				"localASN": {Object: ccRef, Field: "spec.bgpInstances[0].localASN"},
-				"routerID": {Object: model.ObjectRef{Kind: "Node", Name: testNode}, Field: "status.addresses[1].address"},
-			}},
-		},
-		{
-			name: "router ID: none (IPv6 only) is an error",
-			modify: func(s *model.Snapshot) {
-				s.CiliumNodes[0].Spec.Addresses = []model.CiliumNodeAddress{{Type: "InternalIP", IP: "fd00::12"}}
-				s.Nodes[0].Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "fd00::12"}}
-			},
-			failed: true,
-			diags:  []wantDiag{{sev: model.Error, field: "spec.addresses", msg: "no IPv4 InternalIP to use as router ID"}},
-		},
-		{
 			name: "router ID: override not IPv4",
 			modify: func(s *model.Snapshot) {
 				s.NodeOverrides = []*model.CiliumBGPNodeConfigOverride{override(model.CiliumBGPNodeConfigInstanceOverride{Name: "inst", RouterID: ptr("fd00::1")})}

@@ -2,7 +2,6 @@ package translate
 
 import (
 	"fmt"
-	"net/netip"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,6 +22,9 @@ type Options struct {
 	// SkipServicesWithoutEndpoints withdraws Services that have no active backend anywhere,
 	// as Cilium does with enableNoServiceEndpointsRoutable=false. The default advertises them.
 	SkipServicesWithoutEndpoints bool
+	// RouterIDAllocation is Cilium's bgp-router-id-allocation-mode: RouterIDAllocationDefault
+	// (also "") or RouterIDAllocationIPPool.
+	RouterIDAllocation string
 }
 
 // Result is the node's desired configuration and what was found wrong on the way.
@@ -56,6 +58,7 @@ func Translate(snap *model.Snapshot, host model.HostFacts, opts Options) (Result
 		return Result{}, err
 	}
 	t.run()
+	t.out.FailedInstances = t.failed
 	return Result{Config: t.out, Diagnostics: t.diags, FailedInstances: t.failed}, nil
 }
 
@@ -330,6 +333,15 @@ func (t *translation) instance(cc *model.CiliumBGPClusterConfig, idx int, o *mod
 	if ov != nil && ov.LocalPort != nil {
 		port, portSrc = ov.LocalPort, model.Source{Object: ovRef, Field: ovField + ".localPort"}
 	}
+	if port == nil {
+		p, ok := t.annotatedLocalPort(&inst)
+		if !ok {
+			return inst, false
+		}
+		if p != 0 {
+			port, portSrc = &p, inst.Sources["listenPort"]
+		}
+	}
 	if port != nil {
 		if *port < 1 || *port > 65535 {
 			t.error(portSrc.Object, portSrc.Field, "%d is not a port in 1..65535: instance not configured", *port)
@@ -344,39 +356,4 @@ func (t *translation) instance(cc *model.CiliumBGPClusterConfig, idx int, o *mod
 	}
 	t.advertisements(&inst)
 	return inst, true
-}
-
-// routerID takes the override's routerID, else the node's IPv4 InternalIP.
-func (t *translation) routerID(inst *model.Instance, ov *model.CiliumBGPNodeConfigInstanceOverride, ovRef model.ObjectRef, ovField string) bool {
-	if ov != nil && ov.RouterID != nil {
-		a, err := netip.ParseAddr(*ov.RouterID)
-		if err != nil || !a.Is4() {
-			t.error(ovRef, ovField+".routerID", "%q is not an IPv4 address: instance not configured", *ov.RouterID)
-			return false
-		}
-		inst.RouterID = a
-		inst.Sources["routerID"] = model.Source{Object: ovRef, Field: ovField + ".routerID"}
-		return true
-	}
-	if t.ciliumNode != nil {
-		for i, a := range t.ciliumNode.Spec.Addresses {
-			if ip, err := netip.ParseAddr(a.IP); err == nil && ip.Is4() && a.Type == string(corev1.NodeInternalIP) {
-				inst.RouterID = ip
-				inst.Sources["routerID"] = model.Source{Object: model.ObjectRef{Kind: "CiliumNode", Name: t.ciliumNode.Name}, Field: fmt.Sprintf("spec.addresses[%d].ip", i)}
-				return true
-			}
-		}
-	}
-	if t.node != nil {
-		for i, a := range t.node.Status.Addresses {
-			if ip, err := netip.ParseAddr(a.Address); err == nil && ip.Is4() && a.Type == corev1.NodeInternalIP {
-				inst.RouterID = ip
-				inst.Sources["routerID"] = model.Source{Object: model.ObjectRef{Kind: "Node", Name: t.node.Name}, Field: fmt.Sprintf("status.addresses[%d].address", i)}
-				return true
-			}
-		}
-	}
-	t.error(model.ObjectRef{Kind: "CiliumNode", Name: t.opts.Node}, "spec.addresses",
-		"no IPv4 InternalIP to use as router ID for instance %q: set routerID in a CiliumBGPNodeConfigOverride named %s", inst.Name, t.opts.Node)
-	return false
 }
