@@ -3,6 +3,7 @@ package kube
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -36,6 +37,8 @@ type resource struct {
 	// thisNode: only the object named after the node is watched (field selector). secrets:
 	// only the BGP secrets namespace is watched.
 	thisNode, secrets bool
+	// unchanged, if set, tells an update that changes nothing the translator reads: no signal.
+	unchanged func(old, new any) bool
 	// convert reads an object as the translator's type, stripped of what it does not read.
 	convert func(u *unstructured.Unstructured) (metav1.Object, error)
 	put     func(s *model.Snapshot, o any)
@@ -54,13 +57,26 @@ var resources = []resource{
 	kindOf("CiliumPodIPPool", podIPPoolGroupVersion.WithResource("ciliumpodippools"), stripMeta[*model.CiliumPodIPPool], func(s *model.Snapshot) *[]*model.CiliumPodIPPool { return &s.PodIPPools }),
 	thisNodeOnly(kindOf("CiliumNode", ciliumGroupVersion.WithResource("ciliumnodes"), stripCiliumNode, func(s *model.Snapshot) *[]*model.CiliumNode { return &s.CiliumNodes })),
 	thisNodeOnly(kindOf("Node", core.WithResource("nodes"), stripNode, func(s *model.Snapshot) *[]*corev1.Node { return &s.Nodes })),
+	// The node's own CiliumBGPNodeConfig: whose it is, and the operator's router IDs. Its
+	// status (the sidecar's own writes) changes nothing the translator reads.
+	specOnly(thisNodeOnly(kindOf(model.KindCiliumBGPNodeConfig, ciliumGroupVersion.WithResource(model.ResourceCiliumBGPNodeConfigs), stripNodeConfig, func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfig { return &s.NodeConfigs }))),
 	kindOf("Service", core.WithResource("services"), stripService, func(s *model.Snapshot) *[]*corev1.Service { return &s.Services }),
 	kindOf("EndpointSlice", discovery.WithResource("endpointslices"), stripEndpointSlice, func(s *model.Snapshot) *[]*discoveryv1.EndpointSlice { return &s.EndpointSlices }),
 	secretsOnly(kindOf("Secret", core.WithResource("secrets"), stripSecret, func(s *model.Snapshot) *[]*corev1.Secret { return &s.Secrets })),
 }
 
 func thisNodeOnly(r resource) resource { r.thisNode = true; return r }
-func secretsOnly(r resource) resource  { r.secrets = true; return r }
+
+// specOnly signals a CiliumBGPNodeConfig's updates only when its owners or spec changed.
+func specOnly(r resource) resource {
+	r.unchanged = func(old, new any) bool {
+		a, ok1 := old.(*model.CiliumBGPNodeConfig)
+		b, ok2 := new.(*model.CiliumBGPNodeConfig)
+		return ok1 && ok2 && reflect.DeepEqual(a.OwnerReferences, b.OwnerReferences) && reflect.DeepEqual(a.Spec, b.Spec)
+	}
+	return r
+}
+func secretsOnly(r resource) resource { r.secrets = true; return r }
 
 // kindOf builds the resource whose objects are *T, stripped by strip, in the Snapshot field
 // that field returns.
@@ -204,6 +220,14 @@ func stripEndpointSlice(es *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlic
 		}
 	}
 	return out
+}
+
+// stripNodeConfig keeps the owners and the spec.
+func stripNodeConfig(nc *model.CiliumBGPNodeConfig) *model.CiliumBGPNodeConfig {
+	return &model.CiliumBGPNodeConfig{
+		ObjectMeta: metav1.ObjectMeta{Name: nc.Name, UID: nc.UID, ResourceVersion: nc.ResourceVersion, OwnerReferences: nc.OwnerReferences},
+		Spec:       nc.Spec,
+	}
 }
 
 func stripNode(n *corev1.Node) *corev1.Node {

@@ -78,8 +78,12 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 		}
 		// The registration is never removed: the informers live as long as the Source.
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(any) { s.signal() },
-			UpdateFunc: func(any, any) { s.signal() },
+			AddFunc: func(any) { s.signal() },
+			UpdateFunc: func(old, new any) {
+				if r.unchanged == nil || !r.unchanged(old, new) {
+					s.signal()
+				}
+			},
 			DeleteFunc: func(any) { s.signal() },
 		})
 		s.watched = append(s.watched, watched{kind: r.kind, informer: inf, put: r.put})

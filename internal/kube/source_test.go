@@ -212,6 +212,57 @@ func TestSourceReportsUnreadableObject(t *testing.T) {
 	}
 }
 
+// The node's CiliumBGPNodeConfig is cached without its status, and the sidecar's own status
+// writes leave no token: only an owner or spec change does.
+func TestSourceNodeConfig(t *testing.T) {
+	nc := &model.CiliumBGPNodeConfig{
+		ObjectMeta: metav1.ObjectMeta{Name: "worker-1", UID: "n1",
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "cilium.io/v2", Kind: "CiliumBGPClusterConfig", Name: "cc", UID: "c1", Controller: ptr.To(true)}},
+			ManagedFields:   []metav1.ManagedFieldsEntry{{Manager: "cilium-operator"}}},
+		Spec:   model.CiliumBGPNodeConfigSpec{BGPInstances: []model.CiliumBGPNodeInstance{{Name: "inst", RouterID: ptr.To("10.1.0.1")}}},
+		Status: model.CiliumBGPNodeConfigStatus{BGPInstances: []model.CiliumBGPNodeInstanceStatus{{Name: "inst"}}},
+	}
+	src := startSource(t, "worker-1", "kube-system", &model.Snapshot{NodeConfigs: []*model.CiliumBGPNodeConfig{nc}})
+	waitToken(t, src)
+	snap, _, err := src.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &model.CiliumBGPNodeConfig{ObjectMeta: metav1.ObjectMeta{Name: "worker-1", UID: "n1", OwnerReferences: nc.OwnerReferences}, Spec: nc.Spec}
+	if len(snap.NodeConfigs) != 1 {
+		t.Fatalf("cached %d NodeConfigs, want 1", len(snap.NodeConfigs))
+	}
+	snap.NodeConfigs[0].ResourceVersion = ""
+	if g, w := jsonOf(t, snap.NodeConfigs[0]), jsonOf(t, want); g != w {
+		t.Errorf("cached:\n%s\nwant:\n%s", g, w)
+	}
+
+	res := src.client.Resource(ciliumGroupVersion.WithResource("ciliumbgpnodeconfigs"))
+	update := func(change func(u *unstructured.Unstructured)) {
+		t.Helper()
+		u, err := res.Get(context.Background(), "worker-1", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(u)
+		if _, err := res.Update(context.Background(), u, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(u *unstructured.Unstructured) {
+		_ = unstructured.SetNestedSlice(u.Object, []any{map[string]any{"name": "inst", "peers": []any{map[string]any{"name": "p", "peerAddress": "10.0.0.1"}}}}, "status", "bgpInstances")
+	})
+	select {
+	case <-src.Changes():
+		t.Fatal("a token for a status update")
+	case <-time.After(300 * time.Millisecond):
+	}
+	update(func(u *unstructured.Unstructured) {
+		_ = unstructured.SetNestedSlice(u.Object, []any{map[string]any{"name": "inst", "routerID": "10.1.0.2"}}, "spec", "bgpInstances")
+	})
+	waitToken(t, src)
+}
+
 // --- helpers
 
 type testSource struct {
@@ -265,6 +316,11 @@ func startSourceWith(t *testing.T, node, secretsNS string, snap *model.Snapshot,
 	for _, o := range snap.Nodes {
 		if o.Name == node {
 			add(core, "Node", o)
+		}
+	}
+	for _, o := range snap.NodeConfigs {
+		if o.Name == node {
+			add(ciliumGroupVersion, model.KindCiliumBGPNodeConfig, o)
 		}
 	}
 	for _, o := range snap.Services {

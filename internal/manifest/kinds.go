@@ -18,6 +18,7 @@ var kinds = []*kind{
 	kindOf("CiliumBGPAdvertisement", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumBGPAdvertisement { return &s.Advertisements }),
 	kindOf("CiliumBGPNodeConfigOverride", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfigOverride { return &s.NodeOverrides }),
 	kindOf("CiliumNode", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumNode { return &s.CiliumNodes }),
+	kindOf("CiliumBGPNodeConfig", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfig { return &s.NodeConfigs }),
 	kindOf("CiliumPodIPPool", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumPodIPPool { return &s.PodIPPools }),
 	kindOf("Node", core, scope{}, func(s *model.Snapshot) *[]*corev1.Node { return &s.Nodes }),
 	kindOf("Service", core, scope{namespaced: true}, func(s *model.Snapshot) *[]*corev1.Service { return &s.Services }),

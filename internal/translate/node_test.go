@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/frr-renderer/frr-renderer/internal/model"
 )
@@ -116,13 +117,60 @@ func TestConflictingClusterConfigs(t *testing.T) {
 	inst := func(asn int64) model.CiliumBGPInstance {
 		return bgpInstance("inst", asn, bgpPeer("peer1", "10.0.0.1", 65000, ""))
 	}
+	withUID := func(cc *model.CiliumBGPClusterConfig, uid string) *model.CiliumBGPClusterConfig {
+		cc.UID = types.UID(uid)
+		return cc
+	}
+	// ownedBy is the node's CiliumBGPNodeConfig, controlled by the ClusterConfig name/uid.
+	ownedBy := func(name, uid string) *model.CiliumBGPNodeConfig {
+		nc := &model.CiliumBGPNodeConfig{ObjectMeta: meta(testNode, nil)}
+		nc.OwnerReferences = []metav1.OwnerReference{{APIVersion: "cilium.io/v2", Kind: "CiliumBGPClusterConfig", Name: name, UID: types.UID(uid), Controller: ptr(true)}}
+		return nc
+	}
 	tests := []struct {
 		name       string
 		ccs        []*model.CiliumBGPClusterConfig
+		nodeConfig *model.CiliumBGPNodeConfig
 		owner      string
 		asn        uint32
 		conflicted []string
 	}{
+		{
+			name:       "the owner of the node's NodeConfig keeps the node, though younger",
+			ccs:        []*model.CiliumBGPClusterConfig{withUID(at(clusterConfig("new", nil, inst(65002)), time.Hour), "u-new"), withUID(at(clusterConfig("old", nil, inst(65001)), 0), "u-old")},
+			nodeConfig: ownedBy("new", "u-new"),
+			owner:      "new",
+			asn:        65002,
+			conflicted: []string{"old"},
+		},
+		{
+			name:       "an owner reference matches by UID, not by name",
+			ccs:        []*model.CiliumBGPClusterConfig{withUID(at(clusterConfig("new", nil, inst(65002)), time.Hour), "u-new2"), withUID(at(clusterConfig("old", nil, inst(65001)), 0), "u-old")},
+			nodeConfig: ownedBy("new", "u-new"),
+			owner:      "old",
+			asn:        65001,
+			conflicted: []string{"new"},
+		},
+		{
+			name:       "manifests without UIDs match by name",
+			ccs:        []*model.CiliumBGPClusterConfig{at(clusterConfig("new", nil, inst(65002)), time.Hour), at(clusterConfig("old", nil, inst(65001)), 0)},
+			nodeConfig: ownedBy("new", ""),
+			owner:      "new",
+			asn:        65002,
+			conflicted: []string{"old"},
+		},
+		{
+			name: "an owner that no longer selects the node loses it to the oldest",
+			ccs: []*model.CiliumBGPClusterConfig{
+				at(clusterConfig("new", matchLabels("rack", "r9"), inst(65002)), time.Hour),
+				at(clusterConfig("old", nil, inst(65001)), 0),
+				at(clusterConfig("mid", nil, inst(65003)), time.Minute),
+			},
+			nodeConfig: ownedBy("new", ""),
+			owner:      "old",
+			asn:        65001,
+			conflicted: []string{"mid"},
+		},
 		{
 			name:       "oldest keeps the node",
 			ccs:        []*model.CiliumBGPClusterConfig{at(clusterConfig("a-new", nil, inst(65002)), time.Hour), at(clusterConfig("z-old", nil, inst(65001)), 0)},
@@ -151,6 +199,9 @@ func TestConflictingClusterConfigs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			snap := baseSnapshot()
 			snap.ClusterConfigs = tc.ccs
+			if tc.nodeConfig != nil {
+				snap.NodeConfigs = []*model.CiliumBGPNodeConfig{tc.nodeConfig}
+			}
 			res := translateOK(t, snap, model.HostFacts{}, Options{})
 			var want []wantDiag
 			for _, c := range tc.conflicted {

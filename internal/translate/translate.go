@@ -207,8 +207,9 @@ func (t *translation) checkListenPorts() {
 }
 
 // selectClusterConfig returns the ClusterConfig that owns the node. When several select it,
-// the oldest keeps it (Cilium's operator gives the node's NodeConfig to the first one and
-// marks the others ConflictingClusterConfig).
+// the one that owns the node's CiliumBGPNodeConfig keeps it, else the oldest (Cilium's
+// operator gives the node's NodeConfig to the first one and marks the others
+// ConflictingClusterConfig).
 func (t *translation) selectClusterConfig() *model.CiliumBGPClusterConfig {
 	ccs := append([]*model.CiliumBGPClusterConfig(nil), t.snap.ClusterConfigs...)
 	sort.SliceStable(ccs, func(i, j int) bool {
@@ -218,25 +219,50 @@ func (t *translation) selectClusterConfig() *model.CiliumBGPClusterConfig {
 		}
 		return ccs[i].Name < ccs[j].Name
 	})
-	var owner *model.CiliumBGPClusterConfig
+	var selecting []*model.CiliumBGPClusterConfig
 	for _, cc := range ccs {
 		sel, err := selectorOrEverything(cc.Spec.NodeSelector)
 		if err != nil {
 			t.error(clusterConfigRef(cc), "spec.nodeSelector", "invalid selector: %v", err)
 			continue
 		}
-		if !sel.Matches(t.nodeLabels) {
+		if sel.Matches(t.nodeLabels) {
+			selecting = append(selecting, cc)
+		}
+	}
+	owner := t.nodeConfigOwner(selecting)
+	for _, cc := range selecting {
+		if owner == nil {
+			owner = cc
 			continue
 		}
-		if owner != nil {
+		if cc != owner {
 			t.warn(clusterConfigRef(cc), "spec.nodeSelector",
 				"also selects node %s, which CiliumBGPClusterConfig/%s already owns (ConflictingClusterConfig): ignored for this node",
 				t.opts.Node, owner.Name)
-			continue
 		}
-		owner = cc
 	}
 	return owner
+}
+
+// nodeConfigOwner returns the ClusterConfig among selecting that owns the node's
+// CiliumBGPNodeConfig (by UID, or by name where the input has no UIDs), nil if none does.
+func (t *translation) nodeConfigOwner(selecting []*model.CiliumBGPClusterConfig) *model.CiliumBGPClusterConfig {
+	nc := t.ownNodeConfig()
+	if nc == nil {
+		return nil
+	}
+	for _, ref := range nc.OwnerReferences {
+		if ref.Kind != model.KindCiliumBGPClusterConfig {
+			continue
+		}
+		for _, cc := range selecting {
+			if ref.UID != "" && cc.UID != "" && ref.UID == cc.UID || (ref.UID == "" || cc.UID == "") && ref.Name == cc.Name {
+				return cc
+			}
+		}
+	}
+	return nil
 }
 
 func (t *translation) findOverride(cc *model.CiliumBGPClusterConfig) *model.CiliumBGPNodeConfigOverride {
