@@ -7,6 +7,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/frr-renderer/frr-renderer/internal/kubetest"
@@ -91,10 +92,51 @@ func TestWriterAgainstAPIServer(t *testing.T) {
 		t.Errorf("Write of a change = %v, %v", wrote, err)
 	}
 
+	// The ClusterConfig changes: the object frr-renderer created follows it. Once another
+	// manager (Cilium's operator) writes the spec, it is the operator's.
+	spec.BGPInstances[0].LocalASN = ptrTo(int64(65009))
+	if err := fresh.Ensure(ctx, spec, owner()); err != nil {
+		t.Fatal(err)
+	}
+	if got := specOf(t, client); *got.BGPInstances[0].LocalASN != 65009 {
+		t.Errorf("spec not updated: localASN %d", *got.BGPInstances[0].LocalASN)
+	}
+	byOperator, err := client.Resource(GVR).Get(ctx, testNode, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	insts, _, _ := unstructured.NestedSlice(byOperator.Object, "spec", "bgpInstances")
+	insts[0].(map[string]any)["localASN"] = int64(64999)
+	_ = unstructured.SetNestedSlice(byOperator.Object, insts, "spec", "bgpInstances")
+	if _, err := client.Resource(GVR).Update(ctx, byOperator, metav1.UpdateOptions{FieldManager: "cilium-operator-generic"}); err != nil {
+		t.Fatal(err)
+	}
+	spec.BGPInstances[0].LocalASN = ptrTo(int64(65010))
+	if err := fresh.Ensure(ctx, spec, owner()); err != nil {
+		t.Fatal(err)
+	}
+	if got := specOf(t, client); *got.BGPInstances[0].LocalASN != 64999 {
+		t.Errorf("the operator's spec was overwritten: localASN %d", *got.BGPInstances[0].LocalASN)
+	}
+
 	if err := client.Resource(GVR).Delete(ctx, testNode, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fresh.Write(ctx, status); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Write after delete = %v, want ErrNotFound", err)
 	}
+}
+
+func specOf(t *testing.T, client dynamic.Interface) model.CiliumBGPNodeConfigSpec {
+	t.Helper()
+	u, err := client.Resource(GVR).Get(t.Context(), testNode, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec model.CiliumBGPNodeConfigSpec
+	b, _ := json.Marshal(u.Object["spec"])
+	if err := json.Unmarshal(b, &spec); err != nil {
+		t.Fatal(err)
+	}
+	return spec
 }

@@ -2,6 +2,7 @@ package nodestatus
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"sync/atomic"
@@ -103,6 +104,7 @@ type refresher struct {
 	now func() time.Time
 
 	ensured         bool
+	ensuredFor      string // the spec and owner Ensure was given last, as JSON
 	rounds          int
 	sessionFailures int
 	failing         bool // the last round failed: log the next success
@@ -153,6 +155,10 @@ func (r *refresher) round(ctx context.Context) error {
 	}
 	if r.rounds++; r.rounds%resyncRounds == 0 {
 		r.ensured = false
+	}
+	// A ClusterConfig change: the NodeConfig frr-renderer created follows it.
+	if b, err := json.Marshal([]any{st.Spec, st.Owner.Name, st.Owner.UID}); err == nil && string(b) != r.ensuredFor {
+		r.ensured, r.ensuredFor = false, string(b)
 	}
 	problems := st.Problems
 	sessions, err := r.in.Sessions(ctx)

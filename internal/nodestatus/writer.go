@@ -53,15 +53,22 @@ func NewWriter(client dynamic.Interface, node string) *Writer {
 	return &Writer{res: client.Resource(GVR), node: node}
 }
 
-// Ensure makes sure the node's CiliumBGPNodeConfig exists. An existing one is only read (its
-// status becomes what the next Write compares with): its spec belongs to Cilium's operator.
-// A missing one is created as the operator would: spec, and a controller owner reference to
-// owner, which must have a UID (ErrNoOwner otherwise).
+// Ensure makes sure the node's CiliumBGPNodeConfig exists. An existing one is read (its
+// status becomes what the next Write compares with); its spec belongs to Cilium's operator,
+// unless frr-renderer wrote it alone (it created the object and no operator wrote the spec
+// since): then spec and owner are brought up to date, as the operator would. A missing one is
+// created as the operator would: spec, and a controller owner reference to owner, which must
+// have a UID (ErrNoOwner otherwise).
 func (w *Writer) Ensure(ctx context.Context, spec model.CiliumBGPNodeConfigSpec, owner *model.CiliumBGPClusterConfig) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	u, err := w.res.Get(ctx, w.node, metav1.GetOptions{})
 	if err == nil {
+		if owner != nil && owner.UID != "" && len(spec.BGPInstances) > 0 && specIsOurs(u) {
+			if u, err = w.updateSpec(ctx, u, spec, owner); err != nil {
+				return err
+			}
+		}
 		return w.remember(u)
 	}
 	if !apierrors.IsNotFound(err) {
@@ -75,18 +82,9 @@ func (w *Writer) Ensure(ctx context.Context, spec model.CiliumBGPNodeConfigSpec,
 		return fmt.Errorf("create CiliumBGPNodeConfig %s: no BGP instance", w.node)
 	}
 	obj, err := toUnstructured(model.CiliumBGPNodeConfig{
-		TypeMeta: metav1.TypeMeta{APIVersion: GVR.GroupVersion().String(), Kind: model.KindCiliumBGPNodeConfig},
-		ObjectMeta: metav1.ObjectMeta{
-			Name: w.node,
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion: GVR.GroupVersion().String(),
-				Kind:       model.KindCiliumBGPClusterConfig,
-				Name:       owner.Name,
-				UID:        owner.UID,
-				Controller: ptr(true),
-			}},
-		},
-		Spec: spec,
+		TypeMeta:   metav1.TypeMeta{APIVersion: GVR.GroupVersion().String(), Kind: model.KindCiliumBGPNodeConfig},
+		ObjectMeta: metav1.ObjectMeta{Name: w.node, OwnerReferences: ownerReferences(owner)},
+		Spec:       spec,
 	})
 	if err != nil {
 		return err
@@ -100,6 +98,71 @@ func (w *Writer) Ensure(ctx context.Context, spec model.CiliumBGPNodeConfigSpec,
 		return fmt.Errorf("create CiliumBGPNodeConfig %s: %w", w.node, err)
 	}
 	return w.remember(created)
+}
+
+// ownerReferences are the operator's: its ClusterConfig, as controller.
+func ownerReferences(owner *model.CiliumBGPClusterConfig) []metav1.OwnerReference {
+	return []metav1.OwnerReference{{
+		APIVersion: GVR.GroupVersion().String(),
+		Kind:       model.KindCiliumBGPClusterConfig,
+		Name:       owner.Name,
+		UID:        owner.UID,
+		Controller: ptr(true),
+	}}
+}
+
+// specIsOurs reports whether frr-renderer alone wrote the object's spec: every manager of
+// its spec fields is FieldManager. Cilium's operator, once it writes the spec, owns it.
+func specIsOurs(u *unstructured.Unstructured) bool {
+	ours := false
+	for _, mf := range u.GetManagedFields() {
+		if mf.Subresource != "" || mf.FieldsV1 == nil || !bytes.Contains(mf.FieldsV1.Raw, []byte(`"f:spec"`)) {
+			continue
+		}
+		if mf.Manager != FieldManager {
+			return false
+		}
+		ours = true
+	}
+	return ours
+}
+
+// updateSpec writes spec and owner into the object when they differ, and returns the object
+// as it is then.
+func (w *Writer) updateSpec(ctx context.Context, u *unstructured.Unstructured, spec model.CiliumBGPNodeConfigSpec, owner *model.CiliumBGPClusterConfig) (*unstructured.Unstructured, error) {
+	// Compared as JSON through the model, as Write compares statuses: what the server
+	// returns decodes to what was sent.
+	var cur model.CiliumBGPNodeConfig
+	b, err := json.Marshal(u.Object)
+	if err == nil {
+		err = json.Unmarshal(b, &cur)
+	}
+	want := ownerReferences(owner)
+	if err == nil && jsonEqual(cur.Spec, spec) && jsonEqual(cur.OwnerReferences, want) {
+		return u, nil
+	}
+	var specObj map[string]any
+	b, err = json.Marshal(spec)
+	if err == nil {
+		err = json.Unmarshal(b, &specObj)
+	}
+	if err != nil {
+		return nil, err
+	}
+	u = u.DeepCopy()
+	u.Object["spec"] = specObj
+	u.SetOwnerReferences(want)
+	updated, err := w.res.Update(ctx, u, metav1.UpdateOptions{FieldManager: FieldManager})
+	if err != nil {
+		return nil, fmt.Errorf("update CiliumBGPNodeConfig %s to its ClusterConfig's spec: %w", w.node, err)
+	}
+	return updated, nil
+}
+
+func jsonEqual(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
 // Write writes status to the status subresource, unless it is what the Writer wrote or read

@@ -136,6 +136,60 @@ func TestEnsureLeavesExistingAlone(t *testing.T) {
 	diffJSON(t, existing(nil).Object["metadata"].(map[string]any)["ownerReferences"], u.Object["metadata"].(map[string]any)["ownerReferences"])
 }
 
+// A CiliumBGPNodeConfig whose spec frr-renderer alone wrote follows its ClusterConfig; once
+// another manager (Cilium's operator) wrote the spec, it is left alone.
+func TestEnsureUpdatesOnlyItsOwnSpec(t *testing.T) {
+	managed := func(manager string) *unstructured.Unstructured {
+		u := existing(nil)
+		u.SetManagedFields([]metav1.ManagedFieldsEntry{
+			{Manager: FieldManager, Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1",
+				FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:ownerReferences":{}},"f:spec":{".":{},"f:bgpInstances":{}}}`)}},
+			{Manager: FieldManager, Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", FieldsType: "FieldsV1",
+				FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{}}`)}},
+		})
+		if manager != FieldManager {
+			mf := u.GetManagedFields()
+			mf = append(mf, metav1.ManagedFieldsEntry{Manager: manager, Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1",
+				FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:bgpInstances":{}}}`)}})
+			u.SetManagedFields(mf)
+		}
+		return u
+	}
+	t.Run("ours: updated to the ClusterConfig's spec and owner", func(t *testing.T) {
+		c := newFakeClient(managed(FieldManager))
+		w := NewWriter(c, testNode)
+		if err := w.Ensure(t.Context(), testSpec(), owner()); err != nil {
+			t.Fatalf("Ensure: %v", err)
+		}
+		if got := verbs(c); !slices.Equal(got, []string{"get", "update"}) {
+			t.Errorf("actions = %v, want get, update", got)
+		}
+		var got model.CiliumBGPNodeConfig
+		b, _ := json.Marshal(getObject(t, c).Object)
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		diffJSON(t, testSpec(), got.Spec)
+		diffJSON(t, ownerReferences(owner()), got.OwnerReferences)
+		// Up to date: nothing more.
+		if err := w.Ensure(t.Context(), testSpec(), owner()); err != nil {
+			t.Fatal(err)
+		}
+		if got := verbs(c); !slices.Equal(got, []string{"get"}) {
+			t.Errorf("actions = %v, want get only", got)
+		}
+	})
+	t.Run("the operator's: left alone", func(t *testing.T) {
+		c := newFakeClient(managed("cilium-operator-generic"))
+		if err := NewWriter(c, testNode).Ensure(t.Context(), testSpec(), owner()); err != nil {
+			t.Fatalf("Ensure: %v", err)
+		}
+		if got := verbs(c); !slices.Equal(got, []string{"get"}) {
+			t.Errorf("actions = %v, want get only", got)
+		}
+	})
+}
+
 func TestEnsureRefusesWithoutOwnerUID(t *testing.T) {
 	for name, o := range map[string]*model.CiliumBGPClusterConfig{"nil": nil, "no UID": {ObjectMeta: metav1.ObjectMeta{Name: "cc"}}} {
 		t.Run(name, func(t *testing.T) {
