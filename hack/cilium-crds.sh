@@ -13,4 +13,4 @@ exec "$(dirname "$0")/module-files.sh" github.com/cilium/cilium "$version" pkg/k
 	"cilium-crds/$version" \
 	ciliumbgpclusterconfigs.yaml ciliumbgppeerconfigs.yaml ciliumbgpadvertisements.yaml \
 	ciliumbgpnodeconfigoverrides.yaml ciliumbgpnodeconfigs.yaml ciliumnodes.yaml ciliumpodippools.yaml \
-	ciliumloadbalancerippools.yaml
+	ciliumloadbalancerippools.yaml ciliumenvoyconfigs.yaml ciliumclusterwideenvoyconfigs.yaml

@@ -11,15 +11,16 @@ shift 4
 
 cache=${FRR_RENDERER_CACHE:-/var/cache/frr-renderer}
 dir=$cache/$dest
+# The marker holds the names copied: a directory made for other names is made again.
 marker=$dir/.complete
-if [ -f "$marker" ]; then
+if [ -f "$marker" ] && [ "$(cat "$marker")" = "$*" ]; then
 	echo "$dir"
 	exit 0
 fi
 mkdir -p "$(dirname "$dir")"
 exec 9>"$dir.lock"
 flock 9
-if [ -f "$marker" ]; then
+if [ -f "$marker" ] && [ "$(cat "$marker")" = "$*" ]; then
 	echo "$dir"
 	exit 0
 fi
@@ -38,5 +39,5 @@ for name in "$@"; do
 	[ -n "$f" ] || { echo "module-files: $name is not in $module@$version/$subdir" >&2; exit 1; }
 	install -m 0644 "$f" "$dir/$name"
 done
-touch "$marker"
+echo "$*" >"$marker"
 echo "$dir"

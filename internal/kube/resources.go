@@ -39,6 +39,8 @@ type resource struct {
 	thisNode, secrets bool
 	// unchanged, if set, tells an update that changes nothing the translator reads: no signal.
 	unchanged func(old, new any) bool
+	// optional: the API server may not serve the resource; then it is not watched.
+	optional bool
 	// convert reads an object as the translator's type, stripped of what it does not read.
 	convert func(u *unstructured.Unstructured) (metav1.Object, error)
 	put     func(s *model.Snapshot, o any)
@@ -63,9 +65,14 @@ var resources = []resource{
 	kindOf("Service", core.WithResource("services"), stripService, func(s *model.Snapshot) *[]*corev1.Service { return &s.Services }),
 	kindOf("EndpointSlice", discovery.WithResource("endpointslices"), stripEndpointSlice, func(s *model.Snapshot) *[]*discoveryv1.EndpointSlice { return &s.EndpointSlices }),
 	secretsOnly(kindOf("Secret", core.WithResource("secrets"), stripSecret, func(s *model.Snapshot) *[]*corev1.Secret { return &s.Secrets })),
+	// Envoy redirects (Cilium's Ingress and Gateway API): optional, as a cluster may not
+	// serve them.
+	optional(kindOf(model.KindCiliumEnvoyConfig, ciliumGroupVersion.WithResource("ciliumenvoyconfigs"), stripEnvoyConfig, func(s *model.Snapshot) *[]*model.CiliumEnvoyConfig { return &s.EnvoyConfigs })),
+	optional(kindOf(model.KindCiliumClusterwideEnvoyConfig, ciliumGroupVersion.WithResource("ciliumclusterwideenvoyconfigs"), stripEnvoyConfig, func(s *model.Snapshot) *[]*model.CiliumEnvoyConfig { return &s.ClusterwideEnvoyConfigs })),
 }
 
 func thisNodeOnly(r resource) resource { r.thisNode = true; return r }
+func optional(r resource) resource     { r.optional = true; return r }
 
 // specOnly signals a CiliumBGPNodeConfig's updates only when its owners or spec changed.
 func specOnly(r resource) resource {
@@ -176,9 +183,14 @@ func strippedMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
 
 // The core kinds' strips. Each keeps exactly what internal/translate reads.
 
+// serviceAnnotations are the Service annotations that decide Cilium's frontends.
+var serviceAnnotations = []string{"service.cilium.io/type", "service.cilium.io/node", "service.cilium.io/node-selector"}
+
 func stripService(svc *corev1.Service) *corev1.Service {
+	meta := strippedMeta(&svc.ObjectMeta)
+	meta.Annotations = keep(svc.Annotations, serviceAnnotations...)
 	out := &corev1.Service{
-		ObjectMeta: strippedMeta(&svc.ObjectMeta),
+		ObjectMeta: meta,
 		Spec: corev1.ServiceSpec{
 			Type:                  svc.Spec.Type,
 			ClusterIP:             svc.Spec.ClusterIP,
@@ -193,7 +205,7 @@ func stripService(svc *corev1.Service) *corev1.Service {
 		ips := make([]corev1.LoadBalancerIngress, 0, len(in))
 		for _, i := range in {
 			if i.IP != "" {
-				ips = append(ips, corev1.LoadBalancerIngress{IP: i.IP})
+				ips = append(ips, corev1.LoadBalancerIngress{IP: i.IP, IPMode: i.IPMode})
 			}
 		}
 		out.Status.LoadBalancer.Ingress = ips
@@ -209,14 +221,39 @@ func stripEndpointSlice(es *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlic
 	if name, ok := es.Labels[discoveryv1.LabelServiceName]; ok {
 		meta.Labels = map[string]string{discoveryv1.LabelServiceName: name}
 	}
+	meta.Annotations = keep(es.Annotations, "service.cilium.io/weight")
 	out := &discoveryv1.EndpointSlice{ObjectMeta: meta, AddressType: es.AddressType}
 	if len(es.Endpoints) > 0 {
 		out.Endpoints = make([]discoveryv1.Endpoint, len(es.Endpoints))
 		for i, ep := range es.Endpoints {
 			out.Endpoints[i] = discoveryv1.Endpoint{
-				Conditions: discoveryv1.EndpointConditions{Ready: ep.Conditions.Ready, Terminating: ep.Conditions.Terminating},
-				NodeName:   ep.NodeName,
+				Conditions:         discoveryv1.EndpointConditions{Ready: ep.Conditions.Ready, Terminating: ep.Conditions.Terminating},
+				NodeName:           ep.NodeName,
+				DeprecatedTopology: keep(ep.DeprecatedTopology, corev1.LabelHostname),
 			}
+		}
+	}
+	return out
+}
+
+// stripEnvoyConfig keeps which Services it redirects on which nodes, never its Envoy resources.
+func stripEnvoyConfig(cec *model.CiliumEnvoyConfig) *model.CiliumEnvoyConfig {
+	return &model.CiliumEnvoyConfig{
+		TypeMeta:   metav1.TypeMeta{Kind: cec.Kind},
+		ObjectMeta: metav1.ObjectMeta{Name: cec.Name, Namespace: cec.Namespace, UID: cec.UID, ResourceVersion: cec.ResourceVersion},
+		Spec:       cec.Spec,
+	}
+}
+
+// keep returns the entries of m under keys; nil if none.
+func keep(m map[string]string, keys ...string) map[string]string {
+	var out map[string]string
+	for _, k := range keys {
+		if v, ok := m[k]; ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
 		}
 	}
 	return out

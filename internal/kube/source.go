@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
@@ -62,6 +63,10 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 	}
 	s := &Source{opts: opts, changes: make(chan struct{}, 1), done: make(chan struct{})}
 	for _, r := range resources {
+		if r.optional && !served(ctx, client, r) {
+			opts.Log.Info("not served by the API server: not watched (restart to watch it once it is)", "kind", r.kind, "resource", r.gvr.String())
+			continue
+		}
 		ns := ""
 		if r.secrets {
 			ns = opts.SecretsNamespace
@@ -99,6 +104,13 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 		wg.Wait() // Done means released
 	}()
 	return s, nil
+}
+
+// served reports whether the API server serves r, by listing one object. Any answer but "not
+// found" counts as served: the informer then waits for it as for any other.
+func served(ctx context.Context, client dynamic.Interface, r resource) bool {
+	_, err := client.Resource(r.gvr).List(ctx, metav1.ListOptions{Limit: 1})
+	return !apierrors.IsNotFound(err)
 }
 
 // listWatch lists and watches one resource, in namespace ns ("" all) and, when name is set,

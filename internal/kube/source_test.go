@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/go-logr/logr/testr"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -74,20 +76,27 @@ func TestSourceStrips(t *testing.T) {
 	snap := &model.Snapshot{
 		Services: []*corev1.Service{{
 			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "prod", UID: "u1", Labels: map[string]string{"app": "web"},
-				Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": strings.Repeat("x", 4096)},
+				Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": strings.Repeat("x", 4096), "service.cilium.io/type": "LoadBalancer", "service.cilium.io/node": "edge"},
 				ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}},
 			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, ClusterIP: "10.0.0.7", ClusterIPs: []string{"10.0.0.7"},
 				Ports:                 []corev1.ServicePort{{Port: 80}},
 				Selector:              map[string]string{"app": "web"},
 				ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyLocal},
-			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "172.20.0.1", Hostname: "lb.example"}}}},
+			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "172.20.0.1", Hostname: "lb.example", IPMode: ptr.To(corev1.LoadBalancerIPModeProxy)}}}},
 		}},
 		EndpointSlices: []*discoveryv1.EndpointSlice{{
-			ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Namespace: "prod", Labels: map[string]string{discoveryv1.LabelServiceName: "web", "other": "x"}},
+			ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "prod", Labels: map[string]string{discoveryv1.LabelServiceName: "web", "other": "x"},
+				Annotations: map[string]string{"service.cilium.io/weight": "0", "endpoints.kubernetes.io/last-change-trigger-time": "now"}},
 			AddressType: discoveryv1.AddressTypeIPv4,
 			Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.1.0.5"}, NodeName: ptr.To("worker-1"),
-				Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}, TargetRef: &corev1.ObjectReference{Name: "web-abc"}}},
+				Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}, TargetRef: &corev1.ObjectReference{Name: "web-abc"},
+				DeprecatedTopology: map[string]string{corev1.LabelHostname: "worker-1", corev1.LabelTopologyZone: "z1"}}},
 			Ports: []discoveryv1.EndpointPort{{Port: ptr.To[int32](8080)}},
+		}},
+		EnvoyConfigs: []*model.CiliumEnvoyConfig{{
+			TypeMeta:   metav1.TypeMeta{Kind: model.KindCiliumEnvoyConfig},
+			ObjectMeta: metav1.ObjectMeta{Name: "cilium-ingress-web", Namespace: "prod", Annotations: map[string]string{"a": "b"}},
+			Spec:       model.CiliumEnvoyConfigSpec{Services: []model.EnvoyServiceListener{{Name: "web", Listener: "l"}}, NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"a": "b"}}},
 		}},
 		Secrets: []*corev1.Secret{
 			{ObjectMeta: metav1.ObjectMeta{Name: "bgp-auth", Namespace: "kube-system"}, Data: map[string][]byte{"password": []byte("s3cret"), "other": []byte("x")}},
@@ -106,15 +115,22 @@ func TestSourceStrips(t *testing.T) {
 	}
 	want := &model.Snapshot{
 		Services: []*corev1.Service{{
-			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "prod", UID: "u1", Labels: map[string]string{"app": "web"}},
+			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "prod", UID: "u1", Labels: map[string]string{"app": "web"},
+				Annotations: map[string]string{"service.cilium.io/type": "LoadBalancer", "service.cilium.io/node": "edge"}},
 			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, ClusterIP: "10.0.0.7", ClusterIPs: []string{"10.0.0.7"},
 				ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyLocal},
-			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "172.20.0.1"}}}},
+			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "172.20.0.1", IPMode: ptr.To(corev1.LoadBalancerIPModeProxy)}}}},
 		}},
 		EndpointSlices: []*discoveryv1.EndpointSlice{{
-			ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Namespace: "prod", Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
+			ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Namespace: "prod", Labels: map[string]string{discoveryv1.LabelServiceName: "web"}, Annotations: map[string]string{"service.cilium.io/weight": "0"}},
 			AddressType: discoveryv1.AddressTypeIPv4,
-			Endpoints:   []discoveryv1.Endpoint{{NodeName: ptr.To("worker-1"), Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}}},
+			Endpoints: []discoveryv1.Endpoint{{NodeName: ptr.To("worker-1"), Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)},
+				DeprecatedTopology: map[string]string{corev1.LabelHostname: "worker-1"}}},
+		}},
+		EnvoyConfigs: []*model.CiliumEnvoyConfig{{
+			TypeMeta:   metav1.TypeMeta{Kind: model.KindCiliumEnvoyConfig},
+			ObjectMeta: metav1.ObjectMeta{Name: "cilium-ingress-web", Namespace: "prod"},
+			Spec:       model.CiliumEnvoyConfigSpec{Services: []model.EnvoyServiceListener{{Name: "web", Listener: "l"}}, NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"a": "b"}}},
 		}},
 		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Name: "bgp-auth", Namespace: "kube-system"}, Data: map[string][]byte{"password": []byte("s3cret")}}},
 		Nodes: []*corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "worker-1", Labels: map[string]string{"rack": "a"},
@@ -128,6 +144,9 @@ func TestSourceStrips(t *testing.T) {
 		o.ResourceVersion = ""
 	}
 	for _, o := range got.Secrets {
+		o.ResourceVersion = ""
+	}
+	for _, o := range got.EnvoyConfigs {
 		o.ResourceVersion = ""
 	}
 	for _, o := range got.Nodes {
@@ -209,6 +228,25 @@ func TestSourceReportsUnreadableObject(t *testing.T) {
 	}
 	if !strings.Contains(diags[0].Message, "holdTimeSeconds") {
 		t.Errorf("diagnostic %q does not name the field", diags[0].Message)
+	}
+}
+
+// A resource the API server does not serve (no CiliumEnvoyConfig CRD) is not watched, and the
+// others sync without it.
+func TestSourceSkipsOptionalNotServed(t *testing.T) {
+	src := startSourceWith(t, "worker-1", "kube-system", &model.Snapshot{}, func(dyn *dynamicfake.FakeDynamicClient) {
+		dyn.PrependReactor("list", "ciliumenvoyconfigs", func(k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, apierrors.NewNotFound(schema.GroupResource{Group: "cilium.io", Resource: "ciliumenvoyconfigs"}, "")
+		})
+	})
+	waitToken(t, src)
+	for _, w := range src.watched {
+		if w.kind == model.KindCiliumEnvoyConfig {
+			t.Errorf("%s is watched though not served", w.kind)
+		}
+	}
+	if !slices.ContainsFunc(src.watched, func(w watched) bool { return w.kind == model.KindCiliumClusterwideEnvoyConfig }) {
+		t.Errorf("%s, served, is not watched", model.KindCiliumClusterwideEnvoyConfig)
 	}
 }
 
@@ -331,6 +369,12 @@ func startSourceWith(t *testing.T, node, secretsNS string, snap *model.Snapshot,
 	}
 	for _, o := range snap.Secrets {
 		add(core, "Secret", o)
+	}
+	for _, o := range snap.EnvoyConfigs {
+		add(ciliumGroupVersion, model.KindCiliumEnvoyConfig, o)
+	}
+	for _, o := range snap.ClusterwideEnvoyConfigs {
+		add(ciliumGroupVersion, model.KindCiliumClusterwideEnvoyConfig, o)
 	}
 	listKinds := map[schema.GroupVersionResource]string{}
 	for _, r := range resources {

@@ -243,6 +243,30 @@ stringData:
 			want: map[string]int{"Service": 3},
 		},
 		{
+			name: "a node's CiliumBGPNodeConfig and the Envoy configurations",
+			in: `apiVersion: cilium.io/v2
+kind: CiliumBGPNodeConfig
+metadata: {name: node-1}
+spec: {bgpInstances: [{name: inst, routerID: 10.0.0.1}]}
+---
+apiVersion: cilium.io/v2
+kind: CiliumEnvoyConfig
+metadata: {name: ingress}
+spec: {services: [{name: web}], resources: []}
+---
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideEnvoyConfig
+metadata: {name: gw}
+spec: {services: [{name: web, namespace: prod}], resources: []}
+`,
+			want: map[string]int{"CiliumBGPNodeConfig": 1, "CiliumEnvoyConfig": 1, "CiliumClusterwideEnvoyConfig": 1},
+			check: func(t *testing.T, s *model.Snapshot) {
+				if s.EnvoyConfigs[0].Namespace != "default" || s.ClusterwideEnvoyConfigs[0].Spec.Services[0].Namespace != "prod" {
+					t.Errorf("envoy configs: %+v %+v", s.EnvoyConfigs[0], s.ClusterwideEnvoyConfigs[0])
+				}
+			},
+		},
+		{
 			name: "a UTF-8 byte order mark",
 			in:   "\ufeff" + service("a"),
 			want: map[string]int{"Service": 1},

@@ -44,6 +44,15 @@ func eachObject(s *model.Snapshot, f func(kind string, o metav1.Object)) {
 	for _, o := range s.Secrets {
 		f("Secret", o)
 	}
+	for _, o := range s.NodeConfigs {
+		f("CiliumBGPNodeConfig", o)
+	}
+	for _, o := range s.EnvoyConfigs {
+		f("CiliumEnvoyConfig", o)
+	}
+	for _, o := range s.ClusterwideEnvoyConfigs {
+		f("CiliumClusterwideEnvoyConfig", o)
+	}
 }
 
 // counts returns the number of objects of each kind present.

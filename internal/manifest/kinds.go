@@ -19,6 +19,8 @@ var kinds = []*kind{
 	kindOf("CiliumBGPNodeConfigOverride", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfigOverride { return &s.NodeOverrides }),
 	kindOf("CiliumNode", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumNode { return &s.CiliumNodes }),
 	kindOf("CiliumBGPNodeConfig", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfig { return &s.NodeConfigs }),
+	kindOf("CiliumEnvoyConfig", cilium, scope{namespaced: true}, func(s *model.Snapshot) *[]*model.CiliumEnvoyConfig { return &s.EnvoyConfigs }),
+	kindOf("CiliumClusterwideEnvoyConfig", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumEnvoyConfig { return &s.ClusterwideEnvoyConfigs }),
 	kindOf("CiliumPodIPPool", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumPodIPPool { return &s.PodIPPools }),
 	kindOf("Node", core, scope{}, func(s *model.Snapshot) *[]*corev1.Node { return &s.Nodes }),
 	kindOf("Service", core, scope{namespaced: true}, func(s *model.Snapshot) *[]*corev1.Service { return &s.Services }),

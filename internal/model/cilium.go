@@ -227,3 +227,32 @@ type CiliumPodIPPoolSpec struct {
 type PodIPPoolFamily struct {
 	MaskSize int `json:"maskSize,omitempty"`
 }
+
+// CiliumEnvoyConfig (namespaced) and CiliumClusterwideEnvoyConfig (cluster-scoped) redirect Services' traffic to the node's Envoy (Cilium's Ingress and Gateway API
+// controllers make them). Only what decides where a Service is proxy-redirected is kept: its
+// Envoy resources never matter to BGP.
+type CiliumEnvoyConfig struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              CiliumEnvoyConfigSpec `json:"spec"`
+}
+
+type CiliumEnvoyConfigSpec struct {
+	// Services are redirected to the node's Envoy.
+	Services []EnvoyServiceListener `json:"services,omitempty"`
+	// NodeSelector picks the nodes the configuration applies to (by their labels); nil is all.
+	NodeSelector *metav1.LabelSelector `json:"nodeSelector,omitempty"`
+}
+
+type EnvoyServiceListener struct {
+	Name string `json:"name"`
+	// Namespace is the CiliumEnvoyConfig's own for the namespaced kind; "default" when empty
+	// for the clusterwide one.
+	Namespace string `json:"namespace,omitempty"`
+	Listener  string `json:"listener,omitempty"`
+}
+
+const (
+	KindCiliumEnvoyConfig            = "CiliumEnvoyConfig"
+	KindCiliumClusterwideEnvoyConfig = "CiliumClusterwideEnvoyConfig"
+)

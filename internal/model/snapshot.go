@@ -27,6 +27,10 @@ type Snapshot struct {
 	// translator reads the node's own, for the ClusterConfig that owns the node and for the
 	// router IDs of the ip-pool allocation mode.
 	NodeConfigs []*CiliumBGPNodeConfig
+	// EnvoyConfigs (namespaced) and ClusterwideEnvoyConfigs are CiliumEnvoyConfigs and
+	// CiliumClusterwideEnvoyConfigs: a Service they redirect to the node's Envoy is advertised
+	// without a local backend.
+	EnvoyConfigs, ClusterwideEnvoyConfigs []*CiliumEnvoyConfig
 }
 
 // HostFacts is what the translator needs to know about the host it renders for: interfaces

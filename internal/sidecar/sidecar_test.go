@@ -44,6 +44,8 @@ func TestUnselectedNodeIsReady(t *testing.T) {
 		cilium("ciliumbgpnodeconfigoverrides"): "CiliumBGPNodeConfigOverrideList",
 		{Group: "cilium.io", Version: "v2alpha1", Resource: "ciliumpodippools"}: "CiliumPodIPPoolList", // v2alpha1 only, as Cilium serves it
 		cilium("ciliumnodes"):                      "CiliumNodeList",
+		cilium("ciliumenvoyconfigs"):               "CiliumEnvoyConfigList",
+		cilium("ciliumclusterwideenvoyconfigs"):    "CiliumClusterwideEnvoyConfigList",
 		core("", "nodes"):                          "NodeList",
 		core("", "services"):                       "ServiceList",
 		core("discovery.k8s.io", "endpointslices"): "EndpointSliceList",

@@ -415,13 +415,7 @@ func (t *translation) interfacePrefixes(name string, ref model.RuleRef, fam mode
 		}
 		for _, p := range ifc.Addresses {
 			a := p.Addr()
-			if !a.IsValid() || a.Is4In6() || model.FamilyOf(a) != fam {
-				continue
-			}
-			if a.Is4() && (a.IsLoopback() || a.IsMulticast() || a.IsUnspecified()) {
-				continue
-			}
-			if a.Is6() && !a.IsGlobalUnicast() {
+			if !usableAddress(a) || model.FamilyOf(a) != fam {
 				continue
 			}
 			host := netip.PrefixFrom(a, a.BitLen())

@@ -425,10 +425,46 @@ func TestServiceLocality(t *testing.T) {
 			want:   []string{"10.96.0.10/32"},
 		},
 		{
-			name:   "eTP=Local: local endpoint terminating",
+			name:   "eTP=Local: a local endpoint ready and terminating is active (publishNotReadyAddresses)",
 			svc:    local(svc()),
 			slices: []*discoveryv1.EndpointSlice{endpointSlice("default", "web", endpoint(testNode, yes, yes))},
+			want:   all,
+		},
+		{
+			name:   "eTP=Local: a local endpoint terminating and serving, not ready, is not active",
+			svc:    local(svc()),
+			slices: []*discoveryv1.EndpointSlice{endpointSlice("default", "web", serving(endpoint(testNode, no, yes)))},
 			want:   []string{"10.96.0.10/32"},
+		},
+		{
+			name: "eTP=Local: a slice of weight 0 is in maintenance",
+			svc:  local(svc()),
+			slices: []*discoveryv1.EndpointSlice{func() *discoveryv1.EndpointSlice {
+				s := endpointSlice("default", "web", endpoint(testNode, yes, nil))
+				s.Annotations = map[string]string{"service.cilium.io/weight": "0"}
+				return s
+			}()},
+			want: []string{"10.96.0.10/32"},
+		},
+		{
+			name: "eTP=Local: a slice of weight 10 is not",
+			svc:  local(svc()),
+			slices: []*discoveryv1.EndpointSlice{func() *discoveryv1.EndpointSlice {
+				s := endpointSlice("default", "web", endpoint(testNode, yes, nil))
+				s.Annotations = map[string]string{"service.cilium.io/weight": "10"}
+				return s
+			}()},
+			want: all,
+		},
+		{
+			name: "eTP=Local: without nodeName, the deprecated topology's hostname places the endpoint",
+			svc:  local(svc()),
+			slices: []*discoveryv1.EndpointSlice{func() *discoveryv1.EndpointSlice {
+				ep := endpoint("", yes, nil)
+				ep.DeprecatedTopology = map[string]string{corev1.LabelHostname: testNode}
+				return endpointSlice("default", "web", ep)
+			}()},
+			want: all,
 		},
 		{
 			name:   "eTP=Local: endpoint on another node only",
@@ -484,9 +520,9 @@ func TestServiceLocality(t *testing.T) {
 			want: []string{},
 		},
 		{
-			name:   "SkipServicesWithoutEndpoints: terminating endpoints are not active",
+			name:   "SkipServicesWithoutEndpoints: terminating endpoints that are not ready are not active",
 			svc:    svc(),
-			slices: []*discoveryv1.EndpointSlice{endpointSlice("default", "web", endpoint("worker-2", yes, yes))},
+			slices: []*discoveryv1.EndpointSlice{endpointSlice("default", "web", serving(endpoint("worker-2", no, yes)))},
 			skip:   true,
 			want:   []string{},
 		},
@@ -504,6 +540,119 @@ func TestServiceLocality(t *testing.T) {
 			snap.EndpointSlices = tc.slices
 			res := translateOK(t, snap, model.HostFacts{}, Options{SkipServicesWithoutEndpoints: tc.skip})
 			expectDiags(t, res.Diagnostics)
+			diffJSON(t, tc.want, prefixStrings(onlyInstance(t, res)))
+		})
+	}
+}
+
+// serving marks an endpoint serving (a terminating endpoint that still takes connections).
+func serving(ep discoveryv1.Endpoint) discoveryv1.Endpoint {
+	ep.Conditions.Serving = ptr(true)
+	return ep
+}
+
+// TestServiceFrontends: the frontends Cilium's agent has for a Service on this node decide
+// what is advertised: the Services it watches (service-proxy-name), not headless ones, those
+// exposed on this node (service.cilium.io/node, node-selector), the types the
+// service.cilium.io/type annotation exposes, load balancer addresses of ipMode VIP; and a
+// LoadBalancer IP that a CiliumEnvoyConfig redirects to this node's Envoy needs no local
+// backend.
+func TestServiceFrontends(t *testing.T) {
+	with := func(s *corev1.Service, f func(*corev1.Service)) *corev1.Service { f(s); return s }
+	annotate := func(kv ...string) func(*corev1.Service) {
+		return func(s *corev1.Service) {
+			s.Annotations = map[string]string{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				s.Annotations[kv[i]] = kv[i+1]
+			}
+		}
+	}
+	label := func(k, v string) func(*corev1.Service) {
+		return func(s *corev1.Service) { s.Labels[k] = v }
+	}
+	// svc has an LB IP, an external IP and a cluster IP; its labels are its own copy.
+	svc := func() *corev1.Service {
+		s := lbService("default", "web", map[string]string{"app": "web"}, "172.20.0.1")
+		s.Spec.ExternalIPs = []string{"198.51.100.1"}
+		s.Spec.ClusterIP, s.Spec.ClusterIPs = "10.96.0.10", []string{"10.96.0.10"}
+		return s
+	}
+	local := func(s *corev1.Service) { s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal }
+	envoy := func(kind, ns, name string, sel *metav1.LabelSelector, services ...model.EnvoyServiceListener) *model.CiliumEnvoyConfig {
+		return &model.CiliumEnvoyConfig{TypeMeta: metav1.TypeMeta{Kind: kind}, ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: model.CiliumEnvoyConfigSpec{NodeSelector: sel, Services: services}}
+	}
+	all := []string{"10.96.0.10/32", "172.20.0.1/32", "198.51.100.1/32"}
+	tests := []struct {
+		name      string
+		svc       *corev1.Service
+		proxyName string
+		envoy     []*model.CiliumEnvoyConfig
+		want      []string
+		diags     []wantDiag
+	}{
+		{name: "a plain Service", svc: svc(), want: all},
+		{name: "labelled for another proxy: not Cilium's", svc: with(svc(), label("service.kubernetes.io/service-proxy-name", "other")), want: []string{}},
+		{name: "k8s-service-proxy-name: only its own", svc: with(svc(), label("service.kubernetes.io/service-proxy-name", "cilium")), proxyName: "cilium", want: all},
+		{name: "k8s-service-proxy-name: not the unlabelled ones", svc: svc(), proxyName: "cilium", want: []string{}},
+		{name: "labelled headless: no frontends", svc: with(svc(), label("service.kubernetes.io/headless", "")), want: []string{}},
+		{name: "clusterIP None: no frontends", svc: with(clusterIPService("default", "web", map[string]string{"app": "web"}, "None"), func(s *corev1.Service) { s.Spec.ExternalIPs = []string{"198.51.100.1"} }), want: []string{}},
+		{name: "service.cilium.io/node matches the node's label", svc: with(svc(), annotate("service.cilium.io/node", "edge")), want: all},
+		{name: "service.cilium.io/node does not", svc: with(svc(), annotate("service.cilium.io/node", "core")), want: []string{}},
+		{name: "node-selector wins over node", svc: with(svc(), annotate("service.cilium.io/node-selector", "rack in (r1, r2)", "service.cilium.io/node", "core")), want: all},
+		{name: "node-selector that does not match", svc: with(svc(), annotate("service.cilium.io/node-selector", "rack=r9")), want: []string{}},
+		{
+			name: "a node-selector Cilium cannot parse is ignored", svc: with(svc(), annotate("service.cilium.io/node-selector", "rack in r1")), want: all,
+			diags: []wantDiag{{sev: model.Warning, kind: "Service", field: "metadata.annotations[service.cilium.io/node-selector]", msg: "not a label selector"}},
+		},
+		{name: "type LoadBalancer: no ClusterIP frontend", svc: with(svc(), annotate("service.cilium.io/type", "LoadBalancer")), want: []string{"172.20.0.1/32", "198.51.100.1/32"}},
+		{name: "type ClusterIP: no LoadBalancer frontend", svc: with(svc(), annotate("service.cilium.io/type", "ClusterIP")), want: []string{"10.96.0.10/32", "198.51.100.1/32"}},
+		{name: "type NodePort: external IPs only", svc: with(svc(), annotate("service.cilium.io/type", "NodePort")), want: []string{"198.51.100.1/32"}},
+		{name: "an unknown type is ignored", svc: with(svc(), annotate("service.cilium.io/type", "Ingress")), want: all},
+		{
+			name: "ipMode Proxy: not a VIP", want: []string{"10.96.0.10/32", "172.20.0.2/32", "198.51.100.1/32"},
+			svc: with(svc(), func(s *corev1.Service) {
+				s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{
+					{IP: "172.20.0.1", IPMode: ptr(corev1.LoadBalancerIPModeProxy)},
+					{IP: "172.20.0.2", IPMode: ptr(corev1.LoadBalancerIPModeVIP)},
+				}
+			}),
+		},
+		{name: "eTP=Local without a local backend", svc: with(svc(), local), want: []string{"10.96.0.10/32"}},
+		{
+			name: "eTP=Local redirected to this node's Envoy: the LoadBalancer IP is advertised",
+			svc:  with(svc(), local), want: []string{"10.96.0.10/32", "172.20.0.1/32"},
+			envoy: []*model.CiliumEnvoyConfig{envoy(model.KindCiliumEnvoyConfig, "default", "cilium-ingress-web", nil, model.EnvoyServiceListener{Name: "web", Namespace: "ignored"})},
+		},
+		{
+			name: "a clusterwide one defaults to the namespace default",
+			svc:  with(svc(), local), want: []string{"10.96.0.10/32", "172.20.0.1/32"},
+			envoy: []*model.CiliumEnvoyConfig{envoy(model.KindCiliumClusterwideEnvoyConfig, "", "gw", matchLabels("rack", "r1"), model.EnvoyServiceListener{Name: "web"})},
+		},
+		{
+			name: "an Envoy config for other nodes changes nothing",
+			svc:  with(svc(), local), want: []string{"10.96.0.10/32"},
+			envoy: []*model.CiliumEnvoyConfig{envoy(model.KindCiliumClusterwideEnvoyConfig, "", "gw", matchLabels("rack", "r9"), model.EnvoyServiceListener{Name: "web"})},
+		},
+		{
+			name: "an Envoy config of another namespace changes nothing",
+			svc:  with(svc(), local), want: []string{"10.96.0.10/32"},
+			envoy: []*model.CiliumEnvoyConfig{envoy(model.KindCiliumEnvoyConfig, "other", "cec", nil, model.EnvoyServiceListener{Name: "web", Namespace: "default"})},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := svcSnapshot(serviceRule(matchLabels("app", "web"), model.ServiceLoadBalancerIP, model.ServiceExternalIP, model.ServiceClusterIP), tc.svc)
+			snap.CiliumNodes[0].Labels["service.cilium.io/node"] = "edge"
+			for _, cec := range tc.envoy {
+				if cec.Kind == model.KindCiliumClusterwideEnvoyConfig {
+					snap.ClusterwideEnvoyConfigs = append(snap.ClusterwideEnvoyConfigs, cec)
+				} else {
+					snap.EnvoyConfigs = append(snap.EnvoyConfigs, cec)
+				}
+			}
+			res := translateOK(t, snap, model.HostFacts{}, Options{ServiceProxyName: tc.proxyName})
+			expectDiags(t, res.Diagnostics, tc.diags...)
 			diffJSON(t, tc.want, prefixStrings(onlyInstance(t, res)))
 		})
 	}
@@ -665,7 +814,7 @@ func TestInterfaceAdvertisement(t *testing.T) {
 		{
 			name: "excluded addresses",
 			iface: model.Interface{Name: "lo-bgp", AdminUp: true, OperState: "unknown", Addresses: pfx(
-				"127.0.0.1/8", "127.1.2.3/8", "224.0.0.5/32", "0.0.0.0/32", "fe80::1/64", "::1/128", "ff02::1/128", "::/128", "::ffff:10.0.0.1/128",
+				"127.0.0.1/8", "127.1.2.3/8", "224.0.0.5/32", "0.0.0.0/32", "255.255.255.255/32", "fe80::1/64", "::1/128", "ff02::1/128", "::/128", "::ffff:10.0.0.1/128",
 				"169.254.10.1/16", "fd00::1/128", "10.0.0.1/32",
 			)},
 			want: []string{"10.0.0.1/32", "169.254.10.1/32", "fd00::1/128"},

@@ -441,17 +441,9 @@ func interfaceLocalAddress(ifaces []model.Interface, name string, peer netip.Add
 		}
 		var found []netip.Addr
 		for _, p := range ifc.Addresses {
-			a := p.Addr()
-			if !a.IsValid() || a.Is4() != peer.Is4() || a.Is4In6() {
-				continue
+			if a := p.Addr(); a.Is4() == peer.Is4() && usableAddress(a) {
+				found = append(found, a)
 			}
-			if a.Is4() && (a.IsLoopback() || a.IsMulticast() || a.IsUnspecified()) {
-				continue
-			}
-			if a.Is6() && !a.IsGlobalUnicast() {
-				continue
-			}
-			found = append(found, a)
 		}
 		if len(found) != 1 {
 			return netip.Addr{}, fmt.Sprintf("interface %s has %d usable addresses of the peer's family, not exactly one", name, len(found))
@@ -459,6 +451,19 @@ func interfaceLocalAddress(ifaces []model.Interface, name string, peer netip.Add
 		return found[0], ""
 	}
 	return netip.Addr{}, fmt.Sprintf("interface %s not found on the host", name)
+}
+
+// usableAddress is Cilium's filter of an interface's addresses, for Interface advertisements
+// and transport.sourceInterface: IPv6 global unicast; IPv4 global or link-local unicast (not
+// loopback, multicast, unspecified or the broadcast address); never IPv4-mapped IPv6.
+func usableAddress(a netip.Addr) bool {
+	switch {
+	case !a.IsValid() || a.Is4In6():
+		return false
+	case a.Is6():
+		return a.IsGlobalUnicast()
+	}
+	return a.IsGlobalUnicast() || a.IsLinkLocalUnicast()
 }
 
 // selectorOrNothing follows Cilium for advertisement selectors: nil selects nothing.

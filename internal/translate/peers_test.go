@@ -714,9 +714,9 @@ func TestSourceInterface(t *testing.T) {
 			want:   "2001:db8::5",
 		},
 		{
-			name:     "loopback excluded, 169.254 allowed",
+			name:     "loopback, broadcast and multicast excluded, 169.254 allowed",
 			peerAddr: "10.0.0.1", srcIface: "lo",
-			ifaces: []model.Interface{iface("lo", "127.0.0.1/8", "169.254.0.7/32", "::1/128")},
+			ifaces: []model.Interface{iface("lo", "127.0.0.1/8", "255.255.255.255/32", "224.0.0.9/32", "169.254.0.7/32", "::1/128")},
 			want:   "169.254.0.7",
 		},
 		{

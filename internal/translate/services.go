@@ -15,8 +15,8 @@ import (
 // ciliumLBClass is the loadBalancerClass Cilium's BGP control plane announces besides unset.
 const ciliumLBClass = "io.cilium/bgp-control-plane"
 
-// serviceIndex holds the Services with their selector labels and backend state, built once
-// per translation.
+// serviceIndex holds the Services Cilium's agent has frontends for on this node, with their
+// selector labels and backend state, built once per translation.
 type serviceIndex struct {
 	services []indexedService // sorted by namespace/name
 }
@@ -24,8 +24,11 @@ type serviceIndex struct {
 type indexedService struct {
 	svc    *corev1.Service
 	labels serviceLabels
-	// anyActive: a backend anywhere; localActive: a backend on this node.
+	// anyActive: an active backend anywhere; localActive: one on this node.
 	anyActive, localActive bool
+	// proxied: a CiliumEnvoyConfig that applies to this node redirects the Service to the
+	// node's Envoy (Ingress, Gateway API): its backends are the proxy's business.
+	proxied bool
 }
 
 func (t *translation) serviceIndex() *serviceIndex {
@@ -45,25 +48,28 @@ func (t *translation) serviceIndex() *serviceIndex {
 			b = &backends{}
 			byService[key] = b
 		}
+		if maintenance(es) {
+			continue
+		}
 		for _, ep := range es.Endpoints {
-			// A backend serves when ready (unset means ready) and not terminating.
-			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
-				continue
-			}
-			if ep.Conditions.Terminating != nil && *ep.Conditions.Terminating {
+			if !activeBackend(ep) {
 				continue
 			}
 			b.any = true
-			if ep.NodeName != nil && *ep.NodeName == t.opts.Node {
+			if endpointNode(ep) == t.opts.Node {
 				b.local = true
 			}
 		}
 	}
+	proxied := t.proxiedServices()
 	idx := &serviceIndex{}
 	for _, svc := range t.snap.Services {
-		set := serviceLabels{svc: svc}
-		is := indexedService{svc: svc, labels: set}
-		if b := byService[svc.Namespace+"/"+svc.Name]; b != nil {
+		if !t.hasFrontends(svc) {
+			continue
+		}
+		key := svc.Namespace + "/" + svc.Name
+		is := indexedService{svc: svc, labels: serviceLabels{svc: svc}, proxied: proxied[key]}
+		if b := byService[key]; b != nil {
 			is.anyActive, is.localActive = b.any, b.local
 		}
 		idx.services = append(idx.services, is)
@@ -127,13 +133,16 @@ func (t *translation) servicePrefixes(info *ruleInfo, fam model.Family) map[neti
 			if kind == model.ServiceClusterIP {
 				local = svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == corev1.ServiceInternalTrafficPolicyLocal
 			}
-			if local && !is.localActive {
+			// A LoadBalancer IP redirected to the node's Envoy is served by the proxy,
+			// whatever its backends (cilium/cilium#36816).
+			proxied := kind == model.ServiceLoadBalancerIP && is.proxied
+			if local && !is.localActive && !proxied {
 				continue
 			}
-			if !local && !is.anyActive && t.opts.SkipServicesWithoutEndpoints {
+			if !is.anyActive && t.opts.SkipServicesWithoutEndpoints && !proxied {
 				continue
 			}
-			for _, a := range serviceAddresses(svc, kind) {
+			for _, a := range t.serviceAddresses(svc, kind) {
 				if model.FamilyOf(a) != fam {
 					continue
 				}
@@ -148,23 +157,32 @@ func (t *translation) servicePrefixes(info *ruleInfo, fam model.Family) map[neti
 	return out
 }
 
-// serviceAddresses lists a Service's addresses of one kind, deduplicated.
-func serviceAddresses(svc *corev1.Service, kind string) []netip.Addr {
+// serviceAddresses lists a Service's addresses of one kind that Cilium has frontends for,
+// deduplicated.
+func (t *translation) serviceAddresses(svc *corev1.Service, kind string) []netip.Addr {
 	var raw []string
+	exposes := exposedTypes(svc)
 	switch kind {
 	case model.ServiceLoadBalancerIP:
-		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || !exposes(corev1.ServiceTypeLoadBalancer) {
 			return nil
 		}
 		if c := svc.Spec.LoadBalancerClass; c != nil && *c != ciliumLBClass {
 			return nil
 		}
 		for _, in := range svc.Status.LoadBalancer.Ingress {
+			// KEP-1860: an address the load balancer proxies to the nodes is no VIP.
+			if in.IPMode != nil && *in.IPMode != corev1.LoadBalancerIPModeVIP {
+				continue
+			}
 			raw = append(raw, in.IP)
 		}
 	case model.ServiceExternalIP:
 		raw = svc.Spec.ExternalIPs
 	case model.ServiceClusterIP:
+		if !exposes(corev1.ServiceTypeClusterIP) {
+			return nil
+		}
 		raw = svc.Spec.ClusterIPs
 		if len(raw) == 0 {
 			raw = []string{svc.Spec.ClusterIP}

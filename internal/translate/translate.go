@@ -25,6 +25,9 @@ type Options struct {
 	// RouterIDAllocation is Cilium's bgp-router-id-allocation-mode: RouterIDAllocationDefault
 	// (also "") or RouterIDAllocationIPPool.
 	RouterIDAllocation string
+	// ServiceProxyName is Cilium's k8s-service-proxy-name: "" takes the Services without the
+	// service.kubernetes.io/service-proxy-name label, a name only those labelled with it.
+	ServiceProxyName string
 }
 
 // Result is the node's desired configuration and what was found wrong on the way.
