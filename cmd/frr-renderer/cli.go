@@ -159,6 +159,7 @@ type inputFlags struct {
 	// noEndpointsRoutable is Cilium's enable-no-service-endpoints-routable: Services without
 	// a serving endpoint are announced.
 	noEndpointsRoutable bool
+	agent               agentFlags
 }
 
 func (f *inputFlags) register(fs *pflag.FlagSet, fileHelp string) {
@@ -168,11 +169,14 @@ func (f *inputFlags) register(fs *pflag.FlagSet, fileHelp string) {
 	fs.StringVar(&f.secretsNS, "secrets-namespace", translate.DefaultSecretsNamespace, "namespace of the Secrets that authSecretRef names")
 	fs.StringVar(&f.frrVersion, "frr-version", "10", "FRR version to write for: 10 (the deploy image) or 8 (Debian 12)")
 	fs.BoolVar(&f.noEndpointsRoutable, "enable-no-service-endpoints-routable", true, "announce Services that have no serving endpoint, as Cilium's agent flag of that name")
+	f.agent.register(fs)
 }
 
 // options are the translation options of the flags, for node.
 func (f *inputFlags) options(node string) translate.Options {
-	return translate.Options{Node: node, SecretsNamespace: f.secretsNS, SkipServicesWithoutEndpoints: !f.noEndpointsRoutable}
+	o := translate.Options{Node: node, SecretsNamespace: f.secretsNS, SkipServicesWithoutEndpoints: !f.noEndpointsRoutable}
+	f.agent.apply(&o)
+	return o
 }
 
 // nodeName is --node, else $NODE_NAME.

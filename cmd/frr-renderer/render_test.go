@@ -160,3 +160,38 @@ func TestRenderCommand(t *testing.T) {
 		})
 	}
 }
+
+// Cilium's agent options are flags of render (and run), with Cilium's defaults.
+func TestRenderAgentFlags(t *testing.T) {
+	facts := writeFile(t, "facts.yaml", "{}\n")
+	pc := "apiVersion: cilium.io/v2\nkind: CiliumBGPPeerConfig\nmetadata: {name: pc}\nspec:\n  families: [{afi: ipv4, safi: unicast, advertisements: {matchLabels: {a: b}}}]\n"
+	adv := "apiVersion: cilium.io/v2\nkind: CiliumBGPAdvertisement\nmetadata: {name: adv, labels: {a: b}}\nspec:\n  advertisements: [{advertisementType: Service, service: {addresses: [LoadBalancerIP]}, selector: {matchLabels: {app: web}}}]\n"
+	svc := "apiVersion: v1\nkind: Service\nmetadata: {name: web, labels: {app: web}}\nspec: {type: LoadBalancer, ports: [{port: 80}]}\nstatus: {loadBalancer: {ingress: [{ip: 172.20.0.1}]}}\n"
+	in := strings.Join([]string{node, clusterConfig, pc, adv, svc}, "---\n")
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string
+		absent   string
+	}{
+		{name: "defaults: ORIGIN IGP", want: "network 172.20.0.1/32 route-map CILIUM-ORIGIN-", absent: "INCOMPLETE"},
+		{name: "legacy origin", args: []string{"--enable-bgp-legacy-origin-attribute"}, want: "set origin incomplete"},
+		{name: "no endpoints, not routable", args: []string{"--enable-no-service-endpoints-routable=false"}, absent: "172.20.0.1"},
+		{name: "another proxy's Services only", args: []string{"--k8s-service-proxy-name", "other"}, absent: "172.20.0.1"},
+		{name: "a bad allocation mode", args: []string{"--bgp-router-id-allocation-mode", "random"}, wantCode: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := runCmd(t, in, append([]string{"render", "--node", "n1", "-f", "-", "--host-facts", facts}, tc.args...)...)
+			if code != tc.wantCode {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.wantCode, errOut)
+			}
+			if tc.want != "" && !strings.Contains(out, tc.want) {
+				t.Errorf("no %q in:\n%s", tc.want, out)
+			}
+			if tc.absent != "" && strings.Contains(out, tc.absent) {
+				t.Errorf("%q in:\n%s", tc.absent, out)
+			}
+		})
+	}
+}

@@ -107,20 +107,20 @@ func runRun(s *streams, f *runFlags) error {
 	defer stop()
 	if len(f.watch) == 0 {
 		return runSidecar(ctx, log, f.kubeconfig, sidecar.Config{
-			Node:                         node,
-			SecretsNamespace:             f.in.secretsNS,
-			SkipServicesWithoutEndpoints: !f.in.noEndpointsRoutable,
-			Dialect:                      dialect,
-			RunDir:                       dir,
-			StateFile:                    f.stateFile,
-			ListenPortFile:               f.listenPortFile,
-			HostFacts:                    f.in.hostFacts,
-			MetricsAddr:                  f.metricsAddr,
-			HealthAddr:                   f.healthAddr,
-			StatusInterval:               f.statusInterval,
-			Settle:                       sidecar.DefaultSettle,
-			MaxSettle:                    sidecar.DefaultMaxSettle,
-			Log:                          log,
+			Node:             node,
+			SecretsNamespace: f.in.secretsNS,
+			Options:          f.in.options(node),
+			Dialect:          dialect,
+			RunDir:           dir,
+			StateFile:        f.stateFile,
+			ListenPortFile:   f.listenPortFile,
+			HostFacts:        f.in.hostFacts,
+			MetricsAddr:      f.metricsAddr,
+			HealthAddr:       f.healthAddr,
+			StatusInterval:   f.statusInterval,
+			Settle:           sidecar.DefaultSettle,
+			MaxSettle:        sidecar.DefaultMaxSettle,
+			Log:              log,
 		})
 	}
 	app := vtysh.NewApplier(vtysh.ApplierOptions{RunDir: dir, StateFile: f.stateFile, Log: log.WithName("applier")})

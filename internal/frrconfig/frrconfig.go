@@ -143,6 +143,7 @@ type routeMapEntry struct {
 	Communities      string
 	LargeCommunities string
 	LocalPreference  string
+	Origin           string
 	SetTag           uint32
 }
 
@@ -331,15 +332,16 @@ func (b *builder) families(inst *model.Instance, groups []string, byName map[str
 	for _, fam := range []model.Family{model.IPv4Unicast, model.IPv6Unicast} {
 		af := addressFamily{Name: fam.AFI + " " + fam.SAFI}
 		var text []byte
-		names := map[uint32]string{}
+		names := map[originKey]string{}
 		for _, p := range inst.Prefixes {
 			if model.FamilyOf(p.Prefix.Addr()) != fam {
 				continue
 			}
-			name, ok := names[p.Policy]
+			key := originKey{p.Policy, p.OriginIncomplete}
+			name, ok := names[key]
 			if !ok {
-				name = b.originRouteMap(p.Policy)
-				names[p.Policy] = name
+				name = b.originRouteMap(key)
+				names[key] = name
 			}
 			text = append(text, "\n  network "...)
 			text = p.Prefix.AppendTo(text)
@@ -375,9 +377,23 @@ func (b *builder) reject() string {
 	return RejectRouteMap
 }
 
-func (b *builder) originRouteMap(policy uint32) string {
-	name := OriginRouteMapPrefix + strconv.FormatUint(uint64(policy), 10)
-	b.routeMaps[name] = routeMapEntry{Name: name, Action: "permit", Seq: 10, SetTag: policy}
+// originKey is what an origin route-map sets: the policy's tag, and the ORIGIN attribute.
+type originKey struct {
+	policy     uint32
+	incomplete bool
+}
+
+// originRouteMap names the route-map of a network statement: CILIUM-ORIGIN-<policy>, with
+// -INCOMPLETE for the legacy ORIGIN.
+func (b *builder) originRouteMap(k originKey) string {
+	name := OriginRouteMapPrefix + strconv.FormatUint(uint64(k.policy), 10)
+	e := routeMapEntry{Action: "permit", Seq: 10, SetTag: k.policy}
+	if k.incomplete {
+		name += "-INCOMPLETE"
+		e.Origin = "incomplete"
+	}
+	e.Name = name
+	b.routeMaps[name] = e
 	return name
 }
 

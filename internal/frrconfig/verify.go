@@ -24,6 +24,7 @@ var allowedLeads = [][]byte{
 	[]byte("set community "),
 	[]byte("set large-community "),
 	[]byte("set local-preference "),
+	[]byte("set origin incomplete"),
 	[]byte("set tag "),
 }
 

@@ -129,6 +129,9 @@ type AdvertisedPrefix struct {
 	// Policy is the ID of the ExportPolicy that decides who receives the prefix and how.
 	Policy  uint32   `json:"policy"`
 	Origins []Origin `json:"origins"`
+	// OriginIncomplete sets the BGP ORIGIN attribute to INCOMPLETE instead of IGP (Cilium's
+	// enable-bgp-legacy-origin-attribute, for LoadBalancer IPs).
+	OriginIncomplete bool `json:"originIncomplete,omitempty"`
 }
 
 // Origin says why a prefix is advertised: which advertisement rule, and which object gave

@@ -41,9 +41,10 @@ const (
 type Config struct {
 	Node             string
 	SecretsNamespace string
-	// SkipServicesWithoutEndpoints is translate.Options'.
-	SkipServicesWithoutEndpoints bool
-	Dialect                      frrconfig.Dialect
+	// Options are the agent options of translation; Node and SecretsNamespace are set from
+	// the fields above.
+	Options translate.Options
+	Dialect frrconfig.Dialect
 	// RunDir is FRR's run directory (bgpd.vty); StateFile as vtysh.ApplierOptions has it.
 	RunDir, StateFile string
 	// ListenPortFile is reconcile.Config's.
@@ -103,7 +104,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 	rcfg := reconcile.Config{
 		Desired:        src,
 		HostFacts:      cfg.HostFacts,
-		Options:        translate.Options{Node: cfg.Node, SecretsNamespace: cfg.SecretsNamespace, SkipServicesWithoutEndpoints: cfg.SkipServicesWithoutEndpoints},
+		Options:        withNode(cfg),
 		Dialect:        cfg.Dialect,
 		Settle:         cfg.Settle,
 		MaxSettle:      cfg.MaxSettle,
@@ -291,4 +292,11 @@ func (r *sessionReader) close() {
 		r.client.Close()
 		r.client = nil
 	}
+}
+
+// withNode is the translation options of cfg.
+func withNode(cfg Config) translate.Options {
+	o := cfg.Options
+	o.Node, o.SecretsNamespace = cfg.Node, cfg.SecretsNamespace
+	return o
 }

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"net/netip"
@@ -144,7 +145,8 @@ func (t *translation) advertisements(inst *model.Instance) {
 
 	inst.Prefixes = make([]model.AdvertisedPrefix, 0, len(byPrefix))
 	for p, st := range byPrefix {
-		inst.Prefixes = append(inst.Prefixes, model.AdvertisedPrefix{Prefix: p, Policy: ids[st.sig], Origins: st.origins})
+		inst.Prefixes = append(inst.Prefixes, model.AdvertisedPrefix{Prefix: p, Policy: ids[st.sig], Origins: st.origins,
+			OriginIncomplete: t.opts.LegacyOriginAttribute && slices.ContainsFunc(st.origins, isLoadBalancerIP)})
 	}
 	slices.SortFunc(inst.Prefixes, func(a, b model.AdvertisedPrefix) int { return prefixCmp(a.Prefix, b.Prefix) })
 	for _, pol := range policies {
@@ -325,9 +327,20 @@ func (t *translation) rule(adv *model.CiliumBGPAdvertisement, i int, fam model.F
 	return out
 }
 
+// isLoadBalancerIP tells an origin that is a Service's LoadBalancer IP.
+func isLoadBalancerIP(o model.Origin) bool {
+	return o.Object.Kind == "Service" && o.Detail == model.ServiceLoadBalancerIP
+}
+
 func (t *translation) podCIDRs(ref model.RuleRef, fam model.Family) map[netip.Prefix][]model.Origin {
 	out := map[netip.Prefix][]model.Origin{}
 	if t.ciliumNode == nil {
+		return out
+	}
+	// Cilium's PodCIDR reconciler runs only where the node owns its pod CIDRs.
+	if mode := cmp.Or(t.opts.IPAMMode, IPAMClusterPool); mode != IPAMClusterPool && mode != IPAMKubernetes {
+		t.warn(model.ObjectRef{Kind: "CiliumBGPAdvertisement", Name: ref.Advertisement}, fmt.Sprintf("spec.advertisements[%d]", ref.Index),
+			"PodCIDR advertisements need IPAM mode %s or %s; this cluster's is %s: nothing advertised", IPAMClusterPool, IPAMKubernetes, mode)
 		return out
 	}
 	obj := model.ObjectRef{Kind: "CiliumNode", Name: t.ciliumNode.Name}

@@ -28,7 +28,19 @@ type Options struct {
 	// ServiceProxyName is Cilium's k8s-service-proxy-name: "" takes the Services without the
 	// service.kubernetes.io/service-proxy-name label, a name only those labelled with it.
 	ServiceProxyName string
+	// LegacyOriginAttribute is Cilium's enable-bgp-legacy-origin-attribute: LoadBalancer IPs
+	// are advertised with ORIGIN INCOMPLETE (as MetalLB does) instead of IGP.
+	LegacyOriginAttribute bool
+	// IPAMMode is Cilium's ipam: PodCIDR advertisements work with IPAMKubernetes and
+	// IPAMClusterPool only. "" means IPAMClusterPool, Cilium's default.
+	IPAMMode string
 }
+
+// Cilium's IPAM modes that give a node its own PodCIDRs (types.CanAdvertisePodCIDR).
+const (
+	IPAMClusterPool = "cluster-pool"
+	IPAMKubernetes  = "kubernetes"
+)
 
 // Result is the node's desired configuration and what was found wrong on the way.
 type Result struct {

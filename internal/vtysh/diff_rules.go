@@ -123,6 +123,7 @@ var Rules = []Rule{
 	{Scope: RouteMapScope, Line: "set community =COMMUNITIES...", Key: "set community", No: "no set community"},
 	{Scope: RouteMapScope, Line: "set large-community =COMMUNITIES...", Key: "set large-community", No: "no set large-community"},
 	{Scope: RouteMapScope, Line: "set local-preference =PREF", Key: "set local-preference", No: "no set local-preference"},
+	{Scope: RouteMapScope, Line: "set origin =ORIGIN", Key: "set origin", No: "no set origin"},
 	{Scope: RouteMapScope, Line: "set tag =TAG", Key: "set tag", No: "no set tag"},
 }
 

@@ -15,6 +15,11 @@ route-map CILIUM-ORIGIN-1 permit 10
  set tag 1
 exit
 !
+route-map CILIUM-ORIGIN-2-INCOMPLETE permit 10
+ set origin incomplete
+ set tag 2
+exit
+!
 route-map CILIUM-REJECT deny 10
 exit
 !

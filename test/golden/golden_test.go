@@ -117,10 +117,12 @@ func renderScenario(t testing.TB, ar *archive) []rendering {
 			t.Fatal(err)
 		}
 	}
+	opts := scenarioOptions(t, ar)
 	nodes, _ := ar.get("nodes")
 	var out []rendering
 	for _, node := range strings.Fields(nodes) {
-		res, err := translate.Translate(snap, facts, translate.Options{Node: node})
+		opts.Node = node
+		res, err := translate.Translate(snap, facts, opts)
 		if err != nil {
 			t.Fatalf("node %s: %v", node, err)
 		}
@@ -139,4 +141,34 @@ func renderScenario(t testing.TB, ar *archive) []rendering {
 		}
 	}
 	return out
+}
+
+// scenarioOptions reads the agent options of a scenario's "options" section: one
+// "name: value" per line, named as frr-renderer's flags (Cilium's agent options).
+func scenarioOptions(t testing.TB, ar *archive) translate.Options {
+	t.Helper()
+	var o translate.Options
+	text, _ := ar.get("options")
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		if line == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(line, ":")
+		v = strings.TrimSpace(v)
+		switch strings.TrimSpace(k) {
+		case "enable-bgp-legacy-origin-attribute":
+			o.LegacyOriginAttribute = v == "true"
+		case "enable-no-service-endpoints-routable":
+			o.SkipServicesWithoutEndpoints = v == "false"
+		case "k8s-service-proxy-name":
+			o.ServiceProxyName = v
+		case "ipam":
+			o.IPAMMode = v
+		case "bgp-router-id-allocation-mode":
+			o.RouterIDAllocation = v
+		default:
+			t.Fatalf("options: unknown option %q", k)
+		}
+	}
+	return o
 }
