@@ -90,8 +90,10 @@ type config struct {
 	Node          string
 	ClusterConfig string
 	Notes         []string
-	Routers       []router
-	RouteMaps     []routeMapEntry
+	// Zebra are zebra's lines (next-hop tracking), before the BGP blocks.
+	Zebra     []string
+	Routers   []router
+	RouteMaps []routeMapEntry
 }
 
 type router struct {
@@ -106,21 +108,26 @@ type router struct {
 }
 
 type peerGroup struct {
-	Name         string
-	Password     string
-	Port         uint16
-	Multihop     string
-	Timers       string
-	ConnectRetry uint32
+	Name     string
+	Password string
+	Port     uint16
+	Multihop string
+	// DisableConnectedCheck lets an eBGP session at TTL 1 start towards an address that is
+	// not on a connected subnet (a ToR's loopback), as GoBGP does.
+	DisableConnectedCheck bool
+	Timers                string
+	ConnectRetry          uint32
 }
 
 type neighbor struct {
-	Address         string
-	RemoteAS        string
-	Group           string
-	Description     string
-	UpdateSource    string
-	GracefulRestart bool
+	Address      string
+	RemoteAS     string
+	Group        string
+	Description  string
+	UpdateSource string
+	// GracefulRestart is the neighbor's mode: "graceful-restart" (restarting speaker), or
+	// "graceful-restart-disable" (no capability at all, as GoBGP with GR disabled).
+	GracefulRestart string
 	addr            netip.Addr
 }
 
@@ -158,6 +165,7 @@ func build(cfg model.NodeConfig, d Dialect) (config, []model.Diagnostic, error) 
 		v.Routers = append(v.Routers, r)
 	}
 	v.Notes = append(failedNotes(cfg), listenNote(cfg)...)
+	v.Zebra = zebraLines(d)
 	v.RouteMaps = b.sortedRouteMaps()
 	return v, b.diags, nil
 }
@@ -273,7 +281,12 @@ func (b *builder) neighbor(inst *model.Instance, p model.Peer, g *model.PeerGrou
 		addr:            p.Address,
 		Group:           g.Name,
 		Description:     description(p.Name),
-		GracefulRestart: g.GracefulRestart.Enabled,
+		GracefulRestart: "graceful-restart-disable",
+	}
+	// FRR's default, helper mode, still sends the capability: a peer with GR disabled must
+	// not see one (GoBGP sends none).
+	if g.GracefulRestart.Enabled {
+		n.GracefulRestart = "graceful-restart"
 	}
 	switch {
 	case p.ASN == inst.LocalASN:
@@ -314,6 +327,9 @@ func (b *builder) peerGroup(name string, g *model.PeerGroup, ibgp bool) (peerGro
 			pg.Multihop = "ebgp-multihop"
 		}
 	}
+	// GoBGP connects through the kernel with TTL 1 to a single-hop eBGP peer, wherever its
+	// address is; FRR waits for the address to be on a connected subnet unless told not to.
+	pg.DisableConnectedCheck = !ibgp && g.EBGPMultihop <= 1
 	// Timers are always explicit: FRR's defaults differ from Cilium's and between FRR
 	// versions (connect retry is 120 s on 8.4, 30 s on 10.3), and FRR prints an explicitly
 	// set timer back whatever its value.
@@ -467,6 +483,19 @@ func (b *builder) sortedRouteMaps() []routeMapEntry {
 		return out[i].Seq < out[j].Seq
 	})
 	return out
+}
+
+// ZebraLines are zebra's lines every rendering holds for FRR 8: BGP's next hops, the peers'
+// addresses among them, resolve over the default route, as GoBGP's connections do through the
+// kernel (a multihop peer reached by the default route, a ToR's loopback). FRR 10 does so by
+// default (its traditional profile), and prints nothing for it.
+var zebraLinesFRR8 = []string{"ip nht resolve-via-default", "ipv6 nht resolve-via-default"}
+
+func zebraLines(d Dialect) []string {
+	if d == FRR8 {
+		return zebraLinesFRR8
+	}
+	return nil
 }
 
 // failedNotes say, in the file itself, which instances are missing from it and why not.

@@ -14,6 +14,7 @@ import (
 var grammar = regexp.MustCompile(`^(` + strings.Join([]string{
 	`!( [ -~]*)?`,
 	`frr defaults traditional`,
+	`ip(v6)? nht resolve-via-default`,
 	`route-map [A-Za-z0-9.-]+ (permit|deny) [0-9]+`,
 	` match tag [0-9]+`,
 	` set community [a-zA-Z0-9: -]+`,
@@ -32,13 +33,14 @@ var grammar = regexp.MustCompile(`^(` + strings.Join([]string{
 	` neighbor [A-Za-z0-9.-]+ password [!-~]+`,
 	` neighbor [A-Za-z0-9.-]+ port [0-9]+`,
 	` neighbor [A-Za-z0-9.-]+ ebgp-multihop( [0-9]+)?`,
+	` neighbor [A-Za-z0-9.-]+ disable-connected-check`,
 	` neighbor [A-Za-z0-9.-]+ timers [0-9]+ [0-9]+`,
 	` neighbor [A-Za-z0-9.-]+ timers connect [0-9]+`,
 	` neighbor [0-9a-f.:]+ remote-as ([0-9]+|auto|external)`,
 	` neighbor [0-9a-f.:]+ peer-group [A-Za-z0-9.-]+`,
 	` neighbor [0-9a-f.:]+ description [!-~]+`,
 	` neighbor [0-9a-f.:]+ update-source [0-9a-f.:]+`,
-	` neighbor [0-9a-f.:]+ graceful-restart`,
+	` neighbor [0-9a-f.:]+ graceful-restart(-disable)?`,
 	` address-family ipv[46] unicast`,
 	`  network [0-9a-f.:]+/[0-9]+ route-map CILIUM-ORIGIN-[0-9]+(-INCOMPLETE)?`,
 	`  neighbor [A-Za-z0-9.-]+ activate`,
@@ -111,11 +113,13 @@ router bgp 65001
  no bgp default ipv4-unicast
  no bgp network import-check
  neighbor tor peer-group
+ neighbor tor disable-connected-check
  neighbor tor timers 30 90
  neighbor tor timers connect 120
  neighbor 10.0.0.254 remote-as 65000
  neighbor 10.0.0.254 peer-group tor
  neighbor 10.0.0.254 description tor-1
+ neighbor 10.0.0.254 graceful-restart-disable
  !
  address-family ipv4 unicast
   network 192.0.2.1/32 route-map CILIUM-ORIGIN-7
@@ -174,7 +178,37 @@ func TestRenderLines(t *testing.T) {
 			name:    "iBGP peers get their own group and no multihop",
 			change:  func(i *model.Instance) { i.Peers[0].ASN = 65001; i.PeerGroups[0].EBGPMultihop = 4 },
 			want:    []string{" neighbor tor-IBGP peer-group", " neighbor 10.0.0.254 peer-group tor-IBGP", "  neighbor tor-IBGP route-map tor-ipv4-out out"},
-			notWant: []string{"ebgp-multihop", " neighbor tor peer-group"},
+			notWant: []string{"ebgp-multihop", " neighbor tor peer-group", "disable-connected-check"},
+		},
+		{
+			name:    "single-hop eBGP needs no connected subnet, as with GoBGP",
+			change:  func(i *model.Instance) { i.PeerGroups[0].EBGPMultihop = 1 },
+			want:    []string{" neighbor tor disable-connected-check"},
+			notWant: []string{"ebgp-multihop"},
+		},
+		{
+			name:    "multihop eBGP has no connected check anyway",
+			change:  func(i *model.Instance) { i.PeerGroups[0].EBGPMultihop = 2 },
+			want:    []string{" neighbor tor ebgp-multihop 2"},
+			notWant: []string{"disable-connected-check"},
+		},
+		{
+			name:    "FRR 8 resolves next hops over the default route (zebra)",
+			dialect: FRR8,
+			change:  func(*model.Instance) {},
+			want:    []string{"ip nht resolve-via-default", "ipv6 nht resolve-via-default"},
+		},
+		{
+			name:    "FRR 10 does by default",
+			dialect: FRR10,
+			change:  func(*model.Instance) {},
+			notWant: []string{"nht"},
+		},
+		{
+			name:    "graceful restart disabled: no capability at all",
+			change:  func(*model.Instance) {},
+			want:    []string{" neighbor 10.0.0.254 graceful-restart-disable"},
+			notWant: []string{"preserve-fw-state", "restart-time"},
 		},
 		{
 			name:    "peerASN 0 on FRR 10",

@@ -11,6 +11,8 @@ import (
 var allowedLeads = [][]byte{
 	[]byte("!"),
 	[]byte("frr defaults traditional"),
+	[]byte("ip nht resolve-via-default"),
+	[]byte("ipv6 nht resolve-via-default"),
 	[]byte("route-map "),
 	[]byte("router bgp "),
 	[]byte("bgp "),

@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/go-logr/logr"
@@ -36,6 +37,7 @@ const (
 	ReasonInvalidConfig = "BGPConfigInvalid"
 	ReasonApplyFailed   = "FRRApplyFailed"
 	ReasonApplied       = "FRRApplyRecovered"
+	ReasonSessionReset  = "BGPSessionReset"
 )
 
 // NewEvents starts an event broadcaster that writes through client until ctx ends. uid finds
@@ -87,6 +89,17 @@ func (e *Events) Applied(err error) {
 		e.applyErr = ""
 		e.recorder.Event(node, corev1.EventTypeNormal, ReasonApplied, "FRR runs the desired configuration again")
 	}
+}
+
+// SessionsReset reports, on this node's Node object, the BGP sessions an apply reset because
+// their negotiated parameters (timers, graceful restart) changed, as Cilium resets them.
+func (e *Events) SessionsReset(sessions []string) {
+	if len(sessions) == 0 {
+		return
+	}
+	node := e.reference(model.ObjectRef{Kind: "Node", Name: e.node})
+	e.recorder.Event(node, corev1.EventTypeNormal, ReasonSessionReset,
+		"reset BGP sessions whose negotiated parameters changed: "+strings.Join(sessions, "; "))
 }
 
 // reference is the object an event is about, as the API expects it.

@@ -44,10 +44,12 @@ func TestEvents(t *testing.T) {
 	ev.Applied(refused) // the same error again: no second event
 	ev.Applied(nil)
 	ev.Applied(nil) // still fine: nothing
+	ev.SessionsReset(nil)
+	ev.SessionsReset([]string{"192.168.10.1 (timers)"})
 
 	var got []corev1.Event
 	deadline := time.Now().Add(10 * time.Second)
-	for len(got) < 3 && time.Now().Before(deadline) {
+	for len(got) < 4 && time.Now().Before(deadline) {
 		list, err := client.Resource(gvr).Namespace("").List(ctx, metav1.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -73,6 +75,8 @@ func TestEvents(t *testing.T) {
 			`spec.bgpInstances[0].peers[1].peerConfigRef.name: CiliumBGPPeerConfig "missing" not found`, 1},
 		"FRRApplyFailed":    {"default", "Node", "v1", "cp-1", "", corev1.EventTypeWarning, "FRRApplyFailed", refused.Error(), 1},
 		"FRRApplyRecovered": {"default", "Node", "v1", "cp-1", "", corev1.EventTypeNormal, "FRRApplyRecovered", "FRR runs the desired configuration again", 1},
+		"BGPSessionReset": {"default", "Node", "v1", "cp-1", "", corev1.EventTypeNormal, "BGPSessionReset",
+			"reset BGP sessions whose negotiated parameters changed: 192.168.10.1 (timers)", 1},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d events, want %d: %+v", len(got), len(want), got)

@@ -95,6 +95,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 				m.Applied(time.Now().Add(-res.Duration))
 			}
 			events.Applied(err)
+			events.SessionsReset(res.SessionResets)
 		},
 	})
 	defer app.Close()

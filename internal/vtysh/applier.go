@@ -81,6 +81,10 @@ type ApplyResult struct {
 	// Resets are the sent lines that reset sessions, masked: the SessionResetting lines that
 	// change a peer (or instance) bgpd had before; a new neighbor has no session to reset.
 	Resets []string
+	// SessionResets are the sessions the applier reset because the apply changed their
+	// negotiated parameters (timers, graceful restart) and FRR kept them up with the old
+	// ones, as "[view NAME ]ADDRESS (what changed)".
+	SessionResets []string
 	// ReadBack tells whether bgpd's running configuration was read this time (first apply,
 	// after a reconnection or a failure, drift check) rather than taken from the last apply.
 	ReadBack bool
@@ -117,14 +121,18 @@ type Applier struct {
 	log   logr.Logger
 	state string // state file path
 
-	mu          sync.Mutex // one writer: held through an apply; guards what follows
-	client      *Client
-	running     *Config // what bgpd runs as far as the applier knows; nil: read it back
-	desired     *Config // the last valid desired configuration given to an apply
-	desiredText []byte  // the text desired was parsed from
-	owns        Ownership
-	ownsLoaded  bool
-	closed      bool
+	mu      sync.Mutex // one writer: held through an apply; guards what follows
+	client  *Client
+	running *Config // what bgpd runs as far as the applier knows; nil: read it back
+	// zebra is a connection to zebra, dialled only for desired configurations with zebra
+	// lines; zebraRunning is the configuration whose zebra lines zebra runs (nil: read back).
+	zebra        *Client
+	zebraRunning *Config
+	desired      *Config // the last valid desired configuration given to an apply
+	desiredText  []byte  // the text desired was parsed from
+	owns         Ownership
+	ownsLoaded   bool
+	closed       bool
 
 	pendingMu sync.Mutex
 	pending   []byte        // the latest Submit not yet taken by Run
@@ -201,6 +209,12 @@ func (a *Applier) apply(ctx context.Context, text []byte) (res ApplyResult, err 
 	if err := a.connect(ctx); err != nil {
 		return res, err
 	}
+	// zebra first: the peers bgpd is about to start resolve their addresses through it.
+	if len(desired.zebra) > 0 && a.zebraRunning != desired {
+		if err := a.applyZebra(ctx, desired, &res); err != nil {
+			return res, err
+		}
+	}
 	if a.running == desired {
 		return res, nil // applied last time, and bgpd has not restarted since: nothing to do
 	}
@@ -218,10 +232,13 @@ func (a *Applier) apply(ctx context.Context, text []byte) (res ApplyResult, err 
 		// Remember what is about to be applied before sending it: after a crash half-way, the
 		// next frr-renderer must still own it.
 		a.saveOwnership(owns)
+		stale := NegotiatedResets(a.running, desired, delta)
+		before := a.sessionCounts(ctx, stale)
 		res, err = a.send(ctx, delta, res)
 		if err != nil {
 			return res, err
 		}
+		res.SessionResets = a.resetStale(ctx, stale, before)
 	}
 	if len(conflicts) > 0 {
 		a.running = nil // re-read: the operator may have removed what is in the way
@@ -266,6 +283,73 @@ func (a *Applier) send(ctx context.Context, delta []string, res ApplyResult) (Ap
 	a.log.Info("applied", "lines", len(res.Lines), "resets", res.Resets, "readBack", res.ReadBack)
 	a.log.V(1).Info("applied lines", "lines", res.Lines)
 	return res, nil
+}
+
+// sessionCounts reads how many sessions each neighbor has had established (-1 when it cannot
+// be read), so that resetStale can tell a session FRR kept from one it reset itself.
+func (a *Applier) sessionCounts(ctx context.Context, peers []PeerReset) []int {
+	counts := make([]int, len(peers))
+	for i, p := range peers {
+		counts[i] = -1
+		if st, n, err := a.neighborState(ctx, p); err == nil && st == StateEstablished {
+			counts[i] = n
+		}
+	}
+	return counts
+}
+
+// resetStale resets the sessions the apply left with old negotiated parameters: those still
+// established as the same session as before it (FRR 10.3 resets some itself, a new session
+// negotiated the new values). A reset that fails is logged: the session gets the new values
+// at its next start.
+func (a *Applier) resetStale(ctx context.Context, peers []PeerReset, before []int) []string {
+	var done []string
+	for i, p := range peers {
+		if before[i] < 0 {
+			continue // not established before the apply: its next OPEN has the new values
+		}
+		st, n, err := a.neighborState(ctx, p)
+		if err != nil || st != StateEstablished || n != before[i] {
+			continue
+		}
+		what := p.Peer
+		if v := p.view(); v != "" {
+			what = "view " + v + " " + p.Peer
+		}
+		if _, err := a.client.Exec(ctx, "clear bgp "+what); err != nil {
+			a.log.Error(err, "cannot reset a session whose negotiated parameters changed; it keeps the old ones until it restarts", "peer", what, "changed", p.Why)
+			continue
+		}
+		done = append(done, what+" ("+strings.Join(p.Why, ", ")+")")
+	}
+	if len(done) > 0 {
+		a.log.Info("reset sessions whose negotiated parameters changed, as Cilium does", "sessions", done)
+	}
+	return done
+}
+
+// neighborState reads a neighbor's FSM state and count of established sessions.
+func (a *Applier) neighborState(ctx context.Context, p PeerReset) (string, int, error) {
+	cmd := "show bgp neighbors " + p.Peer + " json"
+	if v := p.view(); v != "" {
+		cmd = "show bgp view " + v + " neighbors " + p.Peer + " json"
+	}
+	out, err := a.client.Exec(ctx, cmd)
+	if err != nil {
+		return "", 0, err
+	}
+	var nbrs map[string]struct {
+		State       string `json:"bgpState"`
+		Established int    `json:"connectionsEstablished"`
+	}
+	if err := json.Unmarshal([]byte(out), &nbrs); err != nil {
+		return "", 0, err
+	}
+	n, ok := nbrs[p.Peer]
+	if !ok {
+		return "", 0, fmt.Errorf("bgpd has no neighbor %s", p.Peer)
+	}
+	return n.State, n.Established, nil
 }
 
 // resetting tells which delta lines reset sessions: the SessionResetting lines that change an
@@ -378,6 +462,62 @@ func (a *Applier) dropClient() {
 		a.client = nil
 	}
 	a.running = nil
+	a.dropZebra()
+}
+
+func (a *Applier) dropZebra() {
+	if a.zebra != nil {
+		a.zebra.Close()
+		a.zebra = nil
+	}
+	a.zebraRunning = nil
+}
+
+// applyZebra makes zebra run desired's zebra lines: what zebra runs is read back when the
+// applier does not know it, and only the missing lines are sent, to zebra's own vty socket.
+func (a *Applier) applyZebra(ctx context.Context, desired *Config, res *ApplyResult) error {
+	if a.zebraRunning == nil {
+		if err := a.readZebra(ctx); err != nil {
+			return err
+		}
+		res.ReadBack = true
+	}
+	delta := ZebraDelta(a.zebraRunning, desired)
+	if len(delta) > 0 {
+		if _, err := a.zebra.ConfigureNotices(ctx, delta); err != nil {
+			a.dropZebra()
+			return fmt.Errorf("zebra refused its lines: %w", err)
+		}
+		res.Lines = append(res.Lines, delta...)
+		a.log.Info("applied to zebra", "lines", delta)
+	}
+	a.zebraRunning = desired
+	return nil
+}
+
+// readZebra reads zebra's configuration into zebraRunning, dialling zebra first if needed.
+func (a *Applier) readZebra(ctx context.Context) error {
+	if a.zebra == nil {
+		sock := SocketPath(a.opts.RunDir, "zebra")
+		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+		c, err := Dial(dctx, sock)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%w: zebra is not answering on %s: %w", ErrNotRunning, sock, err)
+		}
+		a.zebra = c
+	}
+	text, err := a.zebra.Exec(ctx, "show running-config")
+	var cfg *Config
+	if err == nil {
+		cfg, err = Parse(text)
+	}
+	if err != nil {
+		a.dropZebra()
+		return fmt.Errorf("reading zebra's configuration: %w", err)
+	}
+	a.zebraRunning = cfg
+	return nil
 }
 
 // readRunning reads bgpd's own running configuration (not vtysh's merged view: zebra keeps
@@ -420,6 +560,12 @@ func (a *Applier) Verify(ctx context.Context) error {
 	a.loadOwnership()
 	owns := a.owns.Union(ownershipOf(a.desired))
 	delta := Delta(a.running, a.desired, owns)
+	if len(a.desired.zebra) > 0 {
+		if err := a.readZebra(ctx); err != nil {
+			return err
+		}
+		delta = append(ZebraDelta(a.zebraRunning, a.desired), delta...)
+	}
 	if c := Conflicts(a.running, a.desired, owns); len(c) > 0 {
 		return fmt.Errorf("bgpd runs a BGP instance frr-renderer did not render: %s", strings.Join(c, "; "))
 	}
@@ -523,7 +669,7 @@ func (a *Applier) Status() ApplierStatus {
 	return a.status
 }
 
-// Close closes the connection to bgpd. Call it once Run has returned; applies fail afterwards.
+// Close closes the connections to bgpd and zebra. Call it once Run has returned; applies fail afterwards.
 func (a *Applier) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -533,5 +679,6 @@ func (a *Applier) Close() error {
 		err = a.client.Close()
 		a.client = nil
 	}
+	a.dropZebra()
 	return err
 }

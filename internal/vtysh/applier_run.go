@@ -154,7 +154,7 @@ func (a *Applier) Run(ctx context.Context) error {
 		case <-drift.C:
 			if desired != nil && !dirty {
 				a.mu.Lock()
-				a.running = nil
+				a.running, a.zebraRunning = nil, nil
 				a.mu.Unlock()
 				dirty, drifting = true, true
 			}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -364,14 +365,22 @@ func testRestart(t *testing.T, a *Applier, node, tor *frrtest.Router, desired, p
 	if err := node.StartDaemon("zebra"); err != nil {
 		t.Fatal(err)
 	}
+	// bgpd's configuration is untouched; zebra's own lines (FRR 8) went with it and come back.
+	zebraLines := len(mustParse(t, desired).zebra)
 	frrtest.WaitFor(t, 5*time.Second, func() error {
-		if st := a.Status(); st.Reads == before.Reads || st.Err != nil || st.Lines != 0 {
-			return fmt.Errorf("after zebra's restart, Run's status: %+v", st)
+		if st := a.Status(); st.Reads == before.Reads || st.Err != nil || st.Lines != zebraLines {
+			return fmt.Errorf("after zebra's restart, Run's status: %+v; want %d lines sent (zebra's)", st, zebraLines)
 		}
 		return nil
 	})
 	if err := runs(node, desired); err != nil {
 		t.Error(err)
+	}
+	if zebraLines > 0 {
+		out, err := node.Vtysh("-d", "zebra", "-c", "show running-config")
+		if err != nil || !strings.Contains(out, "\nip nht resolve-via-default\n") {
+			t.Errorf("zebra after its restart (%v):\n%s", err, out)
+		}
 	}
 	if n := misses.Load(); n > 0 {
 		t.Errorf("the ToR was without %s in %d of %d polls (first: %v)", prefix, n, polls.Load(), firstMiss.Load())

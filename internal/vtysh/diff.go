@@ -158,6 +158,19 @@ func Delta(running, desired *Config, owns Ownership) []string {
 	return out
 }
 
+// ZebraDelta returns zebra's lines desired has and running lacks, to be sent to zebra in
+// `configure terminal` mode. Lines running has and desired does not are left: frr-renderer
+// renders them for every configuration of an FRR that needs them, and they harm nothing.
+func ZebraDelta(running, desired *Config) []string {
+	var out []string
+	for _, l := range desired.zebra {
+		if !slices.Contains(running.zebra, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // deleteInstance is the line that deletes an instance. FRR 10.3 refuses the view form
 // ("Can't find BGP instance"); the vrf form deletes a view on 8.4 and 10.3.
 func deleteInstance(id InstanceID) string {

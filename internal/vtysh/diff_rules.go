@@ -63,6 +63,10 @@ type Rule struct {
 	// Recreate: a changed value cannot be sent as an overwrite; the object is deleted and
 	// configured anew.
 	Recreate bool
+	// Negotiated: the setting is exchanged in OPEN (timers, the graceful-restart capability),
+	// so an established session keeps the old value until it is reset; where FRR does not
+	// reset it itself, the applier does (see NegotiatedResets).
+	Negotiated bool
 	// Why records what was found on FRR.
 	Why string
 }
@@ -84,9 +88,9 @@ var Rules = []Rule{
 	{Scope: InstanceScope, Line: "bgp router-id =ID", Key: "bgp router-id", No: "no bgp router-id", Effect: Resets,
 		Why: "overwrites; every session of the instance is reset."},
 	{Scope: InstanceScope, Line: "no bgp default ipv4-unicast", Key: "bgp default ipv4-unicast", No: "bgp default ipv4-unicast"},
-	{Scope: InstanceScope, Line: "bgp graceful-restart restart-time =SECONDS", Key: "bgp graceful-restart restart-time", No: "no bgp graceful-restart restart-time", Effect: AfterReset,
+	{Scope: InstanceScope, Line: "bgp graceful-restart restart-time =SECONDS", Key: "bgp graceful-restart restart-time", No: "no bgp graceful-restart restart-time", Effect: AfterReset, Negotiated: true,
 		Why: "overwrites; prints \"reset all peers to take effect\"."},
-	{Scope: InstanceScope, Line: "bgp graceful-restart preserve-fw-state", Key: "bgp graceful-restart preserve-fw-state", No: "no bgp graceful-restart preserve-fw-state", Effect: AfterReset},
+	{Scope: InstanceScope, Line: "bgp graceful-restart preserve-fw-state", Key: "bgp graceful-restart preserve-fw-state", No: "no bgp graceful-restart preserve-fw-state", Effect: AfterReset, Negotiated: true},
 	{Scope: InstanceScope, Line: "no bgp network import-check", Key: "bgp network import-check", No: "bgp network import-check"},
 
 	// Peer-groups and neighbors.
@@ -102,12 +106,16 @@ var Rules = []Rule{
 	{Scope: InstanceScope, Line: "neighbor PEER ebgp-multihop [=HOPS]", Key: "neighbor PEER ebgp-multihop", No: "no neighbor PEER ebgp-multihop", Effect: Resets,
 		Why: "10.3 prints 255 as the bare keyword (FRR #14242); the renderer writes it so."},
 	{Scope: InstanceScope, Line: "neighbor PEER timers connect =SECONDS", Key: "neighbor PEER timers connect", No: "no neighbor PEER timers connect"},
-	{Scope: InstanceScope, Line: "neighbor PEER timers =KEEPALIVE =HOLD", Key: "neighbor PEER timers", No: "no neighbor PEER timers",
+	{Scope: InstanceScope, Line: "neighbor PEER timers =KEEPALIVE =HOLD", Key: "neighbor PEER timers", No: "no neighbor PEER timers", Negotiated: true,
 		Why: "overwrites; the new timers are negotiated at the next session."},
 	{Scope: InstanceScope, Line: "neighbor PEER description =TEXT...", Key: "neighbor PEER description", No: "no neighbor PEER description"},
 	{Scope: InstanceScope, Line: "neighbor PEER update-source =SOURCE", Key: "neighbor PEER update-source", No: "no neighbor PEER update-source", Effect: Resets},
-	{Scope: InstanceScope, Line: "neighbor PEER graceful-restart", Key: "neighbor PEER graceful-restart", No: "no neighbor PEER graceful-restart", Effect: Resets,
-		Why: "10.3 resets the session when a neighbor's graceful-restart mode changes, either way; 8.4 keeps it and prints \"reset this peer to take effect\" (measured). Sent only when it changes: re-issuing it fails on 8.4 (\"The Graceful Restart command used is not valid at this moment\", which stops a vtysh -c batch); 10.3 accepts it."},
+	{Scope: InstanceScope, Line: "neighbor PEER disable-connected-check", Key: "neighbor PEER disable-connected-check", No: "no neighbor PEER disable-connected-check", Effect: Resets,
+		Why: "setting or removing it resets the group's sessions (8.4 and 10.3, measured)."},
+	{Scope: InstanceScope, Line: "neighbor PEER graceful-restart", Key: "neighbor PEER graceful-restart mode", No: "no neighbor PEER graceful-restart", Effect: Resets, Negotiated: true,
+		Why: "10.3 resets the session when a neighbor's graceful-restart mode changes, either way; 8.4 keeps it and prints \"reset this peer to take effect\" (measured), and the applier resets it. Sent only when it changes: re-issuing it fails on 8.4 (\"The Graceful Restart command used is not valid at this moment\", which stops a vtysh -c batch); 10.3 accepts it. One mode replaces the other (graceful-restart-disable): one key."},
+	{Scope: InstanceScope, Line: "neighbor PEER graceful-restart-disable", Key: "neighbor PEER graceful-restart mode", No: "no neighbor PEER graceful-restart-disable", Effect: Resets, Negotiated: true,
+		Why: "the mode that sends no GR capability at all (GoBGP with GR disabled); FRR's default, helper, sends one. Replaces graceful-restart in place, and the other way round; same resets and re-issue failure as graceful-restart."},
 
 	// Address families.
 	{Scope: FamilyScope, Line: "network PREFIX route-map =RMAP", Key: "network PREFIX", No: "no network PREFIX",
@@ -285,6 +293,26 @@ func LineEffect(line string) Effect {
 		}
 	}
 	return NoReset
+}
+
+// lineRule returns the rule a delta line (indented or not, set or no form) is written by.
+func lineRule(line string) *Rule {
+	words := strings.Fields(line)
+	if len(words) == 0 {
+		return nil
+	}
+	for _, c := range allRules {
+		if c.Scope == TopScope {
+			continue
+		}
+		if _, ok := c.match(words); ok {
+			return c.Rule
+		}
+		if _, ok := (compiledRule{line: c.no}).match(words); ok {
+			return c.Rule
+		}
+	}
+	return nil
 }
 
 // SessionResetting reports whether sending line resets established BGP sessions (see

@@ -42,11 +42,16 @@ router bgp 65001
  neighbor gold ebgp-multihop 4
  neighbor gold timers 30 90
  neighbor gold timers connect 5
+ neighbor silver peer-group
+ neighbor silver disable-connected-check
  neighbor 10.0.0.254 remote-as 65000
  neighbor 10.0.0.254 peer-group gold
  neighbor 10.0.0.254 description tor a
  neighbor 10.0.0.254 update-source 10.0.0.1
  neighbor 10.0.0.254 graceful-restart
+ neighbor 10.0.0.253 remote-as 65000
+ neighbor 10.0.0.253 peer-group silver
+ neighbor 10.0.0.253 graceful-restart-disable
  !
  address-family ipv4 unicast
   network 192.0.2.1/32 route-map CILIUM-ORIGIN-1

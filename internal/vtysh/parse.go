@@ -18,7 +18,14 @@ type Config struct {
 	routeMaps []*routeMapEntry
 	rmIdx     map[string]*routeMapEntry // by "NAME SEQ"
 	rmNames   map[string]bool
+	// zebra holds the top-level zebra lines frr-renderer renders (ZebraLines), as found.
+	zebra []string
 }
+
+// ZebraLines are the top-level lines of zebra's that Parse keeps: next-hop tracking over the
+// default route, which frr-renderer renders for FRR 8 (FRR 10 resolves so by default). They
+// belong to zebra, not bgpd: Delta leaves them to ZebraDelta.
+var ZebraLines = []string{"ip nht resolve-via-default", "ipv6 nht resolve-via-default"}
 
 // InstanceID names a BGP instance as `router bgp` does.
 type InstanceID struct {
@@ -152,6 +159,10 @@ func Parse(text string) (*Config, error) {
 					inst = &instance{id: id, peerIdx: map[string]*peer{}, afIdx: map[string]*family{}}
 					c.instIdx[id.slot()] = inst
 					c.instances = append(c.instances, inst)
+				}
+			case slices.Contains(ZebraLines, body):
+				if !slices.Contains(c.zebra, body) {
+					c.zebra = append(c.zebra, body)
 				}
 			case strings.HasPrefix(body, "route-map "):
 				e, err := parseRouteMapHeader(body)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
+	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
 
 // frrFor is the FRR a dialect is written for.
@@ -34,6 +35,16 @@ func TestGoldenOnFRR(t *testing.T) {
 				}
 				if d := frrtest.DiffBlocks(r.config, got); d != "" {
 					t.Errorf("FRR %s prints %s (%s) back differently:\n%s", frrFor[r.dialect], r.node, path, d)
+				}
+				// zebra's lines are zebra's: in the merged configuration, not bgpd's.
+				merged, err := router.Vtysh("-c", "show running-config")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, l := range vtysh.ZebraLines {
+					if rendered, printed := strings.Contains(r.config, "\n"+l+"\n"), strings.Contains(merged, "\n"+l+"\n"); rendered != printed {
+						t.Errorf("FRR %s: %q rendered %v, printed back %v:\n%s", frrFor[r.dialect], l, rendered, printed, merged)
+					}
 				}
 			})
 		}
