@@ -302,6 +302,11 @@ func (b *builder) neighbor(inst *model.Instance, p model.Peer, g *model.PeerGrou
 		b.warn("spec.bgpInstances", "instance %q peer %q has peerASN 0: FRR 8 accepts any external ASN only (remote-as external); FRR 10 accepts any",
 			inst.Name, p.Name)
 	}
+	if p.ASN == 0 && g.EBGPMultihop <= 1 {
+		// GoBGP sets no TTL for a peer whose ASN it does not know yet: the kernel's default.
+		b.warn("spec.bgpInstances", "instance %q peer %q has peerASN 0: Cilium (GoBGP) connects with the kernel's default TTL, FRR with TTL 1 to an external peer; set ebgpMultihop in its CiliumBGPPeerConfig if the peer is more than one hop away",
+			inst.Name, p.Name)
+	}
 	if p.LocalAddress.IsValid() {
 		n.UpdateSource = p.LocalAddress.String()
 	}

@@ -540,3 +540,49 @@ func TestSeedHandsOn(t *testing.T) {
 		})
 	}
 }
+
+// TestAttributesWhereAdvertisementsMeet pins the result where several rules give one peer
+// group the same prefix (issue 10, item 12). Cilium merges the rules of one resource and
+// type (several PodCIDR rules; one Service selected by several Service rules): the union of
+// the communities and the highest local preference, its documented "overlapping
+// advertisements" rule, which frr-renderer follows. Across resources (an aggregate two
+// Services fall into; a Service IP that is also an interface address) Cilium's statements are
+// separate and GoBGP applies the first that matches (statement priority, then name): one
+// resource's attributes, chosen by naming order. frr-renderer gives the union there too, on
+// purpose: the result does not depend on the names.
+func TestAttributesWhereAdvertisementsMeet(t *testing.T) {
+	t.Run("two PodCIDR rules: union and highest local preference, as Cilium", func(t *testing.T) {
+		snap := baseSnapshot()
+		snap.CiliumNodes[0].Spec.IPAM.PodCIDRs = []string{"10.244.1.0/24"}
+		snap.Advertisements = []*model.CiliumBGPAdvertisement{
+			advertisement("pods-a", bgpLabels, withLocalPref(withCommunities(podCIDRRule(), "65000:1"), 100)),
+			advertisement("pods-b", bgpLabels, withLocalPref(withCommunities(podCIDRRule(), "65000:2"), 200)),
+		}
+		inst := onlyInstance(t, translateOK(t, snap, model.HostFacts{}, Options{}))
+		ex := exportsOf(t, inst, "10.244.1.0/24")
+		if len(ex) != 1 || !reflect.DeepEqual(ex[0].Communities, comms("65000:1", "65000:2")) || *ex[0].LocalPreference != 200 {
+			t.Errorf("exports %+v", ex)
+		}
+	})
+	t.Run("one aggregate from two Services: the union (Cilium: the first statement's)", func(t *testing.T) {
+		agg := func(sel *metav1.LabelSelector, c string) model.BGPAdvertisement {
+			r := withCommunities(serviceRule(sel, model.ServiceLoadBalancerIP), c)
+			r.Service.AggregationLengthIPv4 = ptr(int16(24))
+			return r
+		}
+		snap := baseSnapshot()
+		snap.Services = []*corev1.Service{
+			lbService("default", "a", map[string]string{"app": "a"}, "172.20.0.1"),
+			lbService("default", "b", map[string]string{"app": "b"}, "172.20.0.2"),
+		}
+		snap.Advertisements = []*model.CiliumBGPAdvertisement{advertisement("svc", bgpLabels,
+			agg(matchLabels("app", "a"), "65000:1"), agg(matchLabels("app", "b"), "65000:2"))}
+		inst := onlyInstance(t, translateOK(t, snap, model.HostFacts{}, Options{}))
+		if got := prefixStrings(inst); !reflect.DeepEqual(got, []string{"172.20.0.0/24"}) {
+			t.Fatalf("prefixes %v", got)
+		}
+		if ex := exportsOf(t, inst, "172.20.0.0/24"); len(ex) != 1 || !reflect.DeepEqual(ex[0].Communities, comms("65000:1", "65000:2")) {
+			t.Errorf("exports %+v", ex)
+		}
+	})
+}
