@@ -20,12 +20,19 @@ import (
 // /status" works on an object that never had a status and on one that has, the status
 // subresource leaves the spec alone, and what is read back compares equal to what was
 // written, so that nothing is written twice.
+// It runs against the CRD of each supported Cilium release.
 func TestWriterAgainstAPIServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts etcd and kube-apiserver")
 	}
+	for _, v := range kubetest.CiliumVersions {
+		t.Run(v, func(t *testing.T) { testWriterAgainstAPIServer(t, v) })
+	}
+}
+
+func testWriterAgainstAPIServer(t *testing.T, version string) {
 	s := kubetest.Start(t, kubetest.Options{})
-	s.InstallCRDs(t, "testdata/ciliumbgpnodeconfigs.yaml")
+	s.InstallCRDs(t, nodeConfigCRD(t, version))
 	client := dynamic.NewForConfigOrDie(s.RESTConfig())
 	ctx := t.Context()
 

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +20,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/yaml"
 
+	"github.com/frr-renderer/frr-renderer/internal/kubetest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
@@ -384,11 +385,16 @@ func TestWriteRetriesAfterError(t *testing.T) {
 	}
 }
 
-// The JSON of the objects written has the CRD's field names: every key is in the schema
-// (a misspelt tag fails), and a full object uses every field of the schema but the ones of
-// the unmerged Cilium PR, which frr-renderer does not write.
+// The JSON of the objects written has the CRD's field names, as each supported Cilium release
+// ships the CRD: every key is in the schema (a misspelt tag fails), and a full object uses
+// every field of the schema.
 func TestJSONNamesMatchCRD(t *testing.T) {
-	schema := crdSchema(t)
+	for _, v := range kubetest.CiliumVersions {
+		t.Run(v, func(t *testing.T) { testJSONNames(t, crdSchema(t, v)) })
+	}
+}
+
+func testJSONNames(t *testing.T, schema map[string]any) {
 	c := newFakeClient()
 	w := NewWriter(c, testNode)
 	spec := model.CiliumBGPNodeConfigSpec{BGPInstances: []model.CiliumBGPNodeInstance{{
@@ -420,19 +426,19 @@ func TestJSONNamesMatchCRD(t *testing.T) {
 	checkKeys(t, "", obj, schema, seen)
 	var all []string
 	schemaPaths("", schema, &all)
-	prOnly := []string{".spec.bgpInstances[].peers[].peerInterface", ".spec.bgpInstances[].peers[].autoDiscovery.unnumbered"}
 	for _, p := range all {
-		if !seen[p] && !slices.ContainsFunc(prOnly, func(x string) bool { return strings.HasPrefix(p, x) }) {
+		if !seen[p] {
 			t.Errorf("%s: in the CRD, never written by the model", p)
 		}
 	}
 	noPassword(t, "object", func() string { b, _ := json.Marshal(obj); return string(b) }())
 }
 
-// crdSchema returns the openAPIV3Schema of the v2 version of the vendored CRD.
-func crdSchema(t *testing.T) map[string]any {
+// crdSchema returns the openAPIV3Schema of the v2 version of the CRD as Cilium release
+// version ships it.
+func crdSchema(t *testing.T, version string) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile("testdata/ciliumbgpnodeconfigs.yaml")
+	data, err := os.ReadFile(nodeConfigCRD(t, version))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,4 +504,16 @@ func schemaPaths(path string, s map[string]any, out *[]string) {
 		*out = append(*out, path+"."+k)
 		schemaPaths(path+"."+k, sub.(map[string]any), out)
 	}
+}
+
+// nodeConfigCRD is the CiliumBGPNodeConfig CRD of a Cilium release.
+func nodeConfigCRD(t *testing.T, version string) string {
+	t.Helper()
+	for _, f := range kubetest.CiliumCRDs(t, version) {
+		if filepath.Base(f) == "ciliumbgpnodeconfigs.yaml" {
+			return f
+		}
+	}
+	t.Fatalf("no ciliumbgpnodeconfigs.yaml among Cilium %s's CRDs", version)
+	return ""
 }
