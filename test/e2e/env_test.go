@@ -101,13 +101,19 @@ func setup(t testing.TB, v frrtest.Version) *env { return setupWith(t, v, nil) }
 // sidecar starts.
 func setupWith(t testing.TB, v frrtest.Version, populate func(*env)) *env {
 	t.Helper()
+	return setupCilium(t, v, "", populate)
+}
+
+// setupCilium is setupWith on the CRDs of Cilium release cilium ("" the newest supported).
+func setupCilium(t testing.TB, v frrtest.Version, cilium string, populate func(*env)) *env {
+	t.Helper()
 	frrtest.Require(t, v)
 	bin := binary(t)
 	e := &env{t: t, v: v}
 
 	// The seed Service's ClusterIP is 10.105.166.135: a service range that holds it.
 	e.api = kubetest.Start(t, kubetest.Options{ExtraAPIServerArgs: []string{"--service-cluster-ip-range=10.96.0.0/12"}})
-	e.api.InstallCRDs(t, kubetest.CiliumCRDs(t, "")...)
+	e.api.InstallCRDs(t, kubetest.CiliumCRDs(t, cilium)...)
 	cfg := e.api.RESTConfig()
 	e.kube = kubernetes.NewForConfigOrDie(cfg)
 	e.dyn = dynamic.NewForConfigOrDie(cfg)
@@ -292,6 +298,7 @@ type torNeighbor struct {
 	State       string `json:"bgpState"`
 	Established int    `json:"connectionsEstablished"`
 	Dropped     int    `json:"connectionsDropped"`
+	HoldMsecs   int    `json:"bgpTimerHoldTimeMsecs"`
 }
 
 func (e *env) torNeighbor() (torNeighbor, error) {

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
+	"github.com/frr-renderer/frr-renderer/internal/kubetest"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
 
@@ -135,19 +138,7 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 		e.eventually("172.20.1.2/32 withdrawn when its endpoint is not ready", func() error { return e.torLacks("172.20.1.2/32") })
 	})
 
-	step(t, "a PeerConfig timer change reaches FRR", func(t *testing.T) {
-		e.mutate(peerConfig, func(u *unstructured.Unstructured) {
-			_ = unstructured.SetNestedField(u.Object, int64(60), "spec", "timers", "holdTimeSeconds")
-			_ = unstructured.SetNestedField(u.Object, int64(20), "spec", "timers", "keepAliveTimeSeconds")
-		}, false)
-		e.eventually("timers 20 60 in bgpd", func() error {
-			c, err := e.nodeConfig()
-			if err == nil && !regexp.MustCompile(`(?m)^ neighbor \S+ timers 20 60$`).MatchString(c) {
-				err = fmt.Errorf("no `timers 20 60` in bgpd's configuration")
-			}
-			return err
-		})
-	})
+	step(t, "a PeerConfig timer change reaches FRR and the ToR", func(t *testing.T) { e.changeTimers(t, peerConfig) })
 
 	step(t, "a missing PeerConfig is an Event on the ClusterConfig", func(t *testing.T) {
 		e.mutate(clusterConfig, func(u *unstructured.Unstructured) {
@@ -266,6 +257,101 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 		if strings.Contains(m, "e2e-") {
 			t.Error("the metrics hold a password")
 		}
+	})
+}
+
+// TestSidecarOldestCilium runs the sidecar against the CRDs of the oldest supported Cilium
+// release (TestSidecar runs the newest): the seed reaches the ToR, the CiliumBGPNodeConfig
+// status the sidecar writes passes that release's schema, and a timer change reaches the ToR.
+// One FRR version (the deploy image's): the rest does not depend on the release.
+func TestSidecarOldestCilium(t *testing.T) {
+	e := setupCilium(t, frrtest.FRR10, kubetest.CiliumVersions[0], nil)
+	step(t, "the status is written", func(t *testing.T) {
+		e.eventually("CiliumBGPNodeConfig cp-1's status", func() error {
+			u, err := e.dyn.Resource(nodeConfigGVR).Get(context.Background(), nodeName, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			insts, _, _ := unstructured.NestedSlice(u.Object, "status", "bgpInstances")
+			if len(insts) != 1 {
+				return fmt.Errorf("status.bgpInstances: %v", insts)
+			}
+			peers, _ := insts[0].(map[string]any)["peers"].([]any)
+			if len(peers) != 1 || peers[0].(map[string]any)["peeringState"] != "established" {
+				return fmt.Errorf("peers: %v", peers)
+			}
+			return nil
+		})
+	})
+	step(t, "a PeerConfig timer change reaches FRR and the ToR", func(t *testing.T) {
+		e.changeTimers(t, object("cilium.io/v2", "CiliumBGPPeerConfig", "", "cilium-peer"))
+	})
+}
+
+// changeTimers sets the PeerConfig's timers to 20/60: bgpd runs them, the ToR negotiates the
+// new hold time (the sidecar reset the session, as Cilium does), and an Event says so.
+func (e *env) changeTimers(t *testing.T, peerConfig *unstructured.Unstructured) {
+	// The ToR's peers are dynamic (a listen range): a reset deletes the ToR's neighbor and its
+	// counters; the node's neighbor keeps them.
+	sessions := func() int {
+		out, err := e.show(e.nodeVty, "show bgp neighbors "+torAddr+" json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n map[string]struct {
+			Established int `json:"connectionsEstablished"`
+		}
+		if err := json.Unmarshal([]byte(out), &n); err != nil {
+			t.Fatal(err)
+		}
+		return n[torAddr].Established
+	}
+	before := sessions()
+	routes, err := e.torRoutes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mutate(peerConfig, func(u *unstructured.Unstructured) {
+		_ = unstructured.SetNestedField(u.Object, int64(60), "spec", "timers", "holdTimeSeconds")
+		_ = unstructured.SetNestedField(u.Object, int64(20), "spec", "timers", "keepAliveTimeSeconds")
+	}, false)
+	e.eventually("timers 20 60 in bgpd", func() error {
+		c, err := e.nodeConfig()
+		if err == nil && !regexp.MustCompile(`(?m)^ neighbor \S+ timers 20 60$`).MatchString(c) {
+			err = fmt.Errorf("no `timers 20 60` in bgpd's configuration")
+		}
+		return err
+	})
+	e.eventually("the ToR negotiated hold time 60 s", func() error {
+		n, err := e.torNeighbor()
+		if err == nil && (n.State != "Established" || n.HoldMsecs != 60_000) {
+			err = fmt.Errorf("the ToR's session: %+v", n)
+		}
+		return err
+	})
+	e.eventually("the ToR has every route again", func() error {
+		got, err := e.torRoutes()
+		if err == nil && !maps.Equal(got, routes) {
+			err = fmt.Errorf("the ToR has %v, had %v", keys(got), keys(routes))
+		}
+		return err
+	})
+	if after := sessions(); after != before+1 {
+		t.Errorf("the session was established %d times more, want once (one reset)", after-before)
+	}
+	e.eventually("the BGPSessionReset Event", func() error {
+		list, err := e.kube.CoreV1().Events("default").List(context.Background(), metav1.ListOptions{
+			FieldSelector: fields.OneTermEqualSelector("reason", "BGPSessionReset").String(),
+		})
+		if err != nil {
+			return err
+		}
+		for _, ev := range list.Items {
+			if ev.InvolvedObject.Kind == "Node" && ev.InvolvedObject.Name == nodeName && strings.Contains(ev.Message, torAddr+" (timers)") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no such event among %d", len(list.Items))
 	})
 }
 
