@@ -286,6 +286,33 @@ func TestSidecarOldestCilium(t *testing.T) {
 	step(t, "a PeerConfig timer change reaches FRR and the ToR", func(t *testing.T) {
 		e.changeTimers(t, object("cilium.io/v2", "CiliumBGPPeerConfig", "", "cilium-peer"))
 	})
+	step(t, "an instance that cannot run is named in the status, the others run on", func(t *testing.T) {
+		e.mutate(object("cilium.io/v2", "CiliumBGPClusterConfig", "", "cilium-bgp"), func(u *unstructured.Unstructured) {
+			insts, _, _ := unstructured.NestedSlice(u.Object, "spec", "bgpInstances")
+			insts = append(insts, map[string]any{"name": "broken"}) // no localASN: Cilium fails it
+			_ = unstructured.SetNestedSlice(u.Object, insts, "spec", "bgpInstances")
+		}, false)
+		e.eventually("the condition says why", func() error {
+			u, err := e.dyn.Resource(nodeConfigGVR).Get(context.Background(), nodeName, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+			for _, c := range conds {
+				m := c.(map[string]any)
+				if m["type"] == "cilium.io/BGPReconcileError" && m["status"] == "True" && strings.Contains(m["message"].(string), `instance "broken" has no localASN`) {
+					return nil
+				}
+			}
+			return fmt.Errorf("conditions: %v", conds)
+		})
+		if err := e.established(); err != nil {
+			t.Error(err)
+		}
+		if err := e.torHas(seedIP + "/32"); err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 // changeTimers sets the PeerConfig's timers to 20/60: bgpd runs them, the ToR negotiates the
