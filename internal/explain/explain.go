@@ -83,6 +83,7 @@ const (
 	CodeNoRule             = "no-rule"              // no advertisement rule of the address's type
 	CodeRuleInvalid        = "rule-invalid"         // the rule is ignored (a diagnostic says why)
 	CodeSelector           = "selector"             // the rule's selector does not select the object
+	CodeNoFrontend         = "no-frontend"          // Cilium's agent has no frontend for the Service on the node
 	CodeAddressType        = "address-type"         // the rule advertises other Service addresses
 	CodeServiceType        = "service-type"         // a LoadBalancer IP of a Service of another type
 	CodeLoadBalancerClass  = "load-balancer-class"  // a loadBalancerClass Cilium does not announce

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
+
 	"github.com/frr-renderer/frr-renderer/internal/hostfacts"
 	"github.com/frr-renderer/frr-renderer/internal/manifest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
@@ -60,7 +63,7 @@ func TestPrefixNotAdvertised(t *testing.T) {
 	}{
 		{name: "no object has the address", query: "198.51.100.7", want: []string{CodeNoObject}, detail: "no object of node n1 has an address in 198.51.100.7/32"},
 		{name: "no ClusterConfig selects the node", node: "unselected", query: "172.20.0.1", want: []string{CodeNoClusterConfig}, detail: "no CiliumBGPClusterConfig selects node unselected"},
-		{name: "the instance fails", node: "no-router-id", query: "172.20.0.1", want: []string{CodeInstanceFailed}, detail: "no IPv4 InternalIP to use as router ID"},
+		{name: "the instance fails", node: "no-router-id", query: "172.20.0.1", want: []string{CodeInstanceFailed}, detail: "no IPv4 address to use as router ID"},
 		{name: "family not negotiated", query: "2001:db8::1", want: []string{CodeFamily, CodeNoPeerConfig}, detail: "CiliumBGPPeerConfig/pc spec.families has no ipv6/unicast"},
 		{name: "advertisement not selected, address type", query: "10.96.0.10", want: []string{CodeAddressType, CodeAdvertNotSelected, CodeNoPeerConfig, CodeRuleInvalid},
 			detail: "does not select CiliumBGPAdvertisement/cluster-ips (labels adv=other)"},
@@ -68,9 +71,9 @@ func TestPrefixNotAdvertised(t *testing.T) {
 		{name: "service type", query: "172.20.0.3", want: []string{CodeNoPeerConfig, CodeRuleInvalid, CodeServiceType}, detail: "is of type NodePort, not LoadBalancer"},
 		{name: "loadBalancerClass", query: "172.20.0.4", want: []string{CodeLoadBalancerClass, CodeNoPeerConfig, CodeRuleInvalid}, detail: `has spec.loadBalancerClass \"metallb.io/metallb\"`},
 		{name: "externalTrafficPolicy Local without a local endpoint", query: "172.20.0.5", want: []string{CodeNoPeerConfig, CodeRuleInvalid, CodeTrafficPolicyLocal},
-			detail: "spec.externalTrafficPolicy is Local and no ready, non-terminating endpoint of it is on node n1"},
+			detail: "spec.externalTrafficPolicy is Local and no ready endpoint of it is on node n1"},
 		{name: "no endpoints, not routable", skip: true, query: "172.20.0.6", want: []string{CodeNoEndpoints, CodeNoPeerConfig, CodeRuleInvalid},
-			detail: "has no ready, non-terminating endpoint on any node"},
+			detail: "has no ready endpoint on any node"},
 		{name: "invalid rule", query: "172.20.0.7", want: []string{CodeNoPeerConfig, CodeRuleInvalid, CodeSelector},
 			detail: "spec.advertisements[4].service.addresses: required for advertisementType Service: rule ignored"},
 		{name: "pool allocation of another mask size", query: "10.10.0.0/26", want: []string{CodeNoPeerConfig, CodePoolMask}, detail: "10.10.0.0/26 is not a /27"},
@@ -83,6 +86,21 @@ func TestPrefixNotAdvertised(t *testing.T) {
 				}
 			},
 			detail: "no CiliumBGPAdvertisement has a rule of advertisementType PodCIDR"},
+		{name: "labelled for another proxy: no frontend", query: "172.20.0.1", want: []string{CodeNoFrontend, CodeNoPeerConfig, CodeRuleInvalid},
+			mutate: func(s *model.Snapshot) {
+				service(s, "web").Labels["service.kubernetes.io/service-proxy-name"] = "other"
+			},
+			detail: "has no frontend for Service/shop/web: it is labelled service.kubernetes.io/service-proxy-name=other"},
+		{name: "service.cilium.io/type ClusterIP: no LoadBalancer frontend", query: "172.20.0.1", want: []string{CodeNoPeerConfig, CodeRuleInvalid, CodeServiceType},
+			mutate: func(s *model.Snapshot) {
+				service(s, "web").Annotations = map[string]string{"service.cilium.io/type": "ClusterIP"}
+			},
+			detail: `service.cilium.io/type \"ClusterIP\" leaves it no LoadBalancer frontend`},
+		{name: "ipMode Proxy", query: "172.20.0.1", want: []string{CodeNoPeerConfig, CodeRuleInvalid, CodeServiceType},
+			mutate: func(s *model.Snapshot) {
+				service(s, "web").Status.LoadBalancer.Ingress[0].IPMode = ptr.To(corev1.LoadBalancerIPModeProxy)
+			},
+			detail: "has ipMode Proxy"},
 		{name: "family selector unset", query: "172.20.0.1", want: []string{CodeAdvertNotSelected, CodeNoPeerConfig},
 			mutate: func(s *model.Snapshot) { s.PeerConfigs[0].Spec.Families[0].Advertisements = nil },
 			detail: "spec.families[0].advertisements is not set: it selects no CiliumBGPAdvertisement"},
@@ -204,4 +222,17 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// service returns the Service of that name in s.
+func service(s *model.Snapshot, name string) *corev1.Service {
+	for _, svc := range s.Services {
+		if svc.Name == name {
+			if svc.Labels == nil {
+				svc.Labels = map[string]string{}
+			}
+			return svc
+		}
+	}
+	panic("no Service " + name)
 }

@@ -28,11 +28,26 @@ type checker struct {
 	in      Input
 	res     translate.Result
 	adverts []*model.CiliumBGPAdvertisement // sorted by name
+	// nodeLabels are the labels Cilium matches against: the CiliumNode's, else the Node's.
+	nodeLabels labels.Set
+	// proxied are the Services an Envoy configuration redirects to the node's Envoy.
+	proxied map[string]bool
 }
 
 func newChecker(in Input, res translate.Result) *checker {
 	c := &checker{in: in, res: res, adverts: slices.Clone(in.Snapshot.Advertisements)}
 	sort.Slice(c.adverts, func(i, j int) bool { return c.adverts[i].Name < c.adverts[j].Name })
+	for _, n := range in.Snapshot.Nodes {
+		if n.Name == in.Options.Node {
+			c.nodeLabels = labels.Set(n.Labels)
+		}
+	}
+	for _, n := range in.Snapshot.CiliumNodes {
+		if n.Name == in.Options.Node {
+			c.nodeLabels = labels.Set(n.Labels)
+		}
+	}
+	c.proxied, _ = translate.ProxiedServices(in.Snapshot, c.nodeLabels)
 	return c
 }
 
@@ -247,9 +262,8 @@ func (c *checker) ruleStops(adv *model.CiliumBGPAdvertisement, i int, cand candi
 		if !cand.ifc.AdminUp || (cand.ifc.OperState != "up" && cand.ifc.OperState != "unknown") {
 			return CodeInterface, fmt.Sprintf("interface %s is not up (admin up %v, operational state %q)", cand.ifc.Name, cand.ifc.AdminUp, cand.ifc.OperState)
 		}
-		a := cand.addr
-		if a.Is4() && (a.IsLoopback() || a.IsMulticast() || a.IsUnspecified()) || a.Is6() && !a.IsGlobalUnicast() {
-			return CodeInterface, fmt.Sprintf("%s is a loopback, multicast, link-local or unspecified address: Cilium announces only unicast addresses", a)
+		if a := cand.addr; !translate.UsableAddress(a) {
+			return CodeInterface, fmt.Sprintf("%s is not a global unicast address (nor an IPv4 link-local one): Cilium does not announce it", a)
 		}
 	}
 	return "", ""
@@ -259,6 +273,9 @@ func (c *checker) ruleStops(adv *model.CiliumBGPAdvertisement, i int, cand candi
 func (c *checker) serviceStops(rule *model.BGPAdvertisement, field string, cand candidate) (string, string) {
 	svc := cand.svc
 	svcRef := cand.object.String()
+	if why, _ := translate.NoFrontends(svc, c.in.Options.ServiceProxyName, c.nodeLabels); why != "" {
+		return CodeNoFrontend, fmt.Sprintf("Cilium's agent on node %s has no frontend for %s: %s", c.in.Options.Node, svcRef, why)
+	}
 	if !selectorMatches(rule.Selector, false, serviceLabels(svc)) {
 		return CodeSelector, fmt.Sprintf("%s.selector (%s) does not select %s (labels %s)", field, selectorString(rule.Selector, false), svcRef, serviceLabels(svc))
 	}
@@ -276,6 +293,17 @@ func (c *checker) serviceStops(rule *model.BGPAdvertisement, field string, cand 
 		if cl := svc.Spec.LoadBalancerClass; cl != nil && *cl != ciliumLBClass {
 			return CodeLoadBalancerClass, fmt.Sprintf("%s has spec.loadBalancerClass %q: Cilium announces only Services without one or with %q", svcRef, *cl, ciliumLBClass)
 		}
+		if !translate.ExposesType(svc, corev1.ServiceTypeLoadBalancer) {
+			return CodeServiceType, fmt.Sprintf("%s's service.cilium.io/type %q leaves it no LoadBalancer frontend", svcRef, svc.Annotations["service.cilium.io/type"])
+		}
+		for _, in := range svc.Status.LoadBalancer.Ingress {
+			if a, err := netip.ParseAddr(strings.TrimSpace(in.IP)); err == nil && a.Unmap() == cand.addr && !translate.IsVIP(in) {
+				return CodeServiceType, fmt.Sprintf("%s's load balancer address %s has ipMode %s: the load balancer proxies it to the nodes, it is no VIP Cilium announces", svcRef, cand.addr, *in.IPMode)
+			}
+		}
+	}
+	if cand.kind == model.ServiceClusterIP && !translate.ExposesType(svc, corev1.ServiceTypeClusterIP) {
+		return CodeServiceType, fmt.Sprintf("%s's service.cilium.io/type %q leaves it no ClusterIP frontend", svcRef, svc.Annotations["service.cilium.io/type"])
 	}
 	local, policyField := svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal, "spec.externalTrafficPolicy"
 	if cand.kind == model.ServiceClusterIP {
@@ -283,11 +311,13 @@ func (c *checker) serviceStops(rule *model.BGPAdvertisement, field string, cand 
 		policyField = "spec.internalTrafficPolicy"
 	}
 	anyActive, localActive := c.endpoints(svc)
-	if local && !localActive {
-		return CodeTrafficPolicyLocal, fmt.Sprintf("%s %s is Local and no ready, non-terminating endpoint of it is on node %s", svcRef, policyField, c.in.Options.Node)
+	// A LoadBalancer IP redirected to the node's Envoy is served by the proxy.
+	proxied := cand.kind == model.ServiceLoadBalancerIP && c.proxied[svc.Namespace+"/"+svc.Name]
+	if local && !localActive && !proxied {
+		return CodeTrafficPolicyLocal, fmt.Sprintf("%s %s is Local and no ready endpoint of it is on node %s", svcRef, policyField, c.in.Options.Node)
 	}
-	if !local && !anyActive && c.in.Options.SkipServicesWithoutEndpoints {
-		return CodeNoEndpoints, fmt.Sprintf("%s has no ready, non-terminating endpoint on any node, and Services without endpoints are not announced (--enable-no-service-endpoints-routable=false)", svcRef)
+	if !anyActive && c.in.Options.SkipServicesWithoutEndpoints && !proxied {
+		return CodeNoEndpoints, fmt.Sprintf("%s has no ready endpoint on any node, and Services without endpoints are not announced (--enable-no-service-endpoints-routable=false)", svcRef)
 	}
 	return "", ""
 }
@@ -298,12 +328,15 @@ func (c *checker) endpoints(svc *corev1.Service) (anyActive, localActive bool) {
 		if es.Namespace != svc.Namespace || es.Labels[discoveryv1.LabelServiceName] != svc.Name {
 			continue
 		}
+		if translate.Maintenance(es) {
+			continue
+		}
 		for _, ep := range es.Endpoints {
-			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready || ep.Conditions.Terminating != nil && *ep.Conditions.Terminating {
+			if !translate.ActiveBackend(ep) {
 				continue
 			}
 			anyActive = true
-			if ep.NodeName != nil && *ep.NodeName == c.in.Options.Node {
+			if translate.EndpointNode(ep) == c.in.Options.Node {
 				localActive = true
 			}
 		}

@@ -428,7 +428,7 @@ func (t *translation) interfacePrefixes(name string, ref model.RuleRef, fam mode
 		}
 		for _, p := range ifc.Addresses {
 			a := p.Addr()
-			if !usableAddress(a) || model.FamilyOf(a) != fam {
+			if !UsableAddress(a) || model.FamilyOf(a) != fam {
 				continue
 			}
 			host := netip.PrefixFrom(a, a.BitLen())

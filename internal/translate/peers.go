@@ -441,7 +441,7 @@ func interfaceLocalAddress(ifaces []model.Interface, name string, peer netip.Add
 		}
 		var found []netip.Addr
 		for _, p := range ifc.Addresses {
-			if a := p.Addr(); a.Is4() == peer.Is4() && usableAddress(a) {
+			if a := p.Addr(); a.Is4() == peer.Is4() && UsableAddress(a) {
 				found = append(found, a)
 			}
 		}
@@ -453,10 +453,10 @@ func interfaceLocalAddress(ifaces []model.Interface, name string, peer netip.Add
 	return netip.Addr{}, fmt.Sprintf("interface %s not found on the host", name)
 }
 
-// usableAddress is Cilium's filter of an interface's addresses, for Interface advertisements
+// UsableAddress is Cilium's filter of an interface's addresses, for Interface advertisements
 // and transport.sourceInterface: IPv6 global unicast; IPv4 global or link-local unicast (not
 // loopback, multicast, unspecified or the broadcast address); never IPv4-mapped IPv6.
-func usableAddress(a netip.Addr) bool {
+func UsableAddress(a netip.Addr) bool {
 	switch {
 	case !a.IsValid() || a.Is4In6():
 		return false

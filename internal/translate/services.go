@@ -48,15 +48,15 @@ func (t *translation) serviceIndex() *serviceIndex {
 			b = &backends{}
 			byService[key] = b
 		}
-		if maintenance(es) {
+		if Maintenance(es) {
 			continue
 		}
 		for _, ep := range es.Endpoints {
-			if !activeBackend(ep) {
+			if !ActiveBackend(ep) {
 				continue
 			}
 			b.any = true
-			if endpointNode(ep) == t.opts.Node {
+			if EndpointNode(ep) == t.opts.Node {
 				b.local = true
 			}
 		}
@@ -171,8 +171,7 @@ func (t *translation) serviceAddresses(svc *corev1.Service, kind string) []netip
 			return nil
 		}
 		for _, in := range svc.Status.LoadBalancer.Ingress {
-			// KEP-1860: an address the load balancer proxies to the nodes is no VIP.
-			if in.IPMode != nil && *in.IPMode != corev1.LoadBalancerIPModeVIP {
+			if !IsVIP(in) {
 				continue
 			}
 			raw = append(raw, in.IP)
