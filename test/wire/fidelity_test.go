@@ -141,14 +141,16 @@ func testNegotiated(t *testing.T, v frrtest.Version) {
 	node := frrtest.Start(t, v, "node")
 	frrtest.Link(t, node, tor, netip.MustParsePrefix("10.0.0.2/24"), netip.MustParsePrefix("10.0.0.1/24"))
 	frrtest.Link(t, node, tor, netip.MustParsePrefix("10.0.1.2/24"), netip.MustParsePrefix("10.0.1.1/24"))
+	// The ToR waits for the node's connections: no collision of two connections, whose loser
+	// would count as a drop.
 	if err := tor.Load(`frr defaults traditional
 router bgp 65000
  bgp router-id 10.0.0.1
  no bgp ebgp-requires-policy
  neighbor 10.0.0.2 remote-as 65001
- neighbor 10.0.0.2 timers connect 1
+ neighbor 10.0.0.2 passive
  neighbor 10.0.1.2 remote-as 65001
- neighbor 10.0.1.2 timers connect 1
+ neighbor 10.0.1.2 passive
 exit
 `); err != nil {
 		t.Fatal(err)
