@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/frr-renderer/frr-renderer/internal/kubetest"
+	"github.com/frr-renderer/frr-renderer/internal/testbin"
 )
 
 const (
@@ -58,6 +59,12 @@ func runHelm(t testing.TB, args ...string) string {
 		t.Fatalf("helm %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
 	return stdout.String()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testbin.Cleanup()
+	os.Exit(code)
 }
 
 // The chart, the binary and the images name one release: the VERSION file's.
@@ -151,6 +158,78 @@ func TestChartAppliesToAPIServer(t *testing.T) {
 	if _, err := api.ApplyObjects(t.Context(), "a misspelt field", []byte(bad), "helm"); err == nil || !strings.Contains(err.Error(), "hostNetwrk") {
 		t.Errorf("a DaemonSet with an unknown field was applied (%v): the test cannot catch a wrong field", err)
 	}
+}
+
+// The values that mirror Cilium's agent options reach the sidecar as its flags, with Cilium's
+// defaults, and every argument the chart gives the sidecar is one frr-renderer run takes.
+func TestChartAgentOptions(t *testing.T) {
+	bin := testbin.FrrRenderer(t, "DEPLOY_FRR_RENDERER")
+	for _, tc := range []struct {
+		name   string
+		values string
+		want   []string
+	}{
+		{name: "default values", want: []string{
+			"--enable-no-service-endpoints-routable=true", "--k8s-service-proxy-name=",
+			"--enable-bgp-legacy-origin-attribute=false", "--ipam=cluster-pool", "--bgp-router-id-allocation-mode=default",
+		}},
+		{name: "values-all.yaml", values: valuesAll, want: []string{
+			"--enable-no-service-endpoints-routable=false", "--k8s-service-proxy-name=frr-lab",
+			"--enable-bgp-legacy-origin-attribute=true", "--ipam=kubernetes", "--bgp-router-id-allocation-mode=ip-pool",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			helmArgs := []string{"template", "frr-renderer", chartDir, "--namespace", releaseNS}
+			if tc.values != "" {
+				helmArgs = append(helmArgs, "-f", tc.values)
+			}
+			args := sidecarArgs(t, runHelm(t, helmArgs...))
+			for _, w := range tc.want {
+				if !slices.Contains(args, w) {
+					t.Errorf("the sidecar's arguments lack %q: %q", w, args)
+				}
+			}
+			// cobra parses every flag before it looks at --help: an unknown flag or a value a
+			// flag refuses fails here.
+			out, err := exec.Command(bin, append(args, "--help")...).CombinedOutput()
+			if err != nil {
+				t.Errorf("frr-renderer %s --help: %v\n%s", strings.Join(args, " "), err, out)
+			}
+		})
+	}
+}
+
+// sidecarArgs returns the arguments of the frr-renderer container of the chart's DaemonSet.
+func sidecarArgs(t *testing.T, rendered string) []string {
+	t.Helper()
+	for _, doc := range strings.Split(rendered, "\n---") {
+		var obj struct {
+			Kind string
+			Spec struct {
+				Template struct {
+					Spec struct {
+						Containers []struct {
+							Name string
+							Args []string
+						}
+					}
+				}
+			}
+		}
+		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
+			t.Fatalf("the chart's rendering: %v", err)
+		}
+		if obj.Kind != "DaemonSet" {
+			continue
+		}
+		for _, c := range obj.Spec.Template.Spec.Containers {
+			if c.Name == "frr-renderer" {
+				return c.Args
+			}
+		}
+	}
+	t.Fatal("no frr-renderer container in the chart's DaemonSet")
+	return nil
 }
 
 // checkDaemonSet checks what the chart must always say of the pod.
