@@ -72,7 +72,9 @@ func runApply(s *streams, in *inputFlags, target *frrFlags, stateFile string, ti
 	}
 	desired, err := renderConfig(snap, facts, in.options(node), dialect, s.err)
 	if err != nil {
-		return failure(err)
+		// A failed instance too: FRR would drop it and withdraw its routes (the sidecar holds
+		// the last configuration instead).
+		return failuref("%w: nothing applied", err)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)

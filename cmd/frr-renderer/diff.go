@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -59,7 +60,7 @@ Exit status, like diff(1): 0 no change, 1 changes, 2 trouble.`,
 }
 
 // runDiff prints the plan and reports whether it changes anything.
-func runDiff(s *streams, in *inputFlags, target *frrFlags, against, stateFile string) (bool, error) {
+func runDiff(s *streams, in *inputFlags, target *frrFlags, against, stateFile string) (changed bool, retErr error) {
 	node := in.nodeName()
 	switch {
 	case node == "":
@@ -87,7 +88,15 @@ func runDiff(s *streams, in *inputFlags, target *frrFlags, against, stateFile st
 		return false, err
 	}
 	text, err := renderConfig(snap, facts, in.options(node), dialect, s.err)
-	if err != nil {
+	// A failed instance is trouble (apply would refuse), but the diff is still shown.
+	var lost *instancesFailedError
+	if errors.As(err, &lost) {
+		defer func() {
+			if retErr == nil {
+				retErr = fmt.Errorf("%w: apply would refuse it", lost)
+			}
+		}()
+	} else if err != nil {
 		return false, err
 	}
 

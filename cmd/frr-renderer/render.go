@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -64,6 +66,7 @@ func runRender(s *streams, in *inputFlags) error {
 		nodes = nodeNames(snap)
 	}
 	opts := in.options("")
+	var failed []error
 	for i, n := range nodes {
 		if len(nodes) > 1 {
 			if i > 0 {
@@ -72,23 +75,39 @@ func runRender(s *streams, in *inputFlags) error {
 			fmt.Fprintf(s.out, "! ===== node %s =====\n", n)
 		}
 		opts.Node = n
-		if err := renderNode(snap, facts, opts, dialect, s.out, s.err); err != nil {
+		text, err := renderConfig(snap, facts, opts, dialect, s.err)
+		var lost *instancesFailedError
+		switch {
+		case errors.As(err, &lost):
+			// Printed all the same: the file names what it lacks, and the rest is worth seeing.
+			failed = append(failed, err)
+		case err != nil:
 			return failure(err)
 		}
+		if _, err := s.out.Write(text); err != nil {
+			return failure(err)
+		}
+	}
+	if len(failed) > 0 {
+		return failure(errors.Join(failed...))
 	}
 	return nil
 }
 
-func renderNode(snap *model.Snapshot, facts model.HostFacts, opts translate.Options, d frrconfig.Dialect, stdout, stderr io.Writer) error {
-	text, err := renderConfig(snap, facts, opts, d, stderr)
-	if err != nil {
-		return err
-	}
-	_, err = stdout.Write(text)
-	return err
+// instancesFailedError is a rendering that leaves out BGP instances of the node's
+// ClusterConfig for errors in their input: the text is complete otherwise, but FRR given it
+// would run without them (and withdraw their routes), so the command fails.
+type instancesFailedError struct {
+	node      string
+	instances []string
 }
 
-// renderConfig translates and renders one node's frr.conf; diagnostics go to stderr.
+func (e *instancesFailedError) Error() string {
+	return fmt.Sprintf("node %s: BGP instances not configured for errors in their input (above): %s", e.node, strings.Join(e.instances, ", "))
+}
+
+// renderConfig translates and renders one node's frr.conf; diagnostics go to stderr. When
+// instances fail, the text comes with an *instancesFailedError.
 func renderConfig(snap *model.Snapshot, facts model.HostFacts, opts translate.Options, d frrconfig.Dialect, stderr io.Writer) ([]byte, error) {
 	res, err := translate.Translate(snap, facts, opts)
 	if err != nil {
@@ -99,6 +118,9 @@ func renderConfig(snap *model.Snapshot, facts model.HostFacts, opts translate.Op
 	printDiagnostics(stderr, diags)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", opts.Node, err)
+	}
+	if len(res.FailedInstances) > 0 {
+		return text, &instancesFailedError{node: opts.Node, instances: res.FailedInstances}
 	}
 	return text, nil
 }

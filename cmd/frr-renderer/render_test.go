@@ -195,3 +195,38 @@ func TestRenderAgentFlags(t *testing.T) {
 		})
 	}
 }
+
+// An instance left out for an error in its input (here an IPv6-only node with no router ID) is
+// an error no one can miss: render prints the rest and exits 1, apply sends nothing, diff shows
+// the change and calls it trouble.
+func TestDroppedInstanceFails(t *testing.T) {
+	facts := writeFile(t, "facts.yaml", "{}\n")
+	v6Node := "apiVersion: cilium.io/v2\nkind: CiliumNode\nmetadata: {name: n1}\nspec:\n  addresses: [{type: InternalIP, ip: \"fd00::11\"}]\n"
+	in := writeFile(t, "in.yaml", v6Node+"---\n"+clusterConfig)
+	const why = `BGP instances not configured for errors in their input (above): main`
+
+	out, errOut, code := runCmd(t, "", "render", "--node", "n1", "-f", in, "--host-facts", facts)
+	if code != 1 || !strings.Contains(errOut, "render: node n1: "+why) || !strings.Contains(errOut, "no IPv4 address to use as router ID") {
+		t.Errorf("render: exit %d, want 1 with %q\nstderr:\n%s", code, why, errOut)
+	}
+	if !strings.Contains(out, `! BGP instance "main" is NOT configured`) || strings.Contains(out, "router bgp") {
+		t.Errorf("render's output does not say the instance is missing:\n%s", out)
+	}
+
+	// No FRR at the socket: a refused apply never gets as far as looking for one.
+	dir := t.TempDir()
+	out, errOut, code = runCmd(t, "", "apply", "--node", "n1", "-f", in, "--host-facts", facts, "--vty-socket", dir)
+	if code != 1 || !strings.Contains(errOut, why+": nothing applied") || strings.Contains(errOut, "bgpd is not running") || out != "" {
+		t.Errorf("apply: exit %d, want 1 having sent nothing\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	good := writeFile(t, "good.yaml", node+"---\n"+clusterConfig)
+	before, errOut, code := runCmd(t, "", "render", "--node", "n1", "-f", good, "--host-facts", facts)
+	if code != 0 {
+		t.Fatalf("render: exit %d: %s", code, errOut)
+	}
+	out, errOut, code = runCmd(t, "", "diff", "--node", "n1", "-f", in, "--host-facts", facts, "--against", writeFile(t, "before.conf", before))
+	if code != 2 || !strings.Contains(errOut, why+": apply would refuse it") || !strings.Contains(out, "-router bgp 65001") {
+		t.Errorf("diff: exit %d, want 2 with the diff shown\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}
