@@ -51,6 +51,8 @@ type Metrics struct {
 	applyResets   prometheus.Counter
 	lastSuccess   prometheus.Gauge
 	reconciles    *prometheus.CounterVec
+	failed        prometheus.Gauge
+	sessionResets prometheus.Counter
 	sessions      *sessionCollector
 
 	mu sync.Mutex
@@ -99,6 +101,16 @@ func New() *Metrics {
 			Name:      "reconciles_total",
 			Help:      "Reconciles of the desired configuration by result: submitted (a new configuration went to the applier), unchanged (the same as the last one submitted), error (the sources could not be read, translated or rendered; the last configuration stays).",
 		}, []string{"result"}),
+		failed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace,
+			Name:      "bgp_instances_failed",
+			Help:      "BGP instances of the node's CiliumBGPClusterConfig left out of the desired configuration for errors in their input (the CiliumBGPNodeConfig's condition and the Events name them); FRR keeps what they ran. 0 when every instance is configured.",
+		}),
+		sessionResets: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace,
+			Name:      "bgp_session_resets_total",
+			Help:      "Established BGP sessions reset because an apply changed their negotiated parameters (timers, graceful restart), as Cilium resets them: FRR alone would keep the old values until the session restarts.",
+		}),
 		sessions: newSessionCollector(),
 	}
 	for _, r := range results {
@@ -114,7 +126,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector(),
 		m.applyDuration, m.applyErrors, m.applyLines, m.applyResets, m.lastSuccess,
-		m.reconciles, staleness, m.sessions,
+		m.reconciles, m.failed, m.sessionResets, staleness, m.sessions,
 	)
 	return m
 }
@@ -130,6 +142,7 @@ func (m *Metrics) ObserveApply(res vtysh.ApplyResult, err error) {
 	m.applyDuration.Observe(res.Duration.Seconds())
 	m.applyLines.Add(float64(len(res.Lines)))
 	m.applyResets.Add(float64(len(res.Resets)))
+	m.sessionResets.Add(float64(len(res.SessionResets)))
 	if err != nil {
 		m.applyErrors.Inc()
 	}
@@ -150,6 +163,10 @@ func (m *Metrics) Reconciled(result string) {
 	}
 	m.reconciles.WithLabelValues(result).Inc()
 }
+
+// SetFailedInstances sets how many BGP instances are left out of the desired configuration for
+// errors in their input.
+func (m *Metrics) SetFailedInstances(n int) { m.failed.Set(float64(n)) }
 
 // Submitted records that a desired configuration different from the previous one was submitted
 // to the applier at at.

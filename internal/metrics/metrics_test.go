@@ -236,3 +236,25 @@ func session(view, peer, state string, families ...vtysh.FamilyCount) vtysh.Sess
 func family(afi, safi string, advertised, received uint32) vtysh.FamilyCount {
 	return vtysh.FamilyCount{AFI: afi, SAFI: safi, Advertised: advertised, Received: received}
 }
+
+func TestFailedInstancesAndSessionResets(t *testing.T) {
+	m := New()
+	m.SetFailedInstances(2)
+	m.ObserveApply(vtysh.ApplyResult{SessionResets: []string{"10.0.0.1 (timers)", "10.0.0.2 (timers)"}}, nil)
+	m.ObserveApply(vtysh.ApplyResult{Lines: []string{" neighbor 10.0.0.1 timers 3 9"}}, nil) // a session that was not up: no reset
+	compare(t, m, `
+# HELP frr_renderer_bgp_instances_failed BGP instances of the node's CiliumBGPClusterConfig left out of the desired configuration for errors in their input (the CiliumBGPNodeConfig's condition and the Events name them); FRR keeps what they ran. 0 when every instance is configured.
+# TYPE frr_renderer_bgp_instances_failed gauge
+frr_renderer_bgp_instances_failed 2
+# HELP frr_renderer_bgp_session_resets_total Established BGP sessions reset because an apply changed their negotiated parameters (timers, graceful restart), as Cilium resets them: FRR alone would keep the old values until the session restarts.
+# TYPE frr_renderer_bgp_session_resets_total counter
+frr_renderer_bgp_session_resets_total 2
+`, "frr_renderer_bgp_instances_failed", "frr_renderer_bgp_session_resets_total")
+
+	m.SetFailedInstances(0)
+	compare(t, m, `
+# HELP frr_renderer_bgp_instances_failed BGP instances of the node's CiliumBGPClusterConfig left out of the desired configuration for errors in their input (the CiliumBGPNodeConfig's condition and the Events name them); FRR keeps what they ran. 0 when every instance is configured.
+# TYPE frr_renderer_bgp_instances_failed gauge
+frr_renderer_bgp_instances_failed 0
+`, "frr_renderer_bgp_instances_failed")
+}

@@ -64,6 +64,8 @@ type Report struct {
 	// an unreadable source, a configuration that cannot be rendered, failed instances, and the
 	// diagnostics of severity Error.
 	Problems []string
+	// Failed names the BGP instances left out for errors in their input, sorted.
+	Failed []string
 	// Diagnostics are all current diagnostics; Appeared those new since the last Report.
 	Diagnostics, Appeared []model.Diagnostic
 }
@@ -111,7 +113,7 @@ func (p *pipeline) refresh(desired, host bool) {
 
 // report builds the Report of the state the pipeline is in.
 func (p *pipeline) report(outcome string) Report {
-	r := Report{Outcome: outcome, Config: p.model, Snapshot: p.snap, Appeared: p.appeared}
+	r := Report{Outcome: outcome, Config: p.model, Snapshot: p.snap, Appeared: p.appeared, Failed: slices.Clone(p.failed)}
 	p.appeared = nil
 	for _, e := range []string{p.loadErr, p.factsErr, p.renderErr} {
 		if e != "" {

@@ -652,4 +652,14 @@ func TestRunReports(t *testing.T) {
 	if r = next(); len(r.Appeared) != 0 || len(r.Diagnostics) != 1 {
 		t.Fatalf("next read: appeared %v, diagnostics %v", r.Appeared, r.Diagnostics)
 	}
+
+	// A failed instance is named, for the metric and the status, until it is mended.
+	manifesttest.Edit(t, cc, "localPort: 179", "localPort: 70000")
+	if r = next(); r.Outcome != reconcile.Held || !slices.Equal(r.Failed, []string{"K8S-NODES"}) {
+		t.Fatalf("a failed instance: outcome %q, failed %q", r.Outcome, r.Failed)
+	}
+	manifesttest.Edit(t, cc, "localPort: 70000", "localPort: 179")
+	if r = next(); len(r.Failed) != 0 {
+		t.Fatalf("mended: failed %q", r.Failed)
+	}
 }

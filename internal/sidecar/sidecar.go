@@ -112,6 +112,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 		ListenPortFile: cfg.ListenPortFile,
 		Report: func(r reconcile.Report) {
 			m.Reconciled(r.Outcome)
+			m.SetFailedInstances(len(r.Failed))
 			if r.Outcome == reconcile.Submitted {
 				m.Submitted(time.Now())
 			}
