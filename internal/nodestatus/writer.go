@@ -116,7 +116,7 @@ func ownerReferences(owner *model.CiliumBGPClusterConfig) []metav1.OwnerReferenc
 func specIsOurs(u *unstructured.Unstructured) bool {
 	ours := false
 	for _, mf := range u.GetManagedFields() {
-		if mf.Subresource != "" || mf.FieldsV1 == nil || !bytes.Contains(mf.FieldsV1.Raw, []byte(`"f:spec"`)) {
+		if mf.Subresource != "" || !bytes.Contains(mf.FieldsV1.GetRawBytes(), []byte(`"f:spec"`)) {
 			continue
 		}
 		if mf.Manager != FieldManager {

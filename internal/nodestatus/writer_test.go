@@ -144,14 +144,14 @@ func TestEnsureUpdatesOnlyItsOwnSpec(t *testing.T) {
 		u := existing(nil)
 		u.SetManagedFields([]metav1.ManagedFieldsEntry{
 			{Manager: FieldManager, Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1",
-				FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:ownerReferences":{}},"f:spec":{".":{},"f:bgpInstances":{}}}`)}},
+				FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:ownerReferences":{}},"f:spec":{".":{},"f:bgpInstances":{}}}`)},
 			{Manager: FieldManager, Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", FieldsType: "FieldsV1",
-				FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{}}`)}},
+				FieldsV1: metav1.NewFieldsV1(`{"f:status":{}}`)},
 		})
 		if manager != FieldManager {
 			mf := u.GetManagedFields()
 			mf = append(mf, metav1.ManagedFieldsEntry{Manager: manager, Operation: metav1.ManagedFieldsOperationUpdate, FieldsType: "FieldsV1",
-				FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:bgpInstances":{}}}`)}})
+				FieldsV1: metav1.NewFieldsV1(`{"f:spec":{"f:bgpInstances":{}}}`)})
 			u.SetManagedFields(mf)
 		}
 		return u
