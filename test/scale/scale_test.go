@@ -406,14 +406,11 @@ func TestScaleLinear(t *testing.T) {
 	large := render(t, scaleSnapshot(10000, benchPeer), frrconfig.FRR10)
 	base := render(t, scaleSnapshot(0, benchPeer), frrconfig.FRR10)
 
-	ratio := float64(len(large)) / float64(len(small))
-	t.Logf("bytes: 0 services %d, 1,000 services %d, 10,000 services %d; ratio 10k/1k %.3f",
-		len(base), len(small), len(large), ratio)
-	if ratio < 9 || ratio > 11 {
-		t.Errorf("bytes(10k)/bytes(1k) = %d/%d = %.3f, want 9..11", len(large), len(small), ratio)
-	}
+	t.Logf("bytes: 0 services %d, 1,000 services %d, 10,000 services %d",
+		len(base), len(small), len(large))
 	// The part that depends on the Services must grow ten-fold, give or take the longer
-	// addresses.
+	// addresses. The whole file's ratio says nothing: the fixed part (peers, route-maps) grows
+	// with every session setting the rendering gains.
 	if r := float64(len(large)-len(base)) / float64(len(small)-len(base)); r < 9.5 || r > 10.5 {
 		t.Errorf("service-dependent bytes grow %.3f-fold from 1k to 10k Services, want ~10", r)
 	}
