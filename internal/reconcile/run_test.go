@@ -453,7 +453,9 @@ func TestRunFailedInstanceKeepsConfiguration(t *testing.T) {
 }
 
 // TestRunBurst writes the Service 1,000 times in a second, each time with another address:
-// the loop settles and renders a few times, and submits the last address.
+// the loop settles and renders a few times, and submits the last address. What it may render is
+// judged by the writes as they happened, not by the clock: a busy machine that pauses the writer
+// for longer than the settle time gives the loop a quiet moment it rightly renders in.
 func TestRunBurst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("one second of writes")
@@ -469,11 +471,16 @@ func TestRunBurst(t *testing.T) {
 	}
 	ip := func(i int) string { return fmt.Sprintf("172.20.%d.%d", 1+i/250, 1+i%250) }
 	begin := time.Now()
+	quiet, last := 0, begin // pauses between writes longer than the settle time
 	for i := range writes {
 		if d := time.Until(begin.Add(time.Duration(i) * time.Second / writes)); d > 0 {
 			time.Sleep(d)
 		}
+		if now := time.Now(); now.Sub(last) > reconcile.DefaultSettle {
+			quiet++
+		}
 		manifesttest.WriteAtomic(t, p, strings.Replace(string(orig), "- ip: 172.20.0.1", "- ip: "+ip(i), 1))
+		last = time.Now()
 	}
 	burst := time.Since(begin)
 	want := network(ip(writes-1) + "/32")
@@ -491,9 +498,12 @@ func TestRunBurst(t *testing.T) {
 	l.sync(t)
 	renders := len(l.log.matching(from, "rendered")) - 1 // the sync's
 	submits := l.app.count() - 1
-	t.Logf("%d writes in %v: %d renders, %d submits (settle %v, at most %v)", writes, burst.Round(time.Millisecond), renders, submits, reconcile.DefaultSettle, reconcile.DefaultMaxSettle)
-	if renders > 5 {
-		t.Errorf("renders = %d, want at most 5", renders)
+	// One render per quiet pause, one per longest settle of a busy stream, and the last.
+	allowed := quiet + int(burst/reconcile.DefaultMaxSettle) + 2
+	t.Logf("%d writes in %v with %d pauses longer than the settle time: %d renders, %d submits (settle %v, at most %v)",
+		writes, burst.Round(time.Millisecond), quiet, renders, submits, reconcile.DefaultSettle, reconcile.DefaultMaxSettle)
+	if renders > allowed {
+		t.Errorf("renders = %d, want at most %d", renders, allowed)
 	}
 }
 
