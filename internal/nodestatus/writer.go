@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -116,7 +117,7 @@ func ownerReferences(owner *model.CiliumBGPClusterConfig) []metav1.OwnerReferenc
 func specIsOurs(u *unstructured.Unstructured) bool {
 	ours := false
 	for _, mf := range u.GetManagedFields() {
-		if mf.Subresource != "" || !bytes.Contains(mf.FieldsV1.GetRawBytes(), []byte(`"f:spec"`)) {
+		if mf.Subresource != "" || !strings.Contains(mf.FieldsV1.GetRawString(), `"f:spec"`) {
 			continue
 		}
 		if mf.Manager != FieldManager {

@@ -498,7 +498,7 @@ func TestRunBurst(t *testing.T) {
 	l.sync(t)
 	renders := len(l.log.matching(from, "rendered")) - 1 // the sync's
 	submits := l.app.count() - 1
-	// One render per quiet pause, one per longest settle of a busy stream, and the last.
+	// One render per quiet pause, one per longest settle of a busy stream, the first and the last.
 	allowed := quiet + int(burst/reconcile.DefaultMaxSettle) + 2
 	t.Logf("%d writes in %v with %d pauses longer than the settle time: %d renders, %d submits (settle %v, at most %v)",
 		writes, burst.Round(time.Millisecond), quiet, renders, submits, reconcile.DefaultSettle, reconcile.DefaultMaxSettle)
