@@ -76,9 +76,10 @@ func startWith(t *testing.T, match func(string) bool, paths ...string) *harness 
 // sync waits until the watcher handled everything done so far, and drops the token.
 func (h *harness) sync() {
 	h.t.Helper()
-	h.n++
-	marker := filepath.Join(h.marks, fmt.Sprintf(".sync-%p-%d", h, h.n))
-	if err := os.Mkdir(marker, 0o700); err != nil { // one event
+	// MkdirTemp, not a name made from h: harnesses of subtests share a folder, and a later
+	// one may be allocated where an earlier one was.
+	marker, err := os.MkdirTemp(h.marks, ".sync-") // one event
+	if err != nil {
 		h.t.Fatal(err)
 	}
 	h.waitFor(marker, false)

@@ -236,7 +236,7 @@ spec:
 		after := waitTorSession(t, tor, "10.0.0.2", st.check)
 		// Exactly one reset of the changed session: by FRR or by the applier, never both.
 		if after.Dropped != before.Dropped+1 {
-			t.Errorf("%s: the ToR saw the changed session drop %d times, want once", st.name, after.Dropped-before.Dropped)
+			t.Errorf("%s: the ToR saw the changed session drop %d times, want once; the ToR's view:\n%s", st.name, after.Dropped-before.Dropped, after.raw)
 		}
 		if o := torView(t, tor, "10.0.1.2"); o.Dropped != other.Dropped || o.State != "Established" {
 			t.Errorf("%s: the other session dropped %d times (now %s), want never", st.name, o.Dropped-other.Dropped, o.State)
