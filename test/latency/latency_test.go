@@ -440,6 +440,10 @@ type runLog struct {
 type logLine struct {
 	Time time.Time `json:"time"`
 	Msg  string    `json:"msg"`
+	// Kind and Stages are those of a "stages" record (-v 2): "initial" or "change", and the
+	// time each stage of that read took.
+	Kind   string `json:"kind"`
+	Stages string `json:"stages"`
 }
 
 func (l *runLog) size() int64 {
