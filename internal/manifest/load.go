@@ -23,10 +23,15 @@ const stdinName = "<stdin>"
 // order of paths matters the way it does for kubectl apply. On error nothing is returned but
 // the error.
 func Load(paths []string, stdin io.Reader) (*model.Snapshot, []model.Diagnostic, error) {
+	files, diags, err := Files(paths)
+	if err != nil {
+		return nil, nil, err
+	}
 	snap := &model.Snapshot{}
 	l := newLoader(snap)
-	for _, path := range paths {
-		if err := l.loadPath(path, stdin); err != nil {
+	l.diags = diags
+	for _, f := range files {
+		if err := l.loadPath(f, stdin); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -34,6 +39,58 @@ func Load(paths []string, stdin io.Reader) (*model.Snapshot, []model.Diagnostic,
 	return snap, l.diags, nil
 }
 
+// Files lists the files Load reads for paths, in the order it reads them: a path that is a
+// file, whatever its name; the manifests found in a path that is a folder (see Load); "-"
+// for stdin. A file listed twice is read twice. The diagnostics are about files skipped.
+//
+// Reading each file of the list with Load, one at a time, and keeping the last definition of
+// every object, gives what Load gives for paths: a reader that caches files (the standalone
+// mode's) reads only those that changed.
+func Files(paths []string) ([]string, []model.Diagnostic, error) {
+	var files []string
+	for _, path := range paths {
+		if path == "-" {
+			files = append(files, path)
+			continue
+		}
+		info, err := os.Stat(path)
+		if err != nil {
+			return nil, nil, err // *fs.PathError already names the path.
+		}
+		if !info.IsDir() {
+			// A file named explicitly is read whatever its extension, as kubectl -f does.
+			files = append(files, path)
+			continue
+		}
+		// WalkDir visits entries in lexical order, which makes the outcome of duplicate
+		// definitions predictable. The trailing separator makes it follow a root that is a
+		// symlink to a folder.
+		root := strings.TrimSuffix(path, string(filepath.Separator)) + string(filepath.Separator)
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				// Hidden folders hold no manifests; in a ConfigMap volume they hold a second
+				// copy of every file (kubelet's ..data and timestamped folders).
+				if p != root && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if isManifest(p) {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return files, nil, nil
+}
+
+// loadPath reads one entry of Files.
 func (l *loader) loadPath(path string, stdin io.Reader) error {
 	if path == "-" {
 		if stdin == nil {
@@ -45,36 +102,7 @@ func (l *loader) loadPath(path string, stdin io.Reader) error {
 		}
 		return l.decodeStream(stdinName, data)
 	}
-
-	info, err := os.Stat(path)
-	if err != nil {
-		return err // *fs.PathError already names the path.
-	}
-	if !info.IsDir() {
-		// A file named explicitly is read whatever its extension, as kubectl -f does.
-		return l.loadFile(path)
-	}
-	// WalkDir visits entries in lexical order, which makes the outcome of duplicate
-	// definitions predictable. The trailing separator makes it follow a root that is a
-	// symlink to a folder.
-	root := strings.TrimSuffix(path, string(filepath.Separator)) + string(filepath.Separator)
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			// Hidden folders hold no manifests; in a ConfigMap volume they hold a second
-			// copy of every file (kubelet's ..data and timestamped folders).
-			if p != root && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !isManifest(p) {
-			return nil
-		}
-		return l.loadFile(p)
-	})
+	return l.loadFile(path)
 }
 
 func (l *loader) loadFile(path string) error {
