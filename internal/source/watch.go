@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/fsnotify/fsnotify"
 )
@@ -22,6 +24,10 @@ type Options struct {
 	// (the inotify limit), an event queue overflow (after which everything is rescanned and a
 	// change signalled). It is called from the watcher's goroutine. nil drops them.
 	OnError func(error)
+	// Wholeness makes Whole tell whether the changes since the last TakeChanges are whole
+	// (files closed after writing, renamed into place, removed), and signals a change when a
+	// file becomes whole. It costs a second inotify instance on the same folders.
+	Wholeness bool
 
 	// trace, for tests, sees every event once it is handled, and whether it was signalled.
 	trace func(ev fsnotify.Event, changed bool)
@@ -39,6 +45,12 @@ type Watcher struct {
 	// Only the watcher's goroutine touches these after Watch returns.
 	dirs    map[string]bool // folders watched as part of a folder root
 	parents map[string]bool // folders watched for the roots (and symlink targets) they hold
+
+	whole *wholeness // nil unless Options.Wholeness
+
+	mu    sync.Mutex
+	dirty map[string]bool // paths changed since the last TakeChanges
+	all   bool            // something changed that a list of paths does not say
 
 	changes chan struct{}
 	done    chan struct{}
@@ -76,26 +88,99 @@ func Watch(ctx context.Context, paths []string, opts Options) (*Watcher, error) 
 		trace:   opts.trace,
 		dirs:    map[string]bool{},
 		parents: map[string]bool{},
+		dirty:   map[string]bool{},
+		all:     true, // nothing was read yet
 		changes: make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
 	if w.match == nil {
 		w.match = func(string) bool { return true }
 	}
+	if opts.Wholeness {
+		if w.whole, err = newWholeness(w.becameWhole); err != nil {
+			fw.Close()
+			return nil, fmt.Errorf("watch: %w", err)
+		}
+	}
 	for _, p := range paths {
 		if err := w.addRoot(p); err != nil {
-			fw.Close()
+			w.close()
 			return nil, fmt.Errorf("watch %s: %w", p, err)
 		}
 	}
 	w.changes <- struct{}{}
+	if w.whole != nil {
+		go w.whole.run()
+	}
 	go w.run(ctx)
 	return w, nil
 }
 
-// Changes receives a token when something watched changed since the last receive. A token
-// says nothing about what changed: read everything again.
+func (w *Watcher) close() {
+	w.fs.Close()
+	if w.whole != nil {
+		w.whole.close()
+	}
+}
+
+// Changes receives a token when something watched changed since the last receive.
+// TakeChanges says what.
 func (w *Watcher) Changes() <-chan struct{} { return w.changes }
+
+// TakeChanges returns the paths that changed since the last call (files created, written,
+// renamed, removed), sorted, and all: something changed that the paths do not say (a folder
+// appeared or went, a symlink changed, events were lost, or nothing was read yet), so that
+// everything must be read again. Call it before reading: a change made meanwhile is in the
+// next call.
+func (w *Watcher) TakeChanges() (paths []string, all bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.whole != nil {
+		w.whole.forget(w.dirty)
+	}
+	paths = make([]string, 0, len(w.dirty))
+	for p := range w.dirty {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	all = w.all
+	clear(w.dirty)
+	w.all = false
+	return paths, all
+}
+
+// Whole reports whether the changes since the last TakeChanges are whole, so that reading them
+// now cannot catch a file half-written: every changed file was closed after writing, renamed
+// into place or removed since. Always false without Options.Wholeness, after lost events, and
+// while a folder made in place may still be filling.
+func (w *Watcher) Whole() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.whole != nil && w.whole.isWhole(w.dirty)
+}
+
+// becameWhole signals a change when a path that changed became whole: a reader may have been
+// waiting for it. A path not known to have changed yet is signalled when it is.
+func (w *Watcher) becameWhole(paths []string) {
+	w.mu.Lock()
+	waited := slices.ContainsFunc(paths, func(p string) bool { return w.dirty[p] })
+	w.mu.Unlock()
+	if waited {
+		w.signal()
+	}
+}
+
+// changed records paths that changed, or all.
+func (w *Watcher) changed(all bool, paths ...string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if all {
+		w.all = true
+	}
+	for _, p := range paths {
+		w.dirty[p] = true
+	}
+}
 
 // Done is closed once the watcher's goroutine has ended (its context ended) and the watches
 // are released.
@@ -130,7 +215,7 @@ func (w *Watcher) addRoot(path string) error {
 
 func (w *Watcher) run(ctx context.Context) {
 	defer close(w.done)
-	defer w.fs.Close()
+	defer w.close()
 	for {
 		select {
 		case <-ctx.Done():
@@ -153,6 +238,7 @@ func (w *Watcher) run(ctx context.Context) {
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
 				// Events were lost, folders created meanwhile among them.
 				w.rescan()
+				w.changed(true)
 				w.signal()
 			}
 			w.report(err)
@@ -189,11 +275,16 @@ func (w *Watcher) handle(ev fsnotify.Event) bool {
 			}
 			if isDir(p) { // created again, or replaced by a folder
 				w.reportf(w.watchTree(p), "watch %s", p)
+				w.changed(true)
+			} else {
+				w.changed(false, p)
 			}
 		}
 		if !w.dirs[r.path] && (dir == filepath.Dir(r.path) || p == r.real || (r.real != "" && dir == filepath.Dir(r.real))) {
 			if w.resolve(r) || p == r.real {
 				changed = true
+				// What the root reads through, p or the symlink's new target, changed.
+				w.changed(false, r.path, p)
 			}
 		}
 	}
@@ -203,23 +294,32 @@ func (w *Watcher) handle(ev fsnotify.Event) bool {
 	return changed
 }
 
-// inTree handles an event on p, an entry of a watched folder.
+// inTree handles an event on p, an entry of a watched folder, and reports whether a reader of
+// the folder would see a change.
 func (w *Watcher) inTree(ev fsnotify.Event, p string) bool {
 	if w.dirs[p] && ev.Has(fsnotify.Remove|fsnotify.Rename) {
 		w.unwatchTree(p)
+		w.changed(true, p)
 		return true
 	}
 	info, err := os.Lstat(p)
 	switch {
 	case err != nil: // gone already: it counts if a reader would have read it
-		return w.match(p)
+		if !w.match(p) {
+			return false
+		}
 	case info.IsDir(): // new (created or moved in): it may hold files already
 		w.reportf(w.watchTree(p), "watch %s", p)
+		w.changed(true, p)
 		return true
 	case info.Mode()&fs.ModeSymlink != 0: // a swapped symlink changes what is read through it
+		w.changed(true, p)
 		return true
+	case !w.match(p):
+		return false
 	}
-	return w.match(p)
+	w.changed(false, p)
+	return true
 }
 
 // resolve updates r.real and reports whether it changed.
@@ -242,10 +342,21 @@ func (w *Watcher) watchParent(dir string) error {
 	if w.parents[dir] {
 		return nil
 	}
-	if err := w.fs.Add(dir); err != nil {
+	if err := w.add(dir); err != nil {
 		return err
 	}
 	w.parents[dir] = true
+	return nil
+}
+
+// add watches a folder, through fsnotify and for wholeness.
+func (w *Watcher) add(dir string) error {
+	if err := w.fs.Add(dir); err != nil {
+		return err
+	}
+	if w.whole != nil {
+		w.whole.add(dir)
+	}
 	return nil
 }
 
@@ -265,7 +376,7 @@ func (w *Watcher) watchTree(top string) error {
 		if !d.IsDir() || w.dirs[p] {
 			return nil
 		}
-		if err := w.fs.Add(p); err != nil {
+		if err := w.add(p); err != nil {
 			if p == top {
 				return err
 			}
@@ -284,6 +395,9 @@ func (w *Watcher) unwatchTree(top string) {
 			delete(w.dirs, d)
 			if !w.parents[d] {
 				_ = w.fs.Remove(d) // inotify may have dropped it already
+				if w.whole != nil {
+					w.whole.remove(d)
+				}
 			}
 		}
 	}
