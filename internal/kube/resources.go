@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/snapshot"
 )
 
 // The resources the translator reads, how each is cached and where it goes in the Snapshot.
@@ -110,6 +111,22 @@ func kindOf[T any, P interface {
 			*field(s) = append(*field(s), o.(P))
 		},
 	}
+}
+
+// field is the snapshot kind of the resource's objects: where put puts them.
+func (r resource) field() (int, error) {
+	u := &unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"name": "x"}}}
+	o, err := r.convert(u)
+	if err != nil {
+		return 0, err
+	}
+	var s model.Snapshot
+	r.put(&s, o)
+	field, ok := snapshot.KindOf(&s)
+	if !ok {
+		return 0, fmt.Errorf("its objects go to no single field of the snapshot")
+	}
+	return field, nil
 }
 
 // transform is the informer's transform: unstructured to the translator's type. It returns

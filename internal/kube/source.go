@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/snapshot"
 )
 
 // Options says what to watch.
@@ -32,20 +33,36 @@ type Options struct {
 }
 
 // Source follows the cluster through informers. It implements the reconcile loop's desired
-// source: Changes, Done, Load.
+// source: Changes, Done, Load (and LoadChanges, Settled).
+//
+// Besides the informers' caches it keeps the snapshot the translator reads, updated object by
+// object as the events arrive (internal/snapshot), so that a Load costs what changed, not what
+// the caches hold.
 type Source struct {
 	opts    Options
 	watched []watched
 	changes chan struct{}
 	done    chan struct{}
 	synced  atomic.Bool
+
+	mu      sync.Mutex
+	store   *snapshot.Store
+	invalid map[objectKey]model.Diagnostic // objects that could not be converted
+	// other: an object of another kind than Service and EndpointSlice changed since the last
+	// Load (see Settled).
+	other bool
 }
 
-// watched is one informer and how its objects enter a Snapshot.
+// watched is one informer and where its objects go in a Snapshot.
 type watched struct {
 	kind     string
 	informer cache.SharedIndexInformer
-	put      func(*model.Snapshot, any)
+	field    int // snapshot kind
+}
+
+type objectKey struct {
+	field int
+	key   types.NamespacedName
 }
 
 // Start starts the informers; they run until ctx ends, then Done is closed. The first token on
@@ -61,11 +78,16 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 	if opts.SecretsNamespace == "" {
 		return nil, errors.New("kube: no secrets namespace")
 	}
-	s := &Source{opts: opts, changes: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &Source{opts: opts, changes: make(chan struct{}, 1), done: make(chan struct{}),
+		store: snapshot.New(), invalid: map[objectKey]model.Diagnostic{}}
 	for _, r := range resources {
 		if r.optional && !served(ctx, client, r) {
 			opts.Log.Info("not served by the API server: not watched (restart to watch it once it is)", "kind", r.kind, "resource", r.gvr.String())
 			continue
+		}
+		field, err := r.field()
+		if err != nil {
+			return nil, fmt.Errorf("kube: %s: %w", r.kind, err)
 		}
 		ns := ""
 		if r.secrets {
@@ -83,15 +105,18 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 		}
 		// The registration is never removed: the informers live as long as the Source.
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc: func(any) { s.signal() },
-			UpdateFunc: func(old, new any) {
-				if r.unchanged == nil || !r.unchanged(old, new) {
-					s.signal()
+			AddFunc: func(o any) { s.set(r.kind, field, o) },
+			UpdateFunc: func(old, o any) {
+				// A relist delivers every object again: only a new version is a change, and
+				// only one of what the translator reads.
+				if sameVersion(old, o) || r.unchanged != nil && r.unchanged(old, o) {
+					return
 				}
+				s.set(r.kind, field, o)
 			},
-			DeleteFunc: func(any) { s.signal() },
+			DeleteFunc: func(o any) { s.delete(field, o) },
 		})
-		s.watched = append(s.watched, watched{kind: r.kind, informer: inf, put: r.put})
+		s.watched = append(s.watched, watched{kind: r.kind, informer: inf, field: field})
 	}
 	var wg sync.WaitGroup
 	for _, w := range s.watched {
@@ -183,29 +208,95 @@ func (s *Source) Done() <-chan struct{} { return s.done }
 // Synced tells whether every informer has listed once: the sidecar is not ready before.
 func (s *Source) Synced() bool { return s.synced.Load() }
 
+// set records an object the informer of kind added or changed.
+func (s *Source) set(kind string, field int, o any) {
+	obj, ok := o.(metav1.Object)
+	if !ok {
+		return
+	}
+	k := objectKey{field, snapshot.Key(obj)}
+	s.mu.Lock()
+	if bad, ok := o.(*invalidObject); ok {
+		s.invalid[k] = model.Diagnostic{
+			Severity: model.Error,
+			Object:   model.ObjectRef{Kind: kind, Namespace: bad.Namespace, Name: bad.Name},
+			Message:  bad.err.Error(),
+		}
+		s.store.Delete(field, k.key) // its last good version is gone from the caches too
+	} else {
+		delete(s.invalid, k)
+		s.store.Set(field, obj)
+	}
+	s.noteKind(field)
+	s.mu.Unlock()
+	s.signal()
+}
+
+// delete records an object the informer deleted.
+func (s *Source) delete(field int, o any) {
+	if d, ok := o.(cache.DeletedFinalStateUnknown); ok {
+		o = d.Obj
+	}
+	obj, ok := o.(metav1.Object)
+	if !ok {
+		return
+	}
+	k := objectKey{field, snapshot.Key(obj)}
+	s.mu.Lock()
+	delete(s.invalid, k)
+	s.store.Delete(field, k.key)
+	s.noteKind(field)
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *Source) noteKind(field int) {
+	switch snapshot.KindName(field) {
+	case "Services", "EndpointSlices":
+	default:
+		s.other = true
+	}
+}
+
+// sameVersion reports whether two versions of an object carry the same resourceVersion.
+func sameVersion(old, o any) bool {
+	a, ok1 := old.(metav1.Object)
+	b, ok2 := o.(metav1.Object)
+	return ok1 && ok2 && a.GetResourceVersion() != "" && a.GetResourceVersion() == b.GetResourceVersion()
+}
+
 // Load returns the snapshot in the caches now. The objects are shared with the caches: the
 // translator only reads them.
 func (s *Source) Load() (*model.Snapshot, []model.Diagnostic, error) {
+	snap, _, diags, err := s.LoadChanges()
+	return snap, diags, err
+}
+
+// LoadChanges returns the snapshot in the caches now and which objects changed since the last
+// call (everything, the first time). It costs what changed.
+func (s *Source) LoadChanges() (*model.Snapshot, model.Changes, []model.Diagnostic, error) {
 	if !s.synced.Load() {
-		return nil, nil, errors.New("the informers have not synced yet")
+		return nil, model.Changes{}, nil, errors.New("the informers have not synced yet")
 	}
-	snap := &model.Snapshot{}
-	var diags []model.Diagnostic
-	for _, w := range s.watched {
-		for _, o := range w.informer.GetStore().List() {
-			if bad, ok := o.(*invalidObject); ok {
-				diags = append(diags, model.Diagnostic{
-					Severity: model.Error,
-					Object:   model.ObjectRef{Kind: bad.kind, Namespace: bad.Namespace, Name: bad.Name},
-					Message:  bad.err.Error(),
-				})
-				continue
-			}
-			w.put(snap, o)
-		}
+	s.mu.Lock()
+	snap, changes := s.store.Take()
+	s.other = false
+	diags := make([]model.Diagnostic, 0, len(s.invalid))
+	for _, d := range s.invalid {
+		diags = append(diags, d)
 	}
+	s.mu.Unlock()
 	sort.Slice(diags, func(i, j int) bool { return diags[i].String() < diags[j].String() })
-	return snap, diags, nil
+	return snap, changes, diags, nil
+}
+
+// Settled reports whether what changed since the last Load are Services and EndpointSlices
+// alone: each is whole as it arrives, where a change of the BGP resources may come with others
+// (an apply of several objects) that the loop had better wait a moment for.
+func (s *Source) Settled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.other
 }
 
 // UID returns the UID of a cached object, for Events that kubectl describe shows; "" when it is

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
@@ -414,4 +415,88 @@ func jsonOf(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// The snapshot follows the events object by object: LoadChanges names the Services and
+// EndpointSlices that changed, says Other for anything else, and Settled holds while only
+// Services and EndpointSlices changed.
+func TestSourceChanges(t *testing.T) {
+	src := startSource(t, "worker-1", "kube-system", &model.Snapshot{
+		Services: []*corev1.Service{
+			{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: "prod"}},
+			{ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "prod"}},
+		},
+	})
+	waitToken(t, src)
+	_, ch, _, err := src.LoadChanges()
+	if err != nil || !ch.All {
+		t.Fatalf("first load: %v, changes %+v (want All)", err, ch)
+	}
+	ctx := context.Background()
+	services := src.client.Resource(core.WithResource("services")).Namespace("prod")
+	slices := src.client.Resource(discovery.WithResource("endpointslices")).Namespace("prod")
+	peerConfigs := src.client.Resource(ciliumGroupVersion.WithResource("ciliumbgppeerconfigs"))
+
+	// loadAfter waits until cond holds for what the source loads.
+	loadAfter := func(what string, cond func(*model.Snapshot) bool) (*model.Snapshot, model.Changes) {
+		t.Helper()
+		var all model.Changes
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			snap, ch, _, err := src.LoadChanges()
+			if err != nil {
+				t.Fatal(err)
+			}
+			all.Add(ch)
+			if cond(snap) {
+				return snap, all
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatalf("%s: not seen", what)
+		return nil, all
+	}
+
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Service",
+		"metadata": map[string]any{"name": "a", "namespace": "prod", "labels": map[string]any{"x": "1"}}}}
+	if _, err := services.Update(ctx, u, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := services.Delete(ctx, "b", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	es := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+		"metadata": map[string]any{"name": "a-1", "namespace": "prod", "labels": map[string]any{discoveryv1.LabelServiceName: "a"}}}}
+	if _, err := slices.Create(ctx, es, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	snap, ch := loadAfter("the Service, its deletion and the EndpointSlice", func(s *model.Snapshot) bool {
+		return len(s.Services) == 1 && s.Services[0].Labels["x"] == "1" && len(s.EndpointSlices) == 1
+	})
+	if ch.All || ch.Other || len(ch.Services) != 2 || ch.Services[types.NamespacedName{Namespace: "prod", Name: "b"}] != nil ||
+		ch.Services[types.NamespacedName{Namespace: "prod", Name: "a"}] != snap.Services[0] || len(ch.EndpointSlices) != 1 {
+		t.Errorf("changes %+v", ch)
+	}
+	if !src.Settled() {
+		t.Error("not settled after Service and EndpointSlice events")
+	}
+
+	pc := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "cilium.io/v2", "kind": "CiliumBGPPeerConfig", "metadata": map[string]any{"name": "pc"}}}
+	if _, err := peerConfigs.Create(ctx, pc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for src.Settled() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if src.Settled() {
+		t.Error("settled after a PeerConfig event")
+	}
+	_, ch = loadAfter("the PeerConfig", func(s *model.Snapshot) bool { return len(s.PeerConfigs) == 1 })
+	if !ch.Other || len(ch.Services) != 0 {
+		t.Errorf("changes %+v, want Other alone", ch)
+	}
+	if !src.Settled() {
+		t.Error("not settled after a load")
+	}
 }
