@@ -400,4 +400,3 @@ func TestManifestsUnchangedObjects(t *testing.T) {
 		t.Error("the Services were made anew")
 	}
 }
-
