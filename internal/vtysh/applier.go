@@ -4,7 +4,6 @@ package vtysh
 // sending only the delta, and keeps it so (FRR restarts, drift, refused lines).
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,8 +88,10 @@ type ApplyResult struct {
 	// ReadBack tells whether bgpd's running configuration was read this time (first apply,
 	// after a reconnection or a failure, drift check) rather than taken from the last apply.
 	ReadBack bool
-	// Duration is the apply's wall time.
-	Duration time.Duration
+	// Duration is the apply's wall time; of which Delta making the desired configuration and
+	// its delta, Send sending it. Queued is the time the configuration waited for Run to take
+	// it, after Submit (0 for Apply).
+	Duration, Delta, Send, Queued time.Duration
 }
 
 // ApplierStatus is the outcome of the last apply attempt and counters since NewApplier, for
@@ -128,14 +130,18 @@ type Applier struct {
 	// lines; zebraRunning is the configuration whose zebra lines zebra runs (nil: read back).
 	zebra        *Client
 	zebraRunning *Config
-	desired      *Config // the last valid desired configuration given to an apply
-	desiredText  []byte  // the text desired was parsed from
+	desired      *Config    // the last valid desired configuration given to an apply
+	desiredText  []byte     // the text desired was parsed from
+	desiredIdx   *textIndex // where desiredText's family bodies are; nil: never patched
 	owns         Ownership
 	ownsLoaded   bool
 	closed       bool
 
+	queued time.Duration // how long the configuration Run applies next waited for it
+
 	pendingMu sync.Mutex
 	pending   []byte        // the latest Submit not yet taken by Run
+	pendingAt time.Time     // when it came
 	kick      chan struct{} // one token: Run has something to take
 	runs      atomic.Bool
 
@@ -198,12 +204,11 @@ func (a *Applier) apply(ctx context.Context, text []byte) (res ApplyResult, err 
 	if a.closed {
 		return res, errors.New("vtysh: the applier is closed")
 	}
-	if a.desired == nil || !bytes.Equal(text, a.desiredText) {
-		desired, err := Parse(string(text))
-		if err != nil {
-			return res, &invalidDesired{err}
-		}
-		a.desired, a.desiredText = desired, bytes.Clone(text) // the caller may reuse text
+	res.Queued, a.queued = a.queued, 0
+	start := time.Now()
+	patch, patched, err := a.desiredFor(text)
+	if err != nil {
+		return res, err
 	}
 	desired := a.desired
 	if err := a.connect(ctx); err != nil {
@@ -227,7 +232,13 @@ func (a *Applier) apply(ctx context.Context, text []byte) (res ApplyResult, err 
 	a.loadOwnership()
 	owns := a.owns.Union(ownershipOf(desired))
 	conflicts := Conflicts(a.running, desired, owns)
-	delta := Delta(a.running, desired, owns)
+	var delta []string
+	if patch != nil && a.running == patched {
+		delta = patch.delta() // the same as Delta's, without comparing the family's other lines
+	} else {
+		delta = Delta(a.running, desired, owns)
+	}
+	res.Delta = time.Since(start)
 	if len(delta) > 0 {
 		// Remember what is about to be applied before sending it: after a crash half-way, the
 		// next frr-renderer must still own it.
@@ -252,6 +263,7 @@ func (a *Applier) apply(ctx context.Context, text []byte) (res ApplyResult, err 
 
 // send sends delta and fills res. On error, what bgpd runs is unknown.
 func (a *Applier) send(ctx context.Context, delta []string, res ApplyResult) (ApplyResult, error) {
+	start := time.Now()
 	// No Batch(), not even for the first apply into an empty bgpd: for what frr-renderer
 	// renders (network lines, a few route-maps) it gains nothing (BenchmarkApplyInitial), and
 	// it would hold the peers Idle for seconds after the apply, as after a restart of bgpd.
@@ -280,7 +292,9 @@ func (a *Applier) send(ctx context.Context, delta []string, res ApplyResult) (Ap
 		}
 		return res, fmt.Errorf("bgpd refused the configuration: %w", err)
 	}
-	a.log.Info("applied", "lines", len(res.Lines), "resets", res.Resets, "readBack", res.ReadBack)
+	res.Send = time.Since(start)
+	a.log.Info("applied", "lines", len(res.Lines), "resets", res.Resets, "readBack", res.ReadBack,
+		"queued", durationMS(res.Queued), "delta", durationMS(res.Delta), "send", durationMS(res.Send))
 	a.log.V(1).Info("applied lines", "lines", res.Lines)
 	return res, nil
 }
@@ -350,6 +364,11 @@ func (a *Applier) neighborState(ctx context.Context, p PeerReset) (string, int, 
 		return "", 0, fmt.Errorf("bgpd has no neighbor %s", p.Peer)
 	}
 	return n.State, n.Established, nil
+}
+
+// durationMS is d in milliseconds, for log lines.
+func durationMS(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms"
 }
 
 // resetting tells which delta lines reset sessions: the SessionResetting lines that change an

@@ -14,7 +14,7 @@ import (
 // an apply runs coalesce: Run applies the latest one next. Do not modify desired afterwards.
 func (a *Applier) Submit(desired []byte) {
 	a.pendingMu.Lock()
-	a.pending = desired
+	a.pending, a.pendingAt = desired, time.Now()
 	a.pendingMu.Unlock()
 	select {
 	case a.kick <- struct{}{}:
@@ -22,12 +22,13 @@ func (a *Applier) Submit(desired []byte) {
 	}
 }
 
-func (a *Applier) take() []byte {
+// take returns the latest Submit not taken yet, and when it came; nil when there is none.
+func (a *Applier) take() ([]byte, time.Time) {
 	a.pendingMu.Lock()
 	defer a.pendingMu.Unlock()
 	d := a.pending
 	a.pending = nil
-	return d
+	return d, a.pendingAt
 }
 
 // frrFiles are the run directory's files whose change means a daemon (re)started or stopped.
@@ -74,6 +75,8 @@ func (a *Applier) Run(ctx context.Context) error {
 		drifting bool   // the apply is a drift check
 		failures int    // consecutive failed attempts
 		retrying bool   // waiting out a backoff
+		// submitted is when desired was submitted, until its first apply starts.
+		submitted time.Time
 	)
 	retry := stoppedTimer()
 	settle := stoppedTimer()
@@ -86,6 +89,10 @@ func (a *Applier) Run(ctx context.Context) error {
 		if dirty && !retrying && desired != nil {
 			actx, cancel := context.WithTimeout(ctx, a.opts.ApplyTimeout)
 			a.mu.Lock()
+			if !submitted.IsZero() {
+				a.queued = time.Since(submitted)
+				submitted = time.Time{}
+			}
 			res, err := a.applyLocked(actx, desired)
 			a.mu.Unlock()
 			cancel()
@@ -120,8 +127,8 @@ func (a *Applier) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-a.kick:
-			if d := a.take(); d != nil {
-				desired, dirty = d, true
+			if d, at := a.take(); d != nil {
+				desired, dirty, submitted = d, true, at
 				// A new configuration may mend what failed: try it now.
 				retry.Stop()
 				retrying = false

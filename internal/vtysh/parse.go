@@ -75,6 +75,8 @@ type family struct {
 	lines  []string
 	// opaque: the block nests deeper blocks (such as EVPN's vni): it is never converged.
 	opaque bool
+	// keys counts the keys of lines, for patchText; nil until it needs them.
+	keys map[string]int
 }
 
 // routeMapEntry is one `route-map NAME ACTION SEQ` stanza.
