@@ -119,6 +119,7 @@ func runRun(s *streams, f *runFlags) error {
 			HealthAddr:       f.healthAddr,
 			StatusInterval:   f.statusInterval,
 			Settle:           sidecar.DefaultSettle,
+			QuickSettle:      sidecar.DefaultQuickSettle,
 			MaxSettle:        sidecar.DefaultMaxSettle,
 			Log:              log,
 		})
@@ -132,6 +133,7 @@ func runRun(s *streams, f *runFlags) error {
 		Dialect:        dialect,
 		ListenPortFile: f.listenPortFile,
 		Settle:         reconcile.DefaultSettle,
+		QuickSettle:    reconcile.DefaultQuickSettle,
 		MaxSettle:      reconcile.DefaultMaxSettle,
 	}
 	log.Info("starting", "node", node, "watch", f.watch, "hostFacts", cmp.Or(f.in.hostFacts, "netlink"),

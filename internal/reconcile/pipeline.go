@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,12 +10,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/incremental"
 	"github.com/frr-renderer/frr-renderer/internal/model"
-	"github.com/frr-renderer/frr-renderer/internal/translate"
 )
 
 // pipeline is the loop's state; only the loop's goroutine touches it.
@@ -29,6 +31,12 @@ type pipeline struct {
 	loadDiags []model.Diagnostic
 	facts     model.HostFacts
 	haveFacts bool
+	// pending is what changed in the desired state since the last translation; translator
+	// translates again only what depends on it.
+	pending    model.Changes
+	translator *incremental.Translator
+	renders    int  // renders so far
+	held       bool // the last render held the last configuration (Held)
 
 	// The problems reported, so that each is logged when it appears and when it goes away,
 	// not on every read.
@@ -71,19 +79,37 @@ type Report struct {
 }
 
 func newPipeline(cfg Config, log logr.Logger, app Applier, desired DesiredSource, host factsSource) *pipeline {
-	return &pipeline{cfg: cfg, log: log, app: app, desired: desired, host: host, diags: map[string]model.Diagnostic{}, listenPort: -1}
+	return &pipeline{cfg: cfg, log: log, app: app, desired: desired, host: host, diags: map[string]model.Diagnostic{}, listenPort: -1,
+		translator: incremental.New(cfg.Options)}
+}
+
+// stages times one refresh, for the -v 2 log line that shows where a change's time goes.
+type stages struct {
+	since                   time.Time // the change's first signal
+	quick                   bool      // read after QuickSettle
+	read, translate, render time.Duration
+	translated              incremental.Stats
 }
 
 // refresh reads the sources that changed and submits the configuration they make, if new.
-func (p *pipeline) refresh(desired, host bool) {
+// since is when the first of the changes it reads was signalled; quick says that the loop read
+// them after QuickSettle.
+func (p *pipeline) refresh(desired, host bool, since time.Time, quick bool) {
 	changed := false
+	st := stages{since: since, quick: quick}
 	if desired {
-		snap, diags, err := p.desired.Load()
+		start := time.Now()
+		snap, changes, diags, err := p.load()
+		st.read = time.Since(start)
 		if err != nil {
 			p.problem(&p.loadErr, err, "cannot read the manifests; keeping the last configuration")
 		} else {
 			p.solved(&p.loadErr, "manifests read again")
-			p.snap, p.loadDiags, changed = snap, diags, true
+			p.pending.Add(changes)
+			if !changes.Empty() || !slices.Equal(diags, p.loadDiags) || p.snap == nil {
+				changed = true
+			}
+			p.snap, p.loadDiags = snap, diags
 		}
 	}
 	if host {
@@ -99,8 +125,17 @@ func (p *pipeline) refresh(desired, host bool) {
 		}
 	}
 	outcome := Unchanged
-	if changed && p.snap != nil && p.haveFacts {
-		outcome = p.render()
+	switch {
+	case changed && p.snap != nil && p.haveFacts:
+		outcome = p.render(&st)
+		p.logStages(st, outcome)
+		p.held = outcome == Held
+	case p.held:
+		// Nothing changed since the render that held the last configuration: it still does.
+		outcome = Held
+		p.log.V(1).Info("held", "instances", p.failed)
+	case p.snap != nil && p.haveFacts:
+		p.log.V(1).Info("unchanged", "read", "nothing changed")
 	}
 	if p.loadErr != "" || p.factsErr != "" {
 		outcome = Failed
@@ -133,13 +168,47 @@ func (p *pipeline) report(outcome string) Report {
 	return r
 }
 
-func (p *pipeline) render() string {
-	res, err := translate.Translate(p.snap, p.facts, p.cfg.Options)
+// load reads the desired state, and what changed in it when the source says.
+func (p *pipeline) load() (*model.Snapshot, model.Changes, []model.Diagnostic, error) {
+	if cs, ok := p.desired.(changesSource); ok {
+		return cs.LoadChanges()
+	}
+	snap, diags, err := p.desired.Load()
+	return snap, model.AllChanged, diags, err
+}
+
+// logStages logs at -v 2 where a refresh's time went: "initial" for the first render, "change"
+// after. The applier's "applied" line has the rest (queued, delta, send).
+func (p *pipeline) logStages(st stages, outcome string) {
+	kind := "change"
+	if p.renders++; p.renders == 1 {
+		kind = "initial"
+	}
+	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms" }
+	how := fmt.Sprintf("%d of %d shards", st.translated.Shards, st.translated.Of)
+	if st.translated.Whole {
+		how = "whole: " + st.translated.Why
+	}
+	settle := "settled"
+	if st.quick {
+		settle = "whole, read at once"
+	}
+	p.log.V(2).Info("stages", "kind", kind, "outcome", outcome, "settle", settle,
+		"stages", fmt.Sprintf("read %s, translate %s (%s), render %s; %s since the change", ms(st.read), ms(st.translate), how, ms(st.render), ms(time.Since(st.since))))
+}
+
+func (p *pipeline) render(st *stages) string {
+	start := time.Now()
+	res, tst, err := p.translator.Translate(p.snap, p.facts, p.pending)
+	st.translate, st.translated = time.Since(start), tst
+	p.pending = model.Changes{}
 	if err != nil {
 		p.problem(&p.renderErr, err, "cannot translate; keeping the last configuration")
 		return Failed
 	}
+	start = time.Now()
 	text, rdiags, err := frrconfig.Render(res.Config, p.cfg.Dialect)
+	st.render = time.Since(start)
 	p.diagnose(slices.Concat(p.loadDiags, res.Diagnostics, rdiags))
 	if err != nil {
 		p.problem(&p.renderErr, err, "cannot render; keeping the last configuration")

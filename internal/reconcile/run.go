@@ -15,10 +15,15 @@ import (
 // Settling: after a signal the loop waits until its sources have been quiet for Settle before
 // it reads them, so that an edit made of several writes (an editor's save, a tool writing a
 // folder) is read once and whole; under changes that never pause it reads at least every
-// MaxSettle. These are the defaults.
+// MaxSettle. A change the desired source says is whole in itself (a file renamed into place or
+// closed, a Service from an informer) needs only QuickSettle, when the loop has not read for a
+// Settle: the first change after a quiet time is read at once, those of a burst settle as the
+// others (the first signal of the burst came less than Settle after the last read). These are
+// the defaults.
 const (
-	DefaultSettle    = 20 * time.Millisecond
-	DefaultMaxSettle = 500 * time.Millisecond
+	DefaultSettle      = 20 * time.Millisecond
+	DefaultQuickSettle = 2 * time.Millisecond
+	DefaultMaxSettle   = 500 * time.Millisecond
 )
 
 // Config is what Run needs besides its applier and logger.
@@ -37,8 +42,9 @@ type Config struct {
 	// command-line option (bgpd -p), not as configuration (see deploy/images/frr/frr-start).
 	ListenPortFile string
 	// Settle is how long the sources must be quiet before the loop reads them (0: at once);
-	// MaxSettle bounds the wait under changes that never pause.
-	Settle, MaxSettle time.Duration
+	// QuickSettle replaces it for a change the desired source says is whole (see
+	// DefaultQuickSettle); MaxSettle bounds the wait under changes that never pause.
+	Settle, QuickSettle, MaxSettle time.Duration
 }
 
 // Applier is what the loop needs of vtysh.Applier: Submit never blocks (the latest wins), Run
@@ -108,27 +114,46 @@ func Run(ctx context.Context, cfg Config, app Applier, log logr.Logger) error {
 			return finish(errors.New("a source stopped before it could be read"))
 		}
 	}
-	p.refresh(true, true)
+	p.refresh(true, true, time.Now(), false)
 
 	var (
 		desiredDirty, hostDirty bool
 		armed                   bool      // the settle timer runs
 		first, last             time.Time // the first and the last signal since the last read
+		read                    time.Time // when the last read ended
 	)
 	settle := time.NewTimer(time.Hour)
 	settle.Stop()
 	defer settle.Stop()
+	whole, _ := desired.(wholeSource)
+	quick := false // the wait is QuickSettle's
+	refresh := func() {
+		armed = false
+		p.refresh(desiredDirty, hostDirty, first, quick)
+		desiredDirty, hostDirty = false, false
+		read = time.Now()
+	}
+	// wait is how long to wait still before reading, from now.
+	wait := func(now time.Time) time.Duration {
+		quick = whole != nil && !hostDirty && first.Sub(read) >= cfg.Settle && cfg.QuickSettle < cfg.Settle && whole.Settled()
+		quiet := cfg.Settle
+		if quick {
+			quiet = cfg.QuickSettle
+		}
+		return min(quiet-now.Sub(last), cfg.MaxSettle-now.Sub(first))
+	}
 	signalled := func(what string) {
 		log.V(2).Info("signal", "source", what)
-		if cfg.Settle <= 0 {
-			p.refresh(desiredDirty, hostDirty)
-			desiredDirty, hostDirty = false, false
-			return
-		}
-		last = time.Now()
+		now := time.Now()
+		last = now
 		if !armed {
-			armed, first = true, last
-			settle.Reset(cfg.Settle)
+			armed, first = true, now
+		}
+		if d := wait(now); d > 0 {
+			settle.Reset(d)
+		} else {
+			settle.Stop()
+			refresh()
 		}
 	}
 	for {
@@ -149,14 +174,11 @@ func Run(ctx context.Context, cfg Config, app Applier, log logr.Logger) error {
 			hostDirty = true
 			signalled("host facts")
 		case <-settle.C:
-			now := time.Now()
-			if wait := min(cfg.Settle-now.Sub(last), cfg.MaxSettle-now.Sub(first)); wait > 0 {
-				settle.Reset(wait)
+			if d := wait(time.Now()); d > 0 {
+				settle.Reset(d)
 				continue
 			}
-			armed = false
-			p.refresh(desiredDirty, hostDirty)
-			desiredDirty, hostDirty = false, false
+			refresh()
 		}
 	}
 }

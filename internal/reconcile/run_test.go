@@ -181,6 +181,12 @@ const loFacts = `interfaces:
 // old -> new), with a facts file.
 func startLoop(t testing.TB, settle time.Duration, edits ...[3]string) *loop {
 	t.Helper()
+	return startLoopWith(t, func(c *reconcile.Config) { c.Settle = settle }, edits...)
+}
+
+// startLoopWith is startLoop with the settle times set by settle.
+func startLoopWith(t testing.TB, settle func(*reconcile.Config), edits ...[3]string) *loop {
+	t.Helper()
 	l := &loop{dir: manifesttest.SeedCopy(t), app: newFakeApplier(), log: &logRecorder{}}
 	for _, e := range edits {
 		manifesttest.Edit(t, filepath.Join(l.dir, e[0]), e[1], e[2])
@@ -194,9 +200,11 @@ func startLoop(t testing.TB, settle time.Duration, edits ...[3]string) *loop {
 		Options:        translate.Options{Node: "worker-1"},
 		Dialect:        frrconfig.FRR10,
 		ListenPortFile: l.port,
-		Settle:         settle,
+		Settle:         reconcile.DefaultSettle,
+		QuickSettle:    reconcile.DefaultQuickSettle,
 		MaxSettle:      reconcile.DefaultMaxSettle,
 	}
+	settle(&cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- reconcile.Run(ctx, cfg, l.app, newLogger(l.log, 2)) }()
@@ -449,6 +457,60 @@ func TestRunFailedInstanceKeepsConfiguration(t *testing.T) {
 	}
 	if diff := lineDiff(first, second); len(diff) != 2 {
 		t.Errorf("the configurations differ by %q, want the network line alone", diff)
+	}
+}
+
+// A change that is whole (a file renamed into place) after a quiet time is read after
+// QuickSettle; one of a burst, or a file written in place and still open, after Settle. The
+// loop says which in its stages record.
+func TestRunQuickSettle(t *testing.T) {
+	const settle = 200 * time.Millisecond
+	l := startLoopWith(t, func(c *reconcile.Config) { c.Settle, c.QuickSettle = settle, time.Millisecond })
+	l.app.submitted(t, 1)
+	stagesAfter := func(from int) map[string]any {
+		t.Helper()
+		_, rec := l.log.wait(t, from, "stages")
+		return rec
+	}
+
+	time.Sleep(settle) // quiet
+	from := l.log.len()
+	l.setLB(t, "172.20.0.1", "172.20.0.2")
+	l.app.submitted(t, 2)
+	if rec := stagesAfter(from); rec["settle"] != "whole, read at once" {
+		t.Errorf("a file renamed into place after a quiet time: %v", rec)
+	}
+
+	// Right after a read: the loop settles.
+	from = l.log.len()
+	l.setLB(t, "172.20.0.2", "172.20.0.3")
+	l.app.submitted(t, 3)
+	if rec := stagesAfter(from); rec["settle"] != "settled" {
+		t.Errorf("a change right after a read: %v", rec)
+	}
+
+	// A file written in place and not closed yet is never whole.
+	time.Sleep(settle)
+	from = l.log.len()
+	p := filepath.Join(l.dir, svcFile)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(data), "172.20.0.3", "172.20.0.4", 1)
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+	l.app.submitted(t, 4)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if rec := stagesAfter(from); rec["settle"] != "settled" {
+		t.Errorf("a file still open: %v", rec)
 	}
 }
 

@@ -28,6 +28,19 @@ type DesiredSource interface {
 	Load() (*model.Snapshot, []model.Diagnostic, error)
 }
 
+// changesSource is a desired source that says what changed since its last read, so that the
+// loop works out again only what depends on it (*source.Manifests, *kube.Source). A source
+// without it is read whole each time.
+type changesSource interface {
+	LoadChanges() (*model.Snapshot, model.Changes, []model.Diagnostic, error)
+}
+
+// wholeSource is a desired source that tells when the changes since its last read are whole in
+// themselves, so that the loop may read them after QuickSettle.
+type wholeSource interface {
+	Settled() bool
+}
+
 // factsSource is the host's facts: a file, or this network namespace through netlink. Read
 // reads them again.
 type factsSource interface {

@@ -31,10 +31,12 @@ import (
 
 // Settling of the Kubernetes mode: an informer delivers whole objects, so the loop need not
 // wait for a file to be complete; it waits only long enough to take in an apply of several
-// objects at once.
+// objects at once. Services and EndpointSlices alone, after a quiet time, are read at once
+// (QuickSettle: an EndpointSlice that comes with its Service's change).
 const (
-	DefaultSettle    = 5 * time.Millisecond
-	DefaultMaxSettle = 500 * time.Millisecond
+	DefaultSettle      = 5 * time.Millisecond
+	DefaultQuickSettle = time.Millisecond
+	DefaultMaxSettle   = 500 * time.Millisecond
 )
 
 // Config is what Run needs.
@@ -57,9 +59,9 @@ type Config struct {
 	HealthAddr string
 	// StatusInterval is how often the CiliumBGPNodeConfig status is refreshed (± jitter);
 	// 0 is nodestatus's default, negative never.
-	StatusInterval    time.Duration
-	Settle, MaxSettle time.Duration
-	Log               logr.Logger
+	StatusInterval                 time.Duration
+	Settle, QuickSettle, MaxSettle time.Duration
+	Log                            logr.Logger
 }
 
 // Run runs the sidecar until ctx ends. It returns nil then, or an error when a part stops by
@@ -108,6 +110,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 		Options:        withNode(cfg),
 		Dialect:        cfg.Dialect,
 		Settle:         cfg.Settle,
+		QuickSettle:    cfg.QuickSettle,
 		MaxSettle:      cfg.MaxSettle,
 		ListenPortFile: cfg.ListenPortFile,
 		Report: func(r reconcile.Report) {
