@@ -352,7 +352,8 @@ func (b *builder) families(inst *model.Instance, groups []string, byName map[str
 	var out []addressFamily
 	for _, fam := range []model.Family{model.IPv4Unicast, model.IPv6Unicast} {
 		af := addressFamily{Name: fam.AFI + " " + fam.SAFI}
-		var text []byte
+		// Sized once: growing a buffer of 10,000 lines costs more than writing them.
+		text := make([]byte, 0, 64*len(inst.Prefixes))
 		names := map[originKey]string{}
 		for _, p := range inst.Prefixes {
 			if model.FamilyOf(p.Prefix.Addr()) != fam {

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,9 +21,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
+	"github.com/frr-renderer/frr-renderer/internal/incremental"
 	"github.com/frr-renderer/frr-renderer/internal/model"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 )
@@ -457,4 +460,59 @@ func countPeerLines(text []byte, peers map[string]bool) int {
 		}
 	}
 	return n
+}
+
+// BenchmarkChange times one Service's change (its LoadBalancer IP given, then taken back) on a
+// node with N Services and 64 peers, translated and rendered: whole (translate.Translate, as
+// before issue 11) and incremental (the Translator the run loop keeps, which translates the
+// Service's shard again). ns/service is ns/op per Service of the node: flat when the cost is
+// linear in N, falling when it is not.
+//
+//	go test -run '^$' -bench BenchmarkChange -benchtime 200x ./test/scale/
+func BenchmarkChange(b *testing.B) {
+	for _, services := range []int{1000, 10000, 100000} {
+		snap := scaleSnapshot(services, benchPeer)
+		for _, mode := range []string{"whole", "incremental"} {
+			b.Run(fmt.Sprintf("services=%d/%s", services, mode), func(b *testing.B) {
+				s := *snap
+				s.Services = slices.Clone(snap.Services)
+				const probe = 1 // a Cluster Service (0 is Local)
+				orig := s.Services[probe]
+				changed := orig.DeepCopy()
+				changed.Status.LoadBalancer.Ingress = append(changed.Status.LoadBalancer.Ingress, corev1.LoadBalancerIngress{IP: "192.0.2.1"})
+				tr := incremental.New(translate.Options{Node: nodeName})
+				if _, _, err := tr.Translate(&s, model.HostFacts{}, model.AllChanged); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := range b.N {
+					svc := orig
+					if i%2 == 0 {
+						svc = changed
+					}
+					s.Services[probe] = svc
+					var res translate.Result
+					var err error
+					if mode == "whole" {
+						res, err = translate.Translate(&s, model.HostFacts{}, translate.Options{Node: nodeName})
+					} else {
+						var st incremental.Stats
+						res, st, err = tr.Translate(&s, model.HostFacts{}, model.Changes{Services: map[types.NamespacedName]*corev1.Service{{Namespace: svc.Namespace, Name: svc.Name}: svc}})
+						if err == nil && st.Whole {
+							b.Fatalf("translated whole: %s", st.Why)
+						}
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, _, err := frrconfig.Render(res.Config, frrconfig.FRR10); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(services), "ns/service")
+			})
+		}
+	}
 }
