@@ -23,3 +23,22 @@ func TestPct(t *testing.T) {
 		t.Error("Pct sorted the samples in place")
 	}
 }
+
+func TestBreakdown(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b := Breakdown{}
+	c := Change{Read: "1.00ms", Translate: "2.00ms", Render: "0.50ms", Logged: start.Add(10 * time.Millisecond),
+		Queued: "0.10ms", Delta: "0.20ms", Send: "0.30ms", Applied: start.Add(11 * time.Millisecond)}
+	if err := b.AddChange(c, start, start.Add(40*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	for stage, want := range map[string]float64{"signal": 6.5, "decode": 1, "translate": 2, "render": 0.5, "queued": 0.1, "delta": 0.2, "send": 0.3, "bgpd": 29} {
+		if got := b.Pct(stage, 50); math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s = %v ms, want %v", stage, got, want)
+		}
+	}
+	c.Send = "0.3"
+	if err := b.AddChange(c, start, start); err == nil {
+		t.Error("a send without its unit: want an error")
+	}
+}

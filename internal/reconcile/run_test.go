@@ -20,6 +20,7 @@ import (
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/manifest/manifesttest"
+	"github.com/frr-renderer/frr-renderer/internal/measure"
 	"github.com/frr-renderer/frr-renderer/internal/reconcile"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 )
@@ -470,6 +471,12 @@ func TestRunQuickSettle(t *testing.T) {
 	stagesAfter := func(from int) map[string]any {
 		t.Helper()
 		_, rec := l.log.wait(t, from, "stages")
+		// The benchmarks add up the stages from these fields.
+		for _, k := range []string{"read", "translate", "render"} {
+			if _, err := measure.ParseMS(fmt.Sprint(rec[k])); err != nil {
+				t.Errorf("stages record, %s: %v", k, err)
+			}
+		}
 		return rec
 	}
 
