@@ -441,9 +441,18 @@ type logLine struct {
 	Time time.Time `json:"time"`
 	Msg  string    `json:"msg"`
 	// Kind and Stages are those of a "stages" record (-v 2): "initial" or "change", and the
-	// time each stage of that read took.
+	// time each stage of that read took; Settle how the loop waited before it.
 	Kind   string `json:"kind"`
 	Stages string `json:"stages"`
+	Settle string `json:"settle"`
+	// Read, Translate and Render are the "stages" record's stages one by one.
+	Read      string `json:"read"`
+	Translate string `json:"translate"`
+	Render    string `json:"render"`
+	// Queued, Delta and Send are an "applied" record's.
+	Queued string `json:"queued"`
+	Delta  string `json:"delta"`
+	Send   string `json:"send"`
 }
 
 func (l *runLog) size() int64 {

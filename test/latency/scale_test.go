@@ -385,14 +385,36 @@ func (e *scaleEnv) convergeRun(b *testing.B, ctx context.Context) {
 	b.ReportMetric(ms(torAll.Sub(t0)), "run-converge-ms")
 }
 
-// stageLine is the stages of the first "stages" log record of the given kind, or "".
+// stageLine is the stages of the first "stages" log record of the given kind and of the
+// "applied" record after it, or "".
 func stageLine(lines []logLine, kind string) string {
-	for _, l := range lines {
-		if l.Msg == "stages" && l.Kind == kind {
-			return l.Stages
+	s, _, _ := stagesOf(lines, kind)
+	return s
+}
+
+// stagesOf is the first "stages" log record of the given kind with the "applied" record after
+// it: as a line for the log, and as a measure.Change (ok when both records were found).
+func stagesOf(lines []logLine, kind string) (line string, c measure.Change, ok bool) {
+	for i, l := range lines {
+		if l.Msg != "stages" || l.Kind != kind {
+			continue
 		}
+		line = l.Stages
+		if l.Settle != "" {
+			line = l.Settle + "; " + line
+		}
+		c = measure.Change{Read: l.Read, Translate: l.Translate, Render: l.Render, Logged: l.Time}
+		for _, a := range lines[i+1:] {
+			if a.Msg == "applied" {
+				line += fmt.Sprintf("; applier: queued %s, delta %s, send %s (%s after the read)", a.Queued, a.Delta, a.Send,
+					a.Time.Sub(l.Time).Round(10*time.Microsecond))
+				c.Queued, c.Delta, c.Send, c.Applied = a.Queued, a.Delta, a.Send, a.Time
+				return line, c, true
+			}
+		}
+		return line, c, false
 	}
-	return ""
+	return "", c, false
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -400,7 +422,9 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // editSamples are one way's times, from the change's start.
 type editSamples struct {
 	nodeAdd, nodeWd, torAdd, torWd measure.Samples
-	stages                         []string // frr-renderer's stages of some changes
+	// frr-renderer's: the stages of every change, and one change's as logged.
+	stages  measure.Breakdown
+	example string
 }
 
 func (s *editSamples) node() measure.Samples { return slices.Concat(s.nodeAdd, s.nodeWd) }
@@ -434,7 +458,7 @@ func (e *scaleEnv) benchEdit(b *testing.B) {
 		if w.skip {
 			continue
 		}
-		s := &editSamples{}
+		s := &editSamples{stages: measure.Breakdown{}}
 		got[w.name] = s
 		for range b.N {
 			for _, add := range []bool{true, false} {
@@ -455,8 +479,15 @@ func (e *scaleEnv) benchEdit(b *testing.B) {
 					s.torWd.Add(torT.Sub(t0))
 				}
 				if w.name == "run" {
-					if st := e.waitStages(offset); st != "" && len(s.stages) < 2 {
-						s.stages = append(s.stages, fmt.Sprintf("%s: %s", map[bool]string{true: "add", false: "withdrawal"}[add], st))
+					line, c, err := e.waitStages(offset)
+					if err == nil {
+						err = s.stages.AddChange(c, t0, torT)
+					}
+					if err != nil {
+						b.Fatalf("frr-renderer's stages of the %s: %v", map[bool]string{true: "add", false: "withdrawal"}[add], err)
+					}
+					if s.example == "" && !add {
+						s.example = "one withdrawal as logged: " + line
 					}
 				}
 				// Never two changes in one processing round of either bgpd.
@@ -483,6 +514,9 @@ func (e *scaleEnv) benchEdit(b *testing.B) {
 		b.ReportMetric(run.torAdd.Pct(50)-f.torAdd.Pct(50), "run-over-floor-tor-add-ms")
 		b.ReportMetric(run.torWd.Pct(50)-f.torWd.Pct(50), "run-over-floor-tor-wd-ms")
 	}
+	for _, st := range measure.Stages {
+		b.ReportMetric(run.stages.Pct(st, 50), "run-"+st+"-p50-ms")
+	}
 	// The testing package keeps a benchmark's first 10 lines of log: 1 + 4 + 2 + 2.
 	b.Logf("FRR %s, %d Services, %d add/withdraw pairs each way; p50 ms from the rename or the command's start: node's table (add, withdrawal) | ToR (add, withdrawal)", e.v, e.n, b.N)
 	for _, w := range ways {
@@ -494,9 +528,8 @@ func (e *scaleEnv) benchEdit(b *testing.B) {
 	for _, n := range e.notes {
 		b.Log(n)
 	}
-	for _, st := range run.stages {
-		b.Log("  frr-renderer's stages, " + st)
-	}
+	b.Log("  frr-renderer's stages until the ToR, " + run.stages.String())
+	b.Log("  frr-renderer's " + run.example)
 }
 
 // measure makes one change the way change does and returns when the node's table and the ToR
@@ -678,14 +711,14 @@ func cacheDir() string {
 	return "/var/cache/frr-renderer"
 }
 
-// waitStages returns the stages frr-renderer logged for the change made after offset, if it
-// logs them.
-func (e *scaleEnv) waitStages(offset int64) string {
-	for range 50 {
-		if s := stageLine(e.run.since(offset), "change"); s != "" {
-			return s
+// waitStages returns the stages frr-renderer logged for the change made after offset: a line
+// for the log, and the change's stages.
+func (e *scaleEnv) waitStages(offset int64) (string, measure.Change, error) {
+	for range 500 {
+		if line, c, ok := stagesOf(e.run.since(offset), "change"); ok {
+			return line, c, nil
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	return ""
+	return "", measure.Change{}, fmt.Errorf("no stages and applied records after the change in the log (-v 2):\n%s", e.run.tail(10))
 }
