@@ -104,10 +104,13 @@ $(STATICCHECK):
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	mv $(TOOLS)/staticcheck $@
 
-## bench: translate+render at 100..10,000 Services x 64 peers, FRR 8.4/10.3 load times, the
-## applier, edit -> ToR latency (manifests and the API), the sidecar at 10,000 Services.
+## bench: translate+render at 100..10,000 Services x 64 peers, one Service's change whole and
+## incremental at 1,000..100,000, FRR 8.4/10.3 load times, the applier, edit -> ToR latency
+## (manifests and the API), one Service edit among 10,000 (issue 11: frr-renderer beside FRR's
+## floor, vtysh -c and frr-reload.py, with the stages; both modes), the sidecar at 10,000 Services.
 bench: deps
 	$(GO) test -run '^$$' -bench 'BenchmarkTranslateRender' -benchmem -benchtime 50x ./test/scale/
+	$(GO) test -run '^$$' -bench 'BenchmarkChange' -benchtime 20x ./test/scale/
 	$(GO) test -run '^$$' -bench 'BenchmarkFRRLoad' -benchmem -benchtime 3x ./test/scale/
 	$(GO) test -run '^$$' -bench 'BenchmarkExec|BenchmarkConfigure1Line' -benchmem -benchtime 200x ./internal/vtysh/
 	$(GO) test -run '^$$' -bench 'BenchmarkApply1PrefixChange|BenchmarkReadBack' -benchtime 20x ./internal/vtysh/
@@ -115,8 +118,11 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'BenchmarkSessions|BenchmarkParseSessions' -benchtime 500x ./internal/vtysh/
 	$(GO) test -run '^$$' -bench 'ManifestToToR' -benchtime 100x ./test/latency/
 	$(GO) test -run '^$$' -bench 'Burst' -benchtime 1x ./test/latency/
+	$(GO) test -run '^$$' -bench 'ScaleEdit' -benchtime 10x -timeout 30m ./test/latency/
 	$(MAKE) --no-print-directory kube-binaries >/dev/null
 	$(GO) test -run '^$$' -bench 'ServiceToToR' -benchtime 100x ./test/e2e/
+	E2E_FRR=8 $(GO) test -run '^$$' -bench 'ServiceEditScale' -benchtime 10x -timeout 30m ./test/e2e/
+	$(GO) test -run '^$$' -bench 'ServiceEditScale' -benchtime 10x -timeout 30m ./test/e2e/
 	$(GO) test -run '^$$' -bench 'SidecarScale' -benchtime 1x -timeout 30m ./test/e2e/
 
 ## fuzz: short runs of every fuzz target. A new input is minimized for at most 1 s: the default

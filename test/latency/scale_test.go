@@ -32,6 +32,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -392,8 +393,10 @@ func stageLine(lines []logLine, kind string) string {
 	return s
 }
 
-// stagesOf is the first "stages" log record of the given kind with the "applied" record after
-// it: as a line for the log, and as a measure.Change (ok when both records were found).
+// stagesOf is the first "stages" log record of the given kind with the first "applied" record
+// of the same change: as a line for the log, and as a measure.Change (ok when both records
+// were found). The applier may log "applied" before the loop logs "stages" (the loop logs after
+// it submitted): the "applied" record is the first one after the "stages" record before it.
 func stagesOf(lines []logLine, kind string) (line string, c measure.Change, ok bool) {
 	for i, l := range lines {
 		if l.Msg != "stages" || l.Kind != kind {
@@ -404,7 +407,14 @@ func stagesOf(lines []logLine, kind string) (line string, c measure.Change, ok b
 			line = l.Settle + "; " + line
 		}
 		c = measure.Change{Read: l.Read, Translate: l.Translate, Render: l.Render, Logged: l.Time}
-		for _, a := range lines[i+1:] {
+		from := 0
+		for j := i - 1; j >= 0; j-- {
+			if lines[j].Msg == "stages" {
+				from = j + 1
+				break
+			}
+		}
+		for _, a := range lines[from:] {
 			if a.Msg == "applied" {
 				line += fmt.Sprintf("; applier: queued %s, delta %s, send %s (%s after the read)", a.Queued, a.Delta, a.Send,
 					a.Time.Sub(l.Time).Round(10*time.Microsecond))
@@ -432,6 +442,9 @@ func (s *editSamples) tor() measure.Samples  { return slices.Concat(s.torAdd, s.
 
 // benchEdit makes b.N add/withdraw pairs each way and reports the p50s side by side.
 func (e *scaleEnv) benchEdit(b *testing.B) {
+	if warmUp(b) {
+		return
+	}
 	ways := []struct {
 		name   string
 		change func(b *testing.B, add bool) time.Time
@@ -721,4 +734,16 @@ func (e *scaleEnv) waitStages(offset int64) (string, measure.Change, error) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	return "", measure.Change{}, fmt.Errorf("no stages and applied records after the change in the log (-v 2):\n%s", e.run.tail(10))
+}
+
+// warmUp tells the testing package's first run (b.N = 1) of a benchmark when -benchtime asks
+// for a count above 1: the run with that count follows, and its log would be cut (the testing
+// package keeps a benchmark's first 10 lines of log, those of the first run).
+func warmUp(b *testing.B) bool {
+	f := flag.Lookup("test.benchtime")
+	if b.N != 1 || f == nil {
+		return false
+	}
+	v := f.Value.String()
+	return strings.HasSuffix(v, "x") && v != "1x"
 }
