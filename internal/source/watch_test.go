@@ -30,7 +30,6 @@ type harness struct {
 	events chan traced
 	errs   chan error
 	marks  string // where markers are made: the parent of the first path, always watched
-	n      int
 }
 
 func start(t *testing.T, paths ...string) *harness {
