@@ -10,7 +10,7 @@ import (
 // TestApplyCommand applies the seed's rendering for cp-1 to a real FRR: the first run prints
 // the lines it sent, the second "no change"; FRR then runs what render prints.
 func TestApplyCommand(t *testing.T) {
-	for _, v := range []frrtest.Version{frrtest.FRR8, frrtest.FRR10} {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			r := frrtest.Start(t, v, "cmdapply")

@@ -38,7 +38,7 @@ func seedWithAttributes(t *testing.T) string {
 // `apply` configured with the seed, peered with the seed's ToR: their table and JSON output are
 // golden (uptimes and ages replaced), and what they say is what the ToR sees.
 func TestOperatorCommandsOnFRR(t *testing.T) {
-	for _, v := range []frrtest.Version{frrtest.FRR8, frrtest.FRR10} {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			frrtest.Require(t, v)

@@ -112,7 +112,7 @@ func TestFRRRunDir(t *testing.T) {
 // in, each edit of the Service's address reaches bgpd, and FRR keeps the configuration after
 // the loop stops.
 func TestRunOnFRR(t *testing.T) {
-	for _, v := range []frrtest.Version{frrtest.FRR8, frrtest.FRR10} {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			r := frrtest.Start(t, v, "cmdrun")

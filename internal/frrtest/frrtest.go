@@ -52,6 +52,11 @@ func rootfs() (string, bool) {
 	return dir, err == nil
 }
 
+// Supported returns the FRR versions frr-renderer supports, oldest first. Tests loop over these
+// and Require each, never over Versions(): a loop over what happens to be installed runs zero
+// cases on a machine without FRR 10.3 and passes, even in CI.
+func Supported() []Version { return []Version{FRR8, FRR10} }
+
 // Versions returns the FRR versions available on this machine. The host's FRR is taken to be
 // Debian 12's 8.4. It never builds the 10.3 root file system: that takes minutes and belongs to
 // the CI script or a developer (hack/frr10-rootfs.sh).

@@ -36,10 +36,10 @@ const configB = `router bgp 65000
 exit
 `
 
-// TestRouters proves the harness against real FRR. It runs every known version, not just
+// TestRouters proves the harness against real FRR. It runs every supported version, not just
 // Versions(): Require then fails under CI when one is missing instead of hiding it.
 func TestRouters(t *testing.T) {
-	for _, v := range []Version{FRR8, FRR10} {
+	for _, v := range Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			testRouters(t, v)
@@ -257,7 +257,7 @@ unexpected block "route-map RM permit 20":
 // Connect, and RemoveNetns takes away all that a process that never closed its router left:
 // daemons, namespace, pathspace.
 func TestHostAndLeftovers(t *testing.T) {
-	for _, v := range []Version{FRR8, FRR10} {
+	for _, v := range Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			Require(t, v)

@@ -31,7 +31,7 @@ func BenchmarkApply1PrefixChange(b *testing.B) {
 	parsed := [2]*Config{mustParse(b, configs[0]), mustParse(b, configs[1])}
 	// deltas[i] turns configs[1-i] into configs[i].
 	deltas := [2][]string{Delta(parsed[1], parsed[0], Ownership{}), Delta(parsed[0], parsed[1], Ownership{})}
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		b.Run(string(v), func(b *testing.B) {
 			r := frrtest.Start(b, v, "bench")
 			a := NewApplier(ApplierOptions{RunDir: r.RunDir()})
@@ -123,7 +123,7 @@ func frrReload(b *testing.B, r *frrtest.Router) func(config string) *exec.Cmd {
 func BenchmarkApplyInitial(b *testing.B) {
 	config := bigConfig(benchPrefixes, "")
 	deleteAll := Delta(mustParse(b, config), mustParse(b, ""), mustParse(b, config).Rendered())
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		b.Run(string(v), func(b *testing.B) {
 			r := frrtest.Start(b, v, "bench")
 			ctx := context.Background()
@@ -183,7 +183,7 @@ func BenchmarkApplyInitial(b *testing.B) {
 // BenchmarkReadBack: `show running-config` on bgpd's socket and Parse, at 10,000 prefixes.
 func BenchmarkReadBack(b *testing.B) {
 	config := bigConfig(benchPrefixes, "")
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		b.Run(string(v), func(b *testing.B) {
 			r := frrtest.Start(b, v, "bench")
 			c := dial(b, r, "bgpd")

@@ -68,7 +68,7 @@ func mustApply(t *testing.T, a *Applier, desired string) ApplyResult {
 // configuration again sends nothing and reads nothing; an Applier that starts over (a
 // restarted frr-renderer) reads back, finds nothing to do, and still owns what it rendered.
 func TestApplierEmptyBgpd(t *testing.T) {
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			r := frrtest.Start(t, v, "apply")
@@ -127,7 +127,7 @@ const (
 // everything, also by an Applier that starts over with the state file (a restarted
 // frr-renderer), which still deletes what the first one rendered.
 func TestApplierForeign(t *testing.T) {
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			r := frrtest.Start(t, v, "foreign")
@@ -166,7 +166,7 @@ func TestApplierForeign(t *testing.T) {
 // back; Run retries with backoff; bgpd down and a missing run directory give clear errors.
 func TestApplierErrors(t *testing.T) {
 	const secret = "s3cr3t-pw"
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			r := frrtest.Start(t, v, "errors")
@@ -267,7 +267,7 @@ func TestApplierNoFRR(t *testing.T) {
 // TestApplierCoalesces: a thousand Submits in a tight loop while Run runs end in a handful of
 // applies, the last configuration winning.
 func TestApplierCoalesces(t *testing.T) {
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			r := frrtest.Start(t, v, "coalesce")
@@ -406,7 +406,7 @@ func TestBackoff(t *testing.T) {
 // TestApplierDrift: a change made to frr-renderer's configuration behind its back is repaired
 // at the next drift check; foreign configuration added meanwhile stays.
 func TestApplierDrift(t *testing.T) {
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			r := frrtest.Start(t, v, "drift")

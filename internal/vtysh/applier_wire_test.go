@@ -202,7 +202,7 @@ func TestApplierOnTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		// Not parallel: the restart's timings mean more on a quieter machine.
 		t.Run(string(v), func(t *testing.T) { testOnTheWire(t, v, string(torConf)) })
 	}

@@ -68,8 +68,6 @@ func dial(t testing.TB, r *frrtest.Router, daemon string) *Client {
 	return c
 }
 
-func versions() []frrtest.Version { return []frrtest.Version{frrtest.FRR8, frrtest.FRR10} }
-
 func timeout(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
@@ -105,7 +103,7 @@ func configLines(config string) []string {
 }
 
 func TestClient(t *testing.T) {
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) { testClient(t, v) })
 	}
 }
@@ -453,7 +451,7 @@ func startBgpd(t *testing.T, r *frrtest.Router) {
 // on 10.3, never see them) act for bgpd both on `network ... route-map` and on
 // `neighbor ... route-map ... out`.
 func TestClientRouteMapOnlyInBgpd(t *testing.T) {
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			node := frrtest.Start(t, v, "node")
 			tor := frrtest.Start(t, v, "tor")
@@ -672,7 +670,7 @@ func vtyshCommand(r *frrtest.Router, args ...string) *exec.Cmd {
 }
 
 func BenchmarkExec(b *testing.B) {
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		b.Run(string(v), func(b *testing.B) {
 			r := frrtest.Start(b, v, "bench")
 			b.Run("socket", func(b *testing.B) {
@@ -696,7 +694,7 @@ func BenchmarkExec(b *testing.B) {
 }
 
 func BenchmarkConfigure1Line(b *testing.B) {
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		b.Run(string(v), func(b *testing.B) {
 			r := frrtest.Start(b, v, "bench")
 			c := dial(b, r, "bgpd")
@@ -756,7 +754,7 @@ func BenchmarkConfigure1000(b *testing.B) {
 	kinds[1].remove = []string{"no ip prefix-list BENCH"}
 	kinds[2].remove = []string{"no route-map BENCH"}
 
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		b.Run(string(v), func(b *testing.B) {
 			r := frrtest.Start(b, v, "bench")
 			c := dial(b, r, "bgpd")

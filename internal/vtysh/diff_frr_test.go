@@ -26,8 +26,6 @@ exit
 !
 `
 
-var frrVersions = []frrtest.Version{frrtest.FRR8, frrtest.FRR10}
-
 func dialectOf(v frrtest.Version) string {
 	if v == frrtest.FRR8 {
 		return "8"
@@ -73,7 +71,7 @@ func running(t *testing.T, r *frrtest.Router) (string, *Config) {
 // with an empty delta; the delta to an empty configuration then deletes every
 // instance and route-map it rendered and nothing else.
 func TestGoldenReadBackOnFRR(t *testing.T) {
-	for _, v := range frrVersions {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			r := frrtest.Start(t, v, "readback")
@@ -168,7 +166,7 @@ func transitions(t *testing.T, v frrtest.Version) []transition {
 // prints the desired configuration back, the delta computed again is empty, and the foreign
 // configuration is untouched.
 func TestDeltaOnFRR(t *testing.T) {
-	for _, v := range frrVersions {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			frrtest.Require(t, v)
@@ -279,7 +277,7 @@ func TestSessionResetsOnFRR(t *testing.T) {
 			{"activate a family", edit(t, b, routerEnd, routerEnd[:len(" exit-address-family\n")]+" !\n address-family ipv6 unicast\n  neighbor cilium-peer activate\n"+routerEnd), true, true, false},
 		}
 	}
-	for _, v := range frrVersions {
+	for _, v := range frrtest.Supported() {
 		changes := changes(v == frrtest.FRR10)
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()

@@ -74,7 +74,7 @@ exit
 // back with another delta: FRR must accept each No form and each line re-sent on its own (the
 // graceful-restart line included), and print back exactly the desired configuration.
 func TestRulesOnFRR(t *testing.T) {
-	for _, v := range frrVersions {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			r := frrtest.Start(t, v, "rules")

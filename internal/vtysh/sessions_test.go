@@ -261,7 +261,7 @@ func checkNodeSessions(got []Session, sinceLoad time.Duration) error {
 // TestSessionsOnFRR: the sessions of a node with a default instance and a view, peering with a
 // ToR, as Sessions reads them from bgpd's socket.
 func TestSessionsOnFRR(t *testing.T) {
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			node := frrtest.Start(t, v, "node")
@@ -304,7 +304,7 @@ func TestSessionsOnFRR(t *testing.T) {
 // TestSessionsInstancesOnFRR: VRF instances and unusable neighbors, and on FRR 10 the AS
 // numbers of a view under `as-notation dot`.
 func TestSessionsInstancesOnFRR(t *testing.T) {
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
 			node := frrtest.Start(t, v, "node")
@@ -599,7 +599,7 @@ func sessionsScaleNode(b *testing.B, v frrtest.Version, peers, prefixes int) (c 
 //
 //	go test -run '^$' -bench BenchmarkSessions -benchtime 500x ./internal/vtysh/
 func BenchmarkSessions(b *testing.B) {
-	for _, v := range versions() {
+	for _, v := range frrtest.Supported() {
 		for _, size := range []struct{ peers, prefixes int }{{3, benchPrefixes}, {64, benchPrefixes}, {64, 0}} {
 			b.Run(fmt.Sprintf("%s/peers=%d/prefixes=%d", v, size.peers, size.prefixes), func(b *testing.B) {
 				c, bgpd := sessionsScaleNode(b, v, size.peers, size.prefixes)

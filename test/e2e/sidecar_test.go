@@ -27,7 +27,7 @@ import (
 // TestSidecar drives cp-1's sidecar through the API server and watches FRR and the ToR follow.
 // The steps share one environment and run in order: each starts from where the last ended.
 func TestSidecar(t *testing.T) {
-	for _, v := range frrtest.Versions() {
+	for _, v := range frrtest.Supported() {
 		t.Run("FRR"+string(v), func(t *testing.T) { testSidecar(t, v) })
 	}
 }

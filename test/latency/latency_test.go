@@ -89,7 +89,7 @@ const (
 	quietFor = time.Second
 )
 
-var versions = []frrtest.Version{frrtest.FRR8, frrtest.FRR10}
+var versions = frrtest.Supported()
 
 // frrVersionFlag is `frr-renderer run --frr-version` for each FRR the harness runs.
 var frrVersionFlag = map[frrtest.Version]string{frrtest.FRR8: "8", frrtest.FRR10: "10"}

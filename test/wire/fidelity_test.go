@@ -131,7 +131,7 @@ func waitTorSession(t *testing.T, tor *frrtest.Router, addr string, ok func(torS
 // changing one PeerConfig's timers or graceful restart resets exactly its session, once, and
 // the ToR negotiates the new values; the other session stays up.
 func TestNegotiatedChangesReachTheToR(t *testing.T) {
-	for _, v := range []frrtest.Version{frrtest.FRR8, frrtest.FRR10} {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) { testNegotiated(t, v) })
 	}
 }
@@ -255,7 +255,7 @@ spec:
 // (multihop, which FRR 8.4 does not over a default route). The node must start both sessions
 // itself: the ToR is passive.
 func TestPeerBeyondConnectedSubnet(t *testing.T) {
-	for _, v := range []frrtest.Version{frrtest.FRR8, frrtest.FRR10} {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) { testBeyondConnected(t, v) })
 	}
 }

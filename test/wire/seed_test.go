@@ -64,7 +64,7 @@ func TestSeedOnTheWire(t *testing.T) {
 	}
 	// Not parallel: the timings this test logs mean more on an otherwise idle machine, and
 	// one version at a time takes well under a minute.
-	for _, v := range []frrtest.Version{frrtest.FRR8, frrtest.FRR10} {
+	for _, v := range frrtest.Supported() {
 		t.Run(string(v), func(t *testing.T) { testSeed(t, v, snap, string(tor)) })
 	}
 }
