@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -23,8 +22,7 @@ const (
 )
 
 func FuzzDecode(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join(seedDir, "*", "*.yaml"))
-	for _, file := range files {
+	for _, file := range seedFiles(f) {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)

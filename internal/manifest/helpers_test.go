@@ -2,6 +2,7 @@ package manifest_test
 
 import (
 	"maps"
+	"path/filepath"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -11,6 +12,17 @@ import (
 
 // seedDir is the seed scenario in the repository (go test runs in the package directory).
 const seedDir = "../../examples/seed"
+
+// seedFiles returns the seed scenario's manifests. It fails the test when there are none: the
+// seed is in the repository, and a test over none of its files would pass without testing.
+func seedFiles(t testing.TB) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(seedDir, "*", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no seed manifests in %s/*/*.yaml (err %v)", seedDir, err)
+	}
+	return files
+}
 
 // eachObject calls f for every object of the Snapshot, by kind.
 func eachObject(s *model.Snapshot, f func(kind string, o metav1.Object)) {

@@ -60,11 +60,7 @@ func TestLoadSeed(t *testing.T) {
 // TestLoadSeedFiles decodes every seed manifest on its own, so that none hides behind a
 // duplicate.
 func TestLoadSeedFiles(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(seedDir, "*", "*.yaml"))
-	if len(files) == 0 {
-		t.Skip("seed scenario not available")
-	}
-	for _, f := range files {
+	for _, f := range seedFiles(t) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			s, diags, err := manifest.Load([]string{f}, nil)
 			if err != nil {
