@@ -251,7 +251,7 @@ func classify(s Scope, line string) (r *Rule, key, no string) {
 
 // fastKey is classify's key for the lines that come by the thousand, without allocating.
 func fastKey(s Scope, line string) (string, bool) {
-	if s == FamilyScope && strings.HasPrefix(line, "network ") {
+	if s == FamilyScope && strings.HasPrefix(line, "network ") && singleSpaced(line) {
 		rest := line[len("network "):]
 		prefix, tail, _ := strings.Cut(rest, " ")
 		if tail == "" || (strings.HasPrefix(tail, "route-map ") && !strings.Contains(tail[len("route-map "):], " ")) {
@@ -259,6 +259,23 @@ func fastKey(s Scope, line string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// singleSpaced reports whether line is words of printable ASCII separated by single spaces:
+// then cutting it at " " splits it as classify's strings.Fields does (which also splits at
+// tabs and Unicode spaces, and drops empty words).
+func singleSpaced(line string) bool {
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == ' ':
+			if i == 0 || i == len(line)-1 || line[i-1] == ' ' {
+				return false
+			}
+		case c < ' ' || c > '~':
+			return false
+		}
+	}
+	return true
 }
 
 func keyOf(s Scope, line string) string {

@@ -411,3 +411,23 @@ func FuzzDelta(f *testing.F) {
 		_ = Delta(ca, cb, own)
 	})
 }
+
+// TestFastKeyAgreesWithClassify: lines the fast path used to key differently from classify
+// (FuzzDelta found the first): white space other than single spaces.
+func TestFastKeyAgreesWithClassify(t *testing.T) {
+	for _, l := range []string{
+		"network 10.0.0.0/8",
+		"network 10.0.0.0/8 route-map A",
+		"network  10.0.0.0/8",
+		"network 10.0.0.0/8 route-map  A",
+		"network 10.0.0.0/8\troute-map\tA",
+		"network 10.0.0.0/8 route-map A\u00a0B",
+		"network 10.0.0.0/8 ",
+		"network  ",
+	} {
+		_, want, _ := classify(FamilyScope, l)
+		if got := keyOf(FamilyScope, l); got != want {
+			t.Errorf("keyOf(%q) = %q, classify's key %q", l, got, want)
+		}
+	}
+}
