@@ -396,9 +396,43 @@ func TestLineEffect(t *testing.T) {
 	}
 }
 
+// FuzzDelta checks on every pair of configurations that the fast path of keys agrees with
+// classify on every line, that a configuration's delta to itself is empty, and that the delta,
+// replayed on a model of FRR (frrModel), turns the running configuration into the desired one
+// wherever both are configurations FRR prints (canonical).
 func FuzzDelta(f *testing.F) {
 	f.Add("router bgp 1\n neighbor a peer-group\n neighbor 10.0.0.1 remote-as 2\n neighbor 10.0.0.1 peer-group a\n address-family ipv4 unicast\n  network 10.0.0.0/8\n exit-address-family\nexit\nroute-map A permit 10\n set tag 1\nexit\n", "router bgp 1\nexit\n")
+	b := seedConf
+	withPolicy5 := edit(f, b,
+		"route-map CILIUM-REJECT", "route-map CILIUM-ORIGIN-5 permit 10\n set tag 5\nexit\n!\nroute-map CILIUM-REJECT",
+		outMap, outMap+"route-map cilium-peer-ipv4-out permit 6\n match tag 5\n set community 65000:5\nexit\n!\n",
+		network1, "  network 10.5.0.0/24 route-map CILIUM-ORIGIN-5\n"+network1)
+	for _, to := range []string{
+		withPolicy5,
+		edit(f, b, timers, " neighbor cilium-peer password s3cr3t\n neighbor cilium-peer port 1790\n neighbor cilium-peer ebgp-multihop 4\n"),
+		edit(f, b, " neighbor 192.168.10.1 graceful-restart\n", " neighbor 192.168.10.2 remote-as 65000\n neighbor 192.168.10.2 peer-group cilium-peer\n"),
+		edit(f, b, "remote-as 65000", "remote-as 65001"),
+		edit(f, b, "route-map cilium-peer-ipv4-out permit 8539", "route-map cilium-peer-ipv4-out deny 8539"),
+		strings.ReplaceAll(b, "cilium-peer", "gold"),
+		strings.Replace(b, "router bgp 65001", "router bgp 65002", 1),
+		b + "router bgp 64520 view blue\n bgp router-id 192.168.10.11\n neighbor 192.168.10.3 remote-as 65000\n address-family ipv4 unicast\n" + network1 + "  neighbor 192.168.10.3 activate\n" + routerEnd,
+	} {
+		f.Add(b, to)
+		f.Add(to, b)
+	}
 	f.Fuzz(func(t *testing.T, a, b string) {
+		for _, text := range []string{a, b} {
+			for _, l := range strings.Split(text, "\n") {
+				l = strings.TrimLeft(l, " \t")
+				for _, s := range []Scope{InstanceScope, FamilyScope, RouteMapScope} {
+					if fast, ok := fastKey(s, l); ok {
+						if _, k, _ := classify(s, l); fast != k {
+							t.Fatalf("scope %d, line %q: fastKey %q, classify %q", s, l, fast, k)
+						}
+					}
+				}
+			}
+		}
 		ca, err1 := Parse(a)
 		cb, err2 := Parse(b)
 		if err1 != nil || err2 != nil {
@@ -408,7 +442,17 @@ func FuzzDelta(f *testing.F) {
 		if d := Delta(ca, ca, own); len(d) != 0 {
 			t.Fatalf("Delta(a, a) = %q", d)
 		}
-		_ = Delta(ca, cb, own)
+		delta := Delta(ca, cb, own)
+		if canonical(ca) != "" || canonical(cb) != "" || convertible(ca, cb) != "" {
+			return
+		}
+		m := modelOf(ca)
+		if err := m.apply(delta); err != nil {
+			t.Fatalf("%v\ndelta:\n%s", err, strings.Join(delta, "\n"))
+		}
+		if got, want := m.String(), modelOf(cb).String(); got != want {
+			t.Fatalf("running + delta != desired\ndelta:\n%s\ngot:\n%swant:\n%s", strings.Join(delta, "\n"), got, want)
+		}
 	})
 }
 
