@@ -12,7 +12,9 @@ type Password struct {
 	value string
 }
 
-const redacted = "<redacted>"
+// Redacted is what stands for a secret wherever one would be shown: a Password printed or
+// encoded, and a password masked in FRR configuration text (vtysh.MaskSecrets).
+const Redacted = "<redacted>"
 
 // NewPassword wraps a secret value.
 func NewPassword(value string) Password { return Password{value: value} }
@@ -41,5 +43,5 @@ func (p Password) mask() string {
 	if p.value == "" {
 		return ""
 	}
-	return redacted
+	return Redacted
 }

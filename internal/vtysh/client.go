@@ -36,6 +36,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/frr-renderer/frr-renderer/internal/model"
 )
 
 // Status is the status byte a daemon sends after a command's output (lib/command.h CMD_*).
@@ -145,10 +147,10 @@ func outputSuffix(out string) string {
 var secretPattern = regexp.MustCompile(`(?m)(\bpassword[ \t]+)\S[^\n]*`)
 
 // MaskSecrets replaces every password in s (a line, or several) and whatever follows it on its
-// line with "<redacted>": " neighbor 10.0.0.1 password s3cret" becomes
+// line with model.Redacted: " neighbor 10.0.0.1 password s3cret" becomes
 // " neighbor 10.0.0.1 password <redacted>". It is the default mask (see WithMask).
 func MaskSecrets(s string) string {
-	return secretPattern.ReplaceAllString(s, "${1}<redacted>")
+	return secretPattern.ReplaceAllString(s, "${1}"+model.Redacted)
 }
 
 // Option configures a Client at Dial.

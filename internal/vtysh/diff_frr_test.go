@@ -53,7 +53,7 @@ func apply(t *testing.T, r *frrtest.Router, delta []string) string {
 func hideSecrets(lines []string) string {
 	var b strings.Builder
 	for _, l := range lines {
-		b.WriteString(hideSecret(l) + "\n")
+		b.WriteString(MaskSecrets(l) + "\n")
 	}
 	return b.String()
 }

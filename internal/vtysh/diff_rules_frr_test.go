@@ -132,7 +132,7 @@ func TestRulesOnFRR(t *testing.T) {
 								payload = append(payload, strings.TrimSpace(l))
 							}
 						}
-						t.Logf("%-48q removed by %q; FRR printed %q", hideSecret(body), payload, out)
+						t.Logf("%-48q removed by %q; FRR printed %q", MaskSecrets(body), payload, out)
 					}
 				}
 			}

@@ -243,18 +243,18 @@ func parseRouterBGP(line string) (InstanceID, error) {
 	if len(f) >= 5 && f[len(f)-2] == "as-notation" {
 		return parseRouterBGP(strings.Join(f[:len(f)-2], " "))
 	}
-	return InstanceID{}, fmt.Errorf("%q: want router bgp ASN [view|vrf NAME]", hideSecret(line))
+	return InstanceID{}, fmt.Errorf("%q: want router bgp ASN [view|vrf NAME]", MaskSecrets(line))
 }
 
 // parseRouteMapHeader reads "route-map NAME permit|deny SEQ".
 func parseRouteMapHeader(line string) (*routeMapEntry, error) {
 	f := strings.Fields(line)
 	if len(f) != 4 || (f[2] != "permit" && f[2] != "deny") {
-		return nil, fmt.Errorf("%q: want route-map NAME permit|deny SEQ", hideSecret(line))
+		return nil, fmt.Errorf("%q: want route-map NAME permit|deny SEQ", MaskSecrets(line))
 	}
 	seq, err := strconv.Atoi(f[3])
 	if err != nil || seq < 1 || seq > 65535 {
-		return nil, fmt.Errorf("%q: sequence number is not 1-65535", hideSecret(line))
+		return nil, fmt.Errorf("%q: sequence number is not 1-65535", MaskSecrets(line))
 	}
 	return &routeMapEntry{name: f[1], action: f[2], seq: seq}, nil
 }
@@ -268,7 +268,7 @@ func (in *instance) addLine(body string) error {
 	}
 	name, attr, _ := strings.Cut(rest, " ")
 	if name == "" || attr == "" {
-		return fmt.Errorf("%q: neighbor line without a name or setting", hideSecret(body))
+		return fmt.Errorf("%q: neighbor line without a name or setting", MaskSecrets(body))
 	}
 	p := in.peerIdx[name]
 	if p == nil {
@@ -296,16 +296,4 @@ func (in *instance) dropLast(body string) {
 		return
 	}
 	in.globals = in.globals[:len(in.globals)-1]
-}
-
-// hideSecret masks the password of a `neighbor X password SECRET` line, for error messages.
-func hideSecret(line string) string {
-	f := strings.Fields(line)
-	for i := 0; i+1 < len(f); i++ {
-		if f[i] == "password" && i >= 2 && f[i-2] == "neighbor" {
-			indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
-			return indent + strings.Join(append(f[:i+1:i+1], "<hidden>"), " ")
-		}
-	}
-	return line
 }
