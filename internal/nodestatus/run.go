@@ -70,10 +70,10 @@ type Inputs struct {
 	Sessions func(ctx context.Context) ([]vtysh.Session, error)
 }
 
-// Run refreshes the node's CiliumBGPNodeConfig status every interval ± jitter until ctx ends,
-// then returns nil. After an API error it waits twice as long each time, up to MaxBackoff.
-// Zero interval and negative jitter mean the defaults.
-func Run(ctx context.Context, interval, jitter time.Duration, w *Writer, in Inputs, log logr.Logger) error {
+// Run refreshes the node's CiliumBGPNodeConfig status every interval ± jitter until ctx ends.
+// API errors are logged, never returned: after one it waits twice as long each time, up to
+// MaxBackoff. Zero interval and negative jitter mean the defaults.
+func Run(ctx context.Context, interval, jitter time.Duration, w *Writer, in Inputs, log logr.Logger) {
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
@@ -82,7 +82,6 @@ func Run(ctx context.Context, interval, jitter time.Duration, w *Writer, in Inpu
 	}
 	r := &refresher{w: w, in: in, log: log, now: time.Now}
 	r.loop(ctx, interval, jitter, sleep)
-	return nil
 }
 
 // sleep waits d or until ctx ends; false when ctx ended.

@@ -141,7 +141,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 		interval = nodestatus.DefaultInterval
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 2) // metrics and health
 	wg.Go(func() {
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
@@ -160,9 +160,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 	if cfg.StatusInterval >= 0 {
 		wg.Go(func() {
 			w := nodestatus.NewWriter(dynClient, cfg.Node)
-			if err := nodestatus.Run(ctx, cfg.StatusInterval, -1, w, nodestatus.Inputs{State: latest.Get, Sessions: sessions.latest}, log.WithName("status")); err != nil {
-				errs <- fmt.Errorf("status: %w", err)
-			}
+			nodestatus.Run(ctx, cfg.StatusInterval, -1, w, nodestatus.Inputs{State: latest.Get, Sessions: sessions.latest}, log.WithName("status"))
 		})
 	}
 	checks := []metrics.Check{
