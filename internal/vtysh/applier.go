@@ -264,7 +264,7 @@ func (a *Applier) apply(ctx context.Context, text []byte) (res ApplyResult, err 
 // send sends delta and fills res. On error, what bgpd runs is unknown.
 func (a *Applier) send(ctx context.Context, delta []string, res ApplyResult) (ApplyResult, error) {
 	start := time.Now()
-	// No Batch(), not even for the first apply into an empty bgpd: for what frr-renderer
+	// No batch (Client.configure), not even for the first apply into an empty bgpd: for what frr-renderer
 	// renders (network lines, a few route-maps) it gains nothing (BenchmarkApplyInitial), and
 	// it would hold the peers Idle for seconds after the apply, as after a restart of bgpd.
 	notices, err := a.client.ConfigureNotices(ctx, delta)

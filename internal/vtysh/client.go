@@ -104,7 +104,7 @@ const DefaultMaxOutput = 256 << 20
 
 // CommandError is a command the daemon answered with a status other than StatusSuccess.
 type CommandError struct {
-	Command string // the command, as the mask function shows it
+	Command string // the command, passwords masked (MaskSecrets)
 	Status  Status
 	Output  string // the daemon's output, masked the same way
 }
@@ -117,7 +117,7 @@ func (e *CommandError) Error() string {
 // applied (FRR has no rollback for bgpd), the ones after it were not sent.
 type ConfigError struct {
 	Line   int    // 0-based index into the lines given to Configure
-	Text   string // the line, as the mask function shows it
+	Text   string // the line, passwords masked (MaskSecrets)
 	Status Status // the daemon's answer; 0 when Err is set
 	Output string // the daemon's output, masked the same way
 	// Err is set when the line was not answered: the client refused it (ErrInvalidCommand,
@@ -148,19 +148,13 @@ var secretPattern = regexp.MustCompile(`(?m)(\bpassword[ \t]+)\S[^\n]*`)
 
 // MaskSecrets replaces every password in s (a line, or several) and whatever follows it on its
 // line with model.Redacted: " neighbor 10.0.0.1 password s3cret" becomes
-// " neighbor 10.0.0.1 password <redacted>". It is the default mask (see WithMask).
+// " neighbor 10.0.0.1 password <redacted>".
 func MaskSecrets(s string) string {
 	return secretPattern.ReplaceAllString(s, "${1}"+model.Redacted)
 }
 
 // Option configures a Client at Dial.
 type Option func(*Client)
-
-// WithMask sets the function that turns a command line, or a line of a daemon's output, into
-// the text errors may show. The default is MaskSecrets. Output is masked line by line.
-func WithMask(mask func(string) string) Option {
-	return func(c *Client) { c.mask = mask }
-}
 
 // WithMaxOutput limits how many bytes of output one command may return (DefaultMaxOutput).
 func WithMaxOutput(n int) Option {
@@ -172,7 +166,6 @@ func WithMaxOutput(n int) Option {
 type Client struct {
 	path      string
 	conn      net.Conn
-	mask      func(string) string
 	maxOutput int
 
 	buf  []byte // the reply being read
@@ -198,7 +191,7 @@ func Dial(ctx context.Context, socketPath string, opts ...Option) (*Client, erro
 		}
 		return nil, fmt.Errorf("vty %s: %w: %w", socketPath, ErrDisconnected, err)
 	}
-	c := &Client{path: socketPath, conn: conn, mask: MaskSecrets, maxOutput: DefaultMaxOutput,
+	c := &Client{path: socketPath, conn: conn, maxOutput: DefaultMaxOutput,
 		rbuf: make([]byte, 64<<10)}
 	for _, o := range opts {
 		o(c)
@@ -209,9 +202,6 @@ func Dial(ctx context.Context, socketPath string, opts ...Option) (*Client, erro
 	}
 	return c, nil
 }
-
-// Path returns the socket path the client was dialled with.
-func (c *Client) Path() string { return c.path }
 
 // Close closes the connection. The daemon then leaves whatever node the session was in (and
 // commits what a configuration session left pending). Close is idempotent.
@@ -235,7 +225,7 @@ func (c *Client) Exec(ctx context.Context, cmd string) (string, error) {
 		return "", err
 	}
 	if st != StatusSuccess {
-		return out, &CommandError{Command: c.mask(cmd), Status: st, Output: c.maskOutput(out)}
+		return out, &CommandError{Command: MaskSecrets(cmd), Status: st, Output: MaskSecrets(out)}
 	}
 	return out, nil
 }
@@ -265,20 +255,18 @@ type Notice struct {
 // It stops at the first line the daemon refuses and returns a *ConfigError; lines before it stay
 // applied. Whatever happens, the session is back in ENABLE_NODE afterwards (or the error wraps
 // ErrDisconnected).
-func (c *Client) Configure(ctx context.Context, lines []string, opts ...ConfigOption) error {
-	_, err := c.ConfigureNotices(ctx, lines, opts...)
+func (c *Client) Configure(ctx context.Context, lines []string) error {
+	_, err := c.configure(ctx, lines, false)
 	return err
 }
 
-// ConfigOption changes how Configure applies its lines.
-type ConfigOption func(*configOptions)
-
-type configOptions struct {
-	batch bool
+// ConfigureNotices is Configure that also returns what successful lines printed.
+func (c *Client) ConfigureNotices(ctx context.Context, lines []string) ([]Notice, error) {
+	return c.configure(ctx, lines, false)
 }
 
-// Batch brackets the lines with XFRR_start_configuration and XFRR_end_configuration, as
-// `vtysh -f` and `vtysh -b` do. Between the two, the session keeps the changes of FRR's
+// configure is ConfigureNotices, or with batch, the lines bracketed with
+// XFRR_start_configuration and XFRR_end_configuration, as `vtysh -f` and `vtysh -b` do. Between the two, the session keeps the changes of FRR's
 // northbound-converted commands (route-maps, prefix-lists, ...) in its candidate configuration
 // and commits them once at the end instead of once per line. Measured with 1,000 entries on
 // bgpd's socket: route-maps 0.2-0.3 s instead of 9-18 s on FRR 10.3 and 2-3 times faster on
@@ -289,25 +277,16 @@ type configOptions struct {
 // configuration" mode. A neighbor created by anyone meanwhile, or within a second or so after
 // the end marker, stays Idle until about a second after the end marker (4 s when the batch
 // changed route-maps: bgpd waits for its route-map update timer), and up to 10 minutes if the
-// end marker never comes, as when the connection breaks half-way. Configure sends the end
+// end marker never comes, as when the connection breaks half-way. configure sends the end
 // marker even when a line fails. The candidate configuration is shared by all sessions of the
-// daemon, so another session's pending edits are committed with the batch. Use Batch for large
-// batches of policy lines (the first apply after bgpd starts), not for a change that adds a
-// peer.
-func Batch() ConfigOption {
-	return func(o *configOptions) { o.batch = true }
-}
-
-// ConfigureNotices is Configure that also returns what successful lines printed.
-func (c *Client) ConfigureNotices(ctx context.Context, lines []string, opts ...ConfigOption) ([]Notice, error) {
-	var o configOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+// daemon, so another session's pending edits are committed with the batch. Worth it for large
+// batches of policy lines, not for a change that adds a peer; for what frr-renderer renders it
+// gains nothing (see Applier.send), so only the tests and benchmarks batch.
+func (c *Client) configure(ctx context.Context, lines []string, batch bool) ([]Notice, error) {
 	// Refuse what cannot be sent before anything is applied.
 	for i, l := range lines {
 		if err := checkCommand(l); err != nil {
-			return nil, &ConfigError{Line: i, Text: c.mask(l), Err: err}
+			return nil, &ConfigError{Line: i, Text: MaskSecrets(l), Err: err}
 		}
 	}
 	if _, err := c.Exec(ctx, "configure terminal"); err != nil {
@@ -315,7 +294,7 @@ func (c *Client) ConfigureNotices(ctx context.Context, lines []string, opts ...C
 	}
 	var notices []Notice
 	var err error
-	if o.batch {
+	if batch {
 		_, err = c.Exec(ctx, "XFRR_start_configuration")
 	}
 	if err == nil {
@@ -326,7 +305,7 @@ func (c *Client) ConfigureNotices(ctx context.Context, lines []string, opts ...C
 	// not stay in configuration mode. It gets a short deadline of its own.
 	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), endTimeout)
 	defer cancel()
-	if o.batch {
+	if batch {
 		// Also commits what the batch left pending; a commit that fails is reported here.
 		if _, endErr := c.Exec(endCtx, "XFRR_end_configuration"); endErr != nil && err == nil {
 			err = endErr
@@ -348,13 +327,13 @@ func (c *Client) configLines(ctx context.Context, lines []string) ([]Notice, err
 		}
 		out, st, err := c.run(ctx, word)
 		if err != nil {
-			return notices, &ConfigError{Line: i, Text: c.mask(line), Err: err}
+			return notices, &ConfigError{Line: i, Text: MaskSecrets(line), Err: err}
 		}
 		if st != StatusSuccess {
-			return notices, &ConfigError{Line: i, Text: c.mask(line), Status: st, Output: c.maskOutput(out)}
+			return notices, &ConfigError{Line: i, Text: MaskSecrets(line), Status: st, Output: MaskSecrets(out)}
 		}
 		if strings.TrimSpace(out) != "" {
-			notices = append(notices, Notice{Line: i, Text: c.mask(line), Output: c.maskOutput(out)})
+			notices = append(notices, Notice{Line: i, Text: MaskSecrets(line), Output: MaskSecrets(out)})
 		}
 		switch word {
 		case "end", "exit", "quit":
@@ -363,31 +342,15 @@ func (c *Client) configLines(ctx context.Context, lines []string) ([]Notice, err
 			// the session has left it, and changes nothing otherwise.
 			out, st, err := c.run(ctx, "configure terminal")
 			if err != nil {
-				return notices, &ConfigError{Line: i, Text: c.mask(line), Err: err}
+				return notices, &ConfigError{Line: i, Text: MaskSecrets(line), Err: err}
 			}
 			if st != StatusSuccess && st != StatusNoMatch {
-				return notices, &ConfigError{Line: i, Text: c.mask(line), Status: st,
-					Output: "configure terminal after it: " + c.maskOutput(out)}
+				return notices, &ConfigError{Line: i, Text: MaskSecrets(line), Status: st,
+					Output: "configure terminal after it: " + MaskSecrets(out)}
 			}
 		}
 	}
 	return notices, nil
-}
-
-func (c *Client) maskOutput(out string) string {
-	if out == "" {
-		return out
-	}
-	lines := strings.SplitAfter(out, "\n")
-	for i, l := range lines {
-		nl := strings.HasSuffix(l, "\n")
-		l = c.mask(strings.TrimSuffix(l, "\n"))
-		if nl {
-			l += "\n"
-		}
-		lines[i] = l
-	}
-	return strings.Join(lines, "")
 }
 
 func checkCommand(cmd string) error {
@@ -407,7 +370,7 @@ func (c *Client) run(ctx context.Context, cmd string) (string, Status, error) {
 		return "", 0, c.err
 	}
 	if err := checkCommand(cmd); err != nil {
-		return "", 0, fmt.Errorf("vty %s: %q: %w", c.path, c.mask(cmd), err)
+		return "", 0, fmt.Errorf("vty %s: %q: %w", c.path, MaskSecrets(cmd), err)
 	}
 	if err := ctx.Err(); err != nil {
 		// Nothing sent yet: the session is still in step.

@@ -263,7 +263,7 @@ func testClient(t *testing.T, v frrtest.Version) {
 		for i := range 50 {
 			lines = append(lines, fmt.Sprintf("route-map BATCH permit %d", i+1), fmt.Sprintf(" set tag %d", i+1), "exit")
 		}
-		if err := c.Configure(ctx, lines, Batch()); err != nil {
+		if _, err := c.configure(ctx, lines, true); err != nil {
 			t.Fatal(err)
 		}
 		got, err := c.Exec(ctx, "show running-config")
@@ -274,7 +274,7 @@ func testClient(t *testing.T, v frrtest.Version) {
 			t.Errorf("%d entries after the batch, want 50", n)
 		}
 		// A failing batch still sends the end marker: a peer added afterwards is not held Idle.
-		err = c.Configure(ctx, []string{"route-map BATCH permit 100", " set tag nonsense"}, Batch())
+		_, err = c.configure(ctx, []string{"route-map BATCH permit 100", " set tag nonsense"}, true)
 		if !errors.As(err, new(*ConfigError)) {
 			t.Fatalf("got %v, want a *ConfigError", err)
 		}
@@ -732,7 +732,7 @@ func BenchmarkConfigure1Line(b *testing.B) {
 }
 
 // BenchmarkConfigure1000 applies 1,000 lines of one kind in one go and removes them again
-// (untimed): through the socket, through the socket with Batch, and with `vtysh -f`.
+// (untimed): through the socket, through the socket batched, and with `vtysh -f`.
 // The route-map cases take seconds per operation: run with -benchtime=1x.
 func BenchmarkConfigure1000(b *testing.B) {
 	const n = 1000
@@ -776,7 +776,7 @@ func BenchmarkConfigure1000(b *testing.B) {
 							case "socket":
 								err = c.Configure(ctx, k.add)
 							case "socket-batch":
-								err = c.Configure(ctx, k.add, Batch())
+								_, err = c.configure(ctx, k.add, true)
 							case "vtysh-f":
 								out, ferr := vtyshCommand(r, "-f", fileIn).CombinedOutput()
 								if ferr != nil {

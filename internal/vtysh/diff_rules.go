@@ -286,28 +286,17 @@ func keyOf(s Scope, line string) string {
 	return k
 }
 
-// LineEffect tells what sending line (a delta line, indented or not, set or no form) does to
+// lineEffect tells what sending line (a delta line, indented or not, set or no form) does to
 // established sessions; see Rules. A set line is judged as a change of an existing setting:
 // `neighbor X remote-as A` resets X's session when X exists, not when it is new. Deleting a
 // neighbor, peer-group or instance ends its sessions: Resets.
-func LineEffect(line string) Effect {
+func lineEffect(line string) Effect {
 	words := strings.Fields(line)
-	if len(words) == 0 {
-		return NoReset
-	}
-	if words[0] == "no" && len(words) >= 3 && (words[1] == "router" && words[2] == "bgp" || words[1] == "neighbor" && len(words) == 3) {
+	if len(words) >= 3 && words[0] == "no" && (words[1] == "router" && words[2] == "bgp" || words[1] == "neighbor" && len(words) == 3) {
 		return Resets
 	}
-	for _, c := range allRules {
-		if c.Scope == TopScope {
-			continue // entering a block, or deleting a route-map entry
-		}
-		if _, ok := c.match(words); ok {
-			return c.Effect
-		}
-		if _, ok := (compiledRule{line: c.no}).match(words); ok {
-			return c.Effect
-		}
+	if r := lineRule(line); r != nil {
+		return r.Effect
 	}
 	return NoReset
 }
@@ -333,6 +322,6 @@ func lineRule(line string) *Rule {
 }
 
 // SessionResetting reports whether sending line resets established BGP sessions (see
-// LineEffect). An applier can count them, log them, or hold such a delta for a maintenance
+// lineEffect). An applier can count them, log them, or hold such a delta for a maintenance
 // window; frr-renderer sends them only when the value really changed.
-func SessionResetting(line string) bool { return LineEffect(line) == Resets }
+func SessionResetting(line string) bool { return lineEffect(line) == Resets }

@@ -394,8 +394,8 @@ func TestLineEffect(t *testing.T) {
 		" neighbor tor port 1790":                       Resets,
 		" neighbor 10.0.0.1 description some text here": NoReset,
 	} {
-		if got := LineEffect(line); got != want {
-			t.Errorf("LineEffect(%q) = %v, want %v", line, got, want)
+		if got := lineEffect(line); got != want {
+			t.Errorf("lineEffect(%q) = %v, want %v", line, got, want)
 		}
 	}
 }
