@@ -218,13 +218,6 @@ func (w *Writer) Last() *model.CiliumBGPNodeConfigStatus {
 	return &s
 }
 
-// Forget drops what the Writer knows of the object: the next Write writes.
-func (w *Writer) Forget() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.known, w.last = false, nil
-}
-
 type jsonPatchOp struct {
 	Op    string          `json:"op"`
 	Path  string          `json:"path"`

@@ -326,11 +326,6 @@ func TestWriteNothingAfterRestart(t *testing.T) {
 	if wrote, err := after.Write(t.Context(), status); err != nil || wrote {
 		t.Errorf("Write = %v, %v; want no write (actions %v)", wrote, err, verbs(c))
 	}
-
-	after.Forget()
-	if wrote, err := after.Write(t.Context(), status); err != nil || !wrote {
-		t.Errorf("after Forget: Write = %v, %v; want a write", wrote, err)
-	}
 }
 
 func TestWriteNotFound(t *testing.T) {

@@ -490,11 +490,4 @@ func TestFailedInstanceDoesNotStopOthers(t *testing.T) {
 	if inst := onlyInstance(t, res); inst.Name != "fine" || len(inst.Peers) != 1 {
 		t.Errorf("want instance fine with its peer, got %+v", inst)
 	}
-	if !res.HasErrors() {
-		t.Error("HasErrors() = false, want true")
-	}
-	warnOnly := Result{Diagnostics: []model.Diagnostic{{Severity: model.Warning, Message: "w"}}}
-	if warnOnly.HasErrors() {
-		t.Error("HasErrors() = true with warnings only")
-	}
 }

@@ -52,16 +52,6 @@ type Result struct {
 	FailedInstances []string
 }
 
-// HasErrors reports whether any diagnostic is an error.
-func (r Result) HasErrors() bool {
-	for _, d := range r.Diagnostics {
-		if d.Severity == model.Error {
-			return true
-		}
-	}
-	return false
-}
-
 // Translate computes the desired BGP configuration of opts.Node. It returns an error only
 // when the input cannot describe that node at all.
 func Translate(snap *model.Snapshot, host model.HostFacts, opts Options) (Result, error) {
