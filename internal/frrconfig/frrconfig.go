@@ -316,8 +316,8 @@ func (b *builder) neighbor(inst *model.Instance, p model.Peer, g *model.PeerGrou
 func (b *builder) peerGroup(name string, g *model.PeerGroup, ibgp bool) (peerGroup, error) {
 	pg := peerGroup{Name: name}
 	if g.Password.IsSet() {
-		if err := checkPassword(g.Password.Reveal()); err != nil {
-			return pg, fmt.Errorf("peer group %q: password %w", g.Name, err)
+		if why := g.Password.Unusable(); why != "" {
+			return pg, fmt.Errorf("peer group %q: password %s", g.Name, why)
 		}
 		pg.Password = g.Password.Reveal()
 	}
@@ -622,18 +622,6 @@ func description(name string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
-}
-
-func checkPassword(p string) error {
-	if len(p) == 0 || len(p) > 80 {
-		return fmt.Errorf("must be 1 to 80 characters")
-	}
-	for i := 0; i < len(p); i++ {
-		if p[i] <= ' ' || p[i] > '~' {
-			return fmt.Errorf("must be printable ASCII without spaces")
-		}
-	}
-	return nil
 }
 
 // oneLine keeps a value that only goes into a comment on one line of printable ASCII.

@@ -25,6 +25,24 @@ func (p Password) IsSet() bool { return p.value != "" }
 // Reveal returns the clear text. Callers write it to FRR and nowhere else.
 func (p Password) Reveal() string { return p.value }
 
+// MaxPasswordLen is the longest TCP-MD5 password the kernel takes (TCP_MD5SIG_MAXKEYLEN).
+const MaxPasswordLen = 80
+
+// Unusable says why FRR cannot take the password, without quoting it, or "". FRR reads the
+// password as the rest of a command line: a control character would end the command or start
+// another, and runs of spaces would be folded.
+func (p Password) Unusable() string {
+	if len(p.value) == 0 || len(p.value) > MaxPasswordLen {
+		return fmt.Sprintf("must be 1 to %d bytes", MaxPasswordLen)
+	}
+	for i := 0; i < len(p.value); i++ {
+		if c := p.value[i]; c <= ' ' || c > '~' {
+			return "must be printable ASCII without spaces"
+		}
+	}
+	return ""
+}
+
 // Equal compares two passwords without exposing them.
 func (p Password) Equal(o Password) bool { return p.value == o.value }
 

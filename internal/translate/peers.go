@@ -21,8 +21,6 @@ const (
 	defaultRestartTime  = 120
 	// FRR's "timers connect" stops at 65535; Cilium's schema allows up to 2^31-1.
 	maxConnectRetry = 65535
-	// TCP_MD5SIG_MAXKEYLEN.
-	maxPasswordLen = 80
 	// The Secret key Cilium reads the password from.
 	passwordKey = "password"
 )
@@ -224,28 +222,14 @@ func (t *translation) password(r *resolvedPeerConfig, pc *model.CiliumBGPPeerCon
 		r.instanceError = true
 		return
 	}
-	if why := unusablePassword(string(value)); why != "" {
+	password := model.NewPassword(string(value))
+	if why := password.Unusable(); why != "" {
 		t.error(ref, "spec.authSecretRef", "Secret %s/%s key %q: %s: instances with peers using this CiliumBGPPeerConfig are not configured",
 			t.opts.SecretsNamespace, name, passwordKey, why)
 		r.instanceError = true
 		return
 	}
-	r.group.Password = model.NewPassword(string(value))
-}
-
-// unusablePassword says why a password cannot be given to FRR, without quoting it. FRR reads
-// the password as the rest of a command line: a control character would end the command or
-// start another, and runs of spaces would be folded.
-func unusablePassword(p string) string {
-	if len(p) > maxPasswordLen {
-		return fmt.Sprintf("longer than %d bytes", maxPasswordLen)
-	}
-	for i := 0; i < len(p); i++ {
-		if p[i] <= ' ' || p[i] > '~' {
-			return "must be printable ASCII without spaces"
-		}
-	}
-	return ""
+	r.group.Password = password
 }
 
 // peers configures the instance's peers in the ClusterConfig's order; false when an error

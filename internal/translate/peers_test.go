@@ -561,7 +561,7 @@ func TestPassword(t *testing.T) {
 			name:    "password too long: instance failed",
 			secrets: []*corev1.Secret{secret("kube-system", "bgp-auth", map[string]string{"password": strings.Repeat("Xy", 41)})},
 			failed:  true,
-			diags:   []wantDiag{{sev: model.Error, kind: pcRef, field: "spec.authSecretRef", msg: "longer than 80 bytes"}},
+			diags:   []wantDiag{{sev: model.Error, kind: pcRef, field: "spec.authSecretRef", msg: "must be 1 to 80 bytes"}},
 			absent:  strings.Repeat("Xy", 41),
 		},
 	}
