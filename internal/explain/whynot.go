@@ -259,7 +259,7 @@ func (c *checker) ruleStops(adv *model.CiliumBGPAdvertisement, i int, cand candi
 			}
 			return CodeSelector, fmt.Sprintf("%s.interface.name is %q: the address is on interface %s", field, name, cand.ifc.Name)
 		}
-		if !cand.ifc.AdminUp || (cand.ifc.OperState != "up" && cand.ifc.OperState != "unknown") {
+		if !cand.ifc.Up() {
 			return CodeInterface, fmt.Sprintf("interface %s is not up (admin up %v, operational state %q)", cand.ifc.Name, cand.ifc.AdminUp, cand.ifc.OperState)
 		}
 		if a := cand.addr; !translate.UsableAddress(a) {

@@ -54,6 +54,12 @@ type Interface struct {
 	HardwareAddr string `json:"hardwareAddr,omitempty"`
 }
 
+// Up reports whether the interface's addresses may be announced, as Cilium decides: it is
+// administratively up and its operational state is up or unknown (loopback and dummy devices).
+func (i Interface) Up() bool {
+	return i.AdminUp && (i.OperState == "up" || i.OperState == "unknown")
+}
+
 // DefaultRoute is a route to 0.0.0.0/0 or ::/0 in the host's main table.
 type DefaultRoute struct {
 	// Family is "ipv4" or "ipv6".

@@ -423,7 +423,7 @@ func (t *translation) interfacePrefixes(name string, ref model.RuleRef, fam mode
 		if ifc.Name != name {
 			continue
 		}
-		if !ifc.AdminUp || (ifc.OperState != "up" && ifc.OperState != "unknown") {
+		if !ifc.Up() {
 			return out
 		}
 		for _, p := range ifc.Addresses {
