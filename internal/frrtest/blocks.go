@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // Block is one BGP part of a configuration text.
@@ -102,20 +104,17 @@ func blockKey(line string) (key string, stanza, ok bool) {
 	return "", false, false
 }
 
-// LineDiff returns a line diff of two texts (-want +got) with two lines of context around each
-// change, or "" when they are equal.
+// LineDiff returns a line diff of two texts (-want +got, go-cmp's), or "" when they are equal.
 func LineDiff(want, got string) string {
 	if want == got {
 		return ""
 	}
-	var b strings.Builder
-	writeEdits(&b, diffLines(strings.Split(want, "\n"), strings.Split(got, "\n")), 2)
-	return b.String()
+	return cmp.Diff(strings.Split(want, "\n"), strings.Split(got, "\n"))
 }
 
 // DiffBlocks compares the BGP blocks of two configurations by key and returns what differs,
 // or "" when nothing does: blocks missing from got, blocks got has in addition, and for a block
-// in both, a line diff (-want +got) with two lines of context.
+// in both, a line diff (-want +got).
 func DiffBlocks(want, got string) string {
 	wb, gb := BGPBlocks(want), BGPBlocks(got)
 	has := func(blocks []Block, key string) (Block, bool) {
@@ -133,8 +132,7 @@ func DiffBlocks(want, got string) string {
 			fmt.Fprintf(&b, "missing block %q:\n", w.Key)
 			writeLines(&b, "-", w.Lines)
 		case !slices.Equal(w.Lines, g.Lines):
-			fmt.Fprintf(&b, "block %q differs (-want +got):\n", w.Key)
-			writeEdits(&b, diffLines(w.Lines, g.Lines), 2)
+			fmt.Fprintf(&b, "block %q differs (-want +got):\n%s", w.Key, cmp.Diff(w.Lines, g.Lines))
 		}
 	}
 	for _, g := range gb {
@@ -149,100 +147,5 @@ func DiffBlocks(want, got string) string {
 func writeLines(b *strings.Builder, mark string, lines []string) {
 	for _, l := range lines {
 		b.WriteString(mark + l + "\n")
-	}
-}
-
-// edit is one line of a diff: ' ' kept, '-' only in want, '+' only in got.
-type edit struct {
-	op   byte
-	line string
-}
-
-// diffLines returns a shortest edit script from a to b (longest common subsequence).
-func diffLines(a, b []string) []edit {
-	var head, tail []edit
-	for len(a) > 0 && len(b) > 0 && a[0] == b[0] {
-		head = append(head, edit{' ', a[0]})
-		a, b = a[1:], b[1:]
-	}
-	for len(a) > 0 && len(b) > 0 && a[len(a)-1] == b[len(b)-1] {
-		tail = append(tail, edit{' ', a[len(a)-1]})
-		a, b = a[:len(a)-1], b[:len(b)-1]
-	}
-	slices.Reverse(tail)
-	var mid []edit
-	if len(a)*len(b) > 4_000_000 {
-		// A table that size is not worth it for a test message: show both sides whole.
-		for _, l := range a {
-			mid = append(mid, edit{'-', l})
-		}
-		for _, l := range b {
-			mid = append(mid, edit{'+', l})
-		}
-	} else {
-		mid = lcsEdits(a, b)
-	}
-	return append(append(head, mid...), tail...)
-}
-
-func lcsEdits(a, b []string) []edit {
-	// lcs[i][j] is the LCS length of a[i:] and b[j:].
-	lcs := make([][]int, len(a)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	var edits []edit
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case i < len(a) && j < len(b) && a[i] == b[j]:
-			edits = append(edits, edit{' ', a[i]})
-			i, j = i+1, j+1
-		case j == len(b) || i < len(a) && lcs[i+1][j] >= lcs[i][j+1]:
-			edits = append(edits, edit{'-', a[i]})
-			i++
-		default:
-			edits = append(edits, edit{'+', b[j]})
-			j++
-		}
-	}
-	return edits
-}
-
-// writeEdits prints the changed lines with up to context unchanged lines around each, and "..."
-// where unchanged lines are left out.
-func writeEdits(b *strings.Builder, edits []edit, context int) {
-	show := make([]bool, len(edits))
-	for i, e := range edits {
-		if e.op == ' ' {
-			continue
-		}
-		for k := max(0, i-context); k <= min(len(edits)-1, i+context); k++ {
-			show[k] = true
-		}
-	}
-	skipped := false
-	for i, e := range edits {
-		if !show[i] {
-			skipped = true
-			continue
-		}
-		if skipped {
-			b.WriteString(" ...\n")
-			skipped = false
-		}
-		b.WriteString(string(e.op) + e.line + "\n")
-	}
-	if skipped {
-		b.WriteString(" ...\n")
 	}
 }

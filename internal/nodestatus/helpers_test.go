@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/frr-renderer/frr-renderer/internal/model"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
@@ -81,16 +83,16 @@ func establishedPeer(name, addr string, asn int64, since string) model.CiliumBGP
 	}
 }
 
-// diffJSON compares want and got as indented JSON.
+// diffJSON compares want and got as indented JSON and reports the lines that differ.
 func diffJSON(t testing.TB, want, got any) bool {
 	t.Helper()
 	w, _ := json.MarshalIndent(want, "", "  ")
 	g, _ := json.MarshalIndent(got, "", "  ")
-	if string(w) == string(g) {
-		return true
+	if d := cmp.Diff(string(w), string(g)); d != "" {
+		t.Errorf("mismatch (-want +got):\n%s", d)
+		return false
 	}
-	t.Errorf("mismatch:\n--- want\n%s\n--- got\n%s", w, g)
-	return false
+	return true
 }
 
 // noPassword fails when s holds the model's password.

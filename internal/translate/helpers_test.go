@@ -12,6 +12,8 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/frr-renderer/frr-renderer/internal/model"
 )
 
@@ -354,56 +356,11 @@ func diffJSON(t testing.TB, want, got any) bool {
 	if err != nil {
 		t.Fatalf("marshal got: %v", err)
 	}
-	if string(w) == string(g) {
-		return true
+	if d := cmp.Diff(string(w), string(g)); d != "" {
+		t.Errorf("mismatch (-want +got):\n%s", d)
+		return false
 	}
-	t.Errorf("mismatch (-want +got):\n%s", lineDiff(string(w), string(g)))
-	return false
-}
-
-// lineDiff is a small LCS line diff: unchanged lines are prefixed "  ", removed "- ",
-// added "+ ".
-func lineDiff(a, b string) string {
-	x, y := strings.Split(a, "\n"), strings.Split(b, "\n")
-	n, m := len(x), len(y)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if x[i] == y[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	var out strings.Builder
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && x[i] == y[j]:
-			fmt.Fprintf(&out, "  %s\n", x[i])
-			i++
-			j++
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			fmt.Fprintf(&out, "+ %s\n", y[j])
-			j++
-		default:
-			fmt.Fprintf(&out, "- %s\n", x[i])
-			i++
-		}
-	}
-	return out.String()
-}
-
-func TestLineDiff(t *testing.T) {
-	got := lineDiff("a\nb\nc", "a\nx\nc")
-	want := "  a\n+ x\n- b\n  c\n"
-	if got != want {
-		t.Errorf("lineDiff = %q, want %q", got, want)
-	}
+	return true
 }
 
 // stripSources clears provenance so that a structural comparison can focus on values.
