@@ -2,6 +2,8 @@ package frrconfig
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -205,11 +207,16 @@ func (b *builder) router(inst *model.Instance, first bool) (router, error) {
 	b.gracefulRestart(&r, inst)
 
 	groups := map[string]*model.PeerGroup{}
+	byFRRName := map[string]string{}
 	for i := range inst.PeerGroups {
 		g := &inst.PeerGroups[i]
-		if err := checkGroupName(g.Name); err != nil {
-			return r, err
+		name := PeerGroupName(g.Name)
+		if other, dup := byFRRName[name]; dup && other != g.Name {
+			// Only two mapped names with the same readable part and hash: never seen, but
+			// merging two PeerConfigs' sessions silently would be worse than refusing.
+			return r, fmt.Errorf("peer groups %q and %q both map to FRR name %q", other, g.Name, name)
 		}
+		byFRRName[name] = g.Name
 		groups[g.Name] = g
 	}
 	// FRR peer-groups: one per PeerConfig and kind of session (internal or external).
@@ -279,7 +286,7 @@ func (b *builder) neighbor(inst *model.Instance, p model.Peer, g *model.PeerGrou
 	n := neighbor{
 		Address:         p.Address.String(),
 		addr:            p.Address,
-		Group:           g.Name,
+		Group:           PeerGroupName(g.Name),
 		Description:     description(p.Name),
 		GracefulRestart: "graceful-restart-disable",
 	}
@@ -291,7 +298,7 @@ func (b *builder) neighbor(inst *model.Instance, p model.Peer, g *model.PeerGrou
 	switch {
 	case p.ASN == inst.LocalASN:
 		n.RemoteAS = strconv.FormatUint(uint64(p.ASN), 10)
-		n.Group = g.Name + ibgpSuffix
+		n.Group += ibgpSuffix
 	case p.ASN != 0:
 		n.RemoteAS = strconv.FormatUint(uint64(p.ASN), 10)
 	case b.dialect == FRR10:
@@ -423,7 +430,7 @@ func (b *builder) originRouteMap(k originKey) string {
 // policy it receives. Groups sharing a PeerConfig share it, across instances too: the same
 // PeerConfig selects the same rules, so the entries agree.
 func (b *builder) outRouteMap(g *model.PeerGroup, fam model.Family, policies []model.ExportPolicy) string {
-	name := g.Name + "-" + fam.AFI + "-out"
+	name := PeerGroupName(g.Name) + "-" + fam.AFI + "-out"
 	var entries []routeMapEntry
 	for _, pol := range policies {
 		if pol.Family != fam {
@@ -586,19 +593,39 @@ func sortedKeys[V any](m map[string]V) []string {
 
 var dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 
-// checkGroupName accepts a Kubernetes object name or DefaultsGroup. A name that parses as
-// an IP address would make `neighbor NAME ...` address a neighbor instead of the group.
-func checkGroupName(name string) error {
+// mappedNameReadable is how much of a name a mapped FRR name keeps before its hash.
+const mappedNameReadable = 40
+
+// PeerGroupName returns the FRR name of a model peer group (a CiliumBGPPeerConfig's name, or
+// DefaultsGroup), from which its peer-groups and outbound route-maps are named. A Kubernetes
+// object name that is not an IP address is used as it is. Any other name (an object named
+// 10.0.0.1, which `neighbor 10.0.0.1 peer-group` would take for a neighbor; a name from a
+// manifest no API server checked) is mapped, never refused: its first characters with every
+// byte outside [A-Za-z0-9.-] replaced by '_', then '_' and 8 hex digits of its SHA-256. The
+// mapping is stable (it depends on the name alone), keeps the name readable, and cannot
+// produce a name used as it is: those never hold '_'. Two mapped names meet only when both
+// their readable parts and their hashes do.
+func PeerGroupName(name string) string {
 	if name == model.DefaultsGroup {
-		return nil
+		return name
 	}
-	if len(name) > 253 || !dnsSubdomain.MatchString(name) {
-		return fmt.Errorf("peer group name %q is not a Kubernetes object name", name)
+	if len(name) <= 253 && dnsSubdomain.MatchString(name) {
+		if _, err := netip.ParseAddr(name); err != nil {
+			return name
+		}
 	}
-	if _, err := netip.ParseAddr(name); err == nil {
-		return fmt.Errorf("peer group name %q is an IP address", name)
+	sum := sha256.Sum256([]byte(name))
+	var b strings.Builder
+	for i := 0; i < len(name) && i < mappedNameReadable; i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			c = '_'
+		}
+		b.WriteByte(c)
 	}
-	return nil
+	b.WriteByte('_')
+	b.WriteString(hex.EncodeToString(sum[:4]))
+	return b.String()
 }
 
 // safeName returns an FRR identifier for a free-form name (an instance name): the name

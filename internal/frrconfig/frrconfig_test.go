@@ -1,6 +1,8 @@
 package frrconfig
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -15,7 +17,7 @@ var grammar = regexp.MustCompile(`^(` + strings.Join([]string{
 	`!( [ -~]*)?`,
 	`frr defaults traditional`,
 	`ip(v6)? nht resolve-via-default`,
-	`route-map [A-Za-z0-9.-]+ (permit|deny) [0-9]+`,
+	`route-map [A-Za-z0-9_.-]+ (permit|deny) [0-9]+`,
 	` match tag [0-9]+`,
 	` set community [a-zA-Z0-9: -]+`,
 	` set large-community [0-9: ]+`,
@@ -29,22 +31,22 @@ var grammar = regexp.MustCompile(`^(` + strings.Join([]string{
 	` no bgp network import-check`,
 	` bgp graceful-restart restart-time [0-9]+`,
 	` bgp graceful-restart preserve-fw-state`,
-	` neighbor [A-Za-z0-9.-]+ peer-group`,
-	` neighbor [A-Za-z0-9.-]+ password [!-~]+`,
-	` neighbor [A-Za-z0-9.-]+ port [0-9]+`,
-	` neighbor [A-Za-z0-9.-]+ ebgp-multihop( [0-9]+)?`,
-	` neighbor [A-Za-z0-9.-]+ disable-connected-check`,
-	` neighbor [A-Za-z0-9.-]+ timers [0-9]+ [0-9]+`,
-	` neighbor [A-Za-z0-9.-]+ timers connect [0-9]+`,
+	` neighbor [A-Za-z0-9_.-]+ peer-group`,
+	` neighbor [A-Za-z0-9_.-]+ password [!-~]+`,
+	` neighbor [A-Za-z0-9_.-]+ port [0-9]+`,
+	` neighbor [A-Za-z0-9_.-]+ ebgp-multihop( [0-9]+)?`,
+	` neighbor [A-Za-z0-9_.-]+ disable-connected-check`,
+	` neighbor [A-Za-z0-9_.-]+ timers [0-9]+ [0-9]+`,
+	` neighbor [A-Za-z0-9_.-]+ timers connect [0-9]+`,
 	` neighbor [0-9a-f.:]+ remote-as ([0-9]+|auto|external)`,
-	` neighbor [0-9a-f.:]+ peer-group [A-Za-z0-9.-]+`,
+	` neighbor [0-9a-f.:]+ peer-group [A-Za-z0-9_.-]+`,
 	` neighbor [0-9a-f.:]+ description [!-~]+`,
 	` neighbor [0-9a-f.:]+ update-source [0-9a-f.:]+`,
 	` neighbor [0-9a-f.:]+ graceful-restart(-disable)?`,
 	` address-family ipv[46] unicast`,
 	`  network [0-9a-f.:]+/[0-9]+ route-map CILIUM-ORIGIN-[0-9]+(-INCOMPLETE)?`,
-	`  neighbor [A-Za-z0-9.-]+ activate`,
-	`  neighbor [A-Za-z0-9.-]+ route-map [A-Za-z0-9.-]+ (in|out)`,
+	`  neighbor [A-Za-z0-9_.-]+ activate`,
+	`  neighbor [A-Za-z0-9_.-]+ route-map [A-Za-z0-9_.-]+ (in|out)`,
 	` exit-address-family`,
 	` !`,
 }, "|") + `)$`)
@@ -316,14 +318,6 @@ func TestRenderRejects(t *testing.T) {
 		{"password with a newline", func(i *model.Instance) { i.PeerGroups[0].Password = model.NewPassword(secret) }, "printable ASCII"},
 		{"password with a space", func(i *model.Instance) { i.PeerGroups[0].Password = model.NewPassword("a b") }, "printable ASCII"},
 		{"password too long", func(i *model.Instance) { i.PeerGroups[0].Password = model.NewPassword(strings.Repeat("x", 81)) }, "1 to 80"},
-		{"group name that is not a Kubernetes name", func(i *model.Instance) {
-			i.PeerGroups[0].Name = "Tor x"
-			i.Peers[0].Group = "Tor x"
-		}, "not a Kubernetes object name"},
-		{"group name that is an address", func(i *model.Instance) {
-			i.PeerGroups[0].Name = "10.0.0.9"
-			i.Peers[0].Group = "10.0.0.9"
-		}, "is an IP address"},
 		{"router ID that is not IPv4", func(i *model.Instance) { i.RouterID = netip.MustParseAddr("2001:db8::1") }, "not an IPv4"},
 		{"peer in an unknown group", func(i *model.Instance) { i.Peers[0].Group = "nope" }, "does not have"},
 	}
@@ -339,6 +333,77 @@ func TestRenderRejects(t *testing.T) {
 				t.Errorf("error quotes the password: %v", err)
 			}
 		})
+	}
+}
+
+// TestPeerGroupNames: names FRR takes as they are stay; the others are mapped to stable,
+// distinct, readable names that FRR cannot mistake for an address, never refused.
+func TestPeerGroupNames(t *testing.T) {
+	tests := []struct {
+		name, want string
+	}{
+		{"tor", "tor"},
+		{"cilium-peer", "cilium-peer"},
+		{"peers.example.com", "peers.example.com"},
+		{model.DefaultsGroup, model.DefaultsGroup},
+		{"10.0.0.1", "10.0.0.1_" + hash8("10.0.0.1")},
+		{"10.0.0.2", "10.0.0.2_" + hash8("10.0.0.2")},
+		// A name no API server checked: capitals, a space, a newline, a long one.
+		{"Tor x", "Tor_x_" + hash8("Tor x")},
+		{"tor\nrouter bgp 1", "tor_router_bgp_1_" + hash8("tor\nrouter bgp 1")},
+		{strings.Repeat("a", 254), strings.Repeat("a", 40) + "_" + hash8(strings.Repeat("a", 254))},
+		// Already in the mapped form: a name with '_' is mapped again, never kept.
+		{"10.0.0.1_" + hash8("10.0.0.1"), "10.0.0.1_" + hash8("10.0.0.1") + "_" + hash8("10.0.0.1_"+hash8("10.0.0.1"))},
+	}
+	seen := map[string]string{}
+	for _, tt := range tests {
+		got := PeerGroupName(tt.name)
+		if got != tt.want {
+			t.Errorf("PeerGroupName(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+		if again := PeerGroupName(tt.name); again != got {
+			t.Errorf("PeerGroupName(%q) is not stable: %q then %q", tt.name, got, again)
+		}
+		if other, dup := seen[got]; dup {
+			t.Errorf("PeerGroupName(%q) = PeerGroupName(%q) = %q", tt.name, other, got)
+		}
+		seen[got] = tt.name
+		if _, err := netip.ParseAddr(got); err == nil {
+			t.Errorf("PeerGroupName(%q) = %q, an IP address", tt.name, got)
+		}
+	}
+}
+
+func hash8(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:4])
+}
+
+// TestRenderMapsGroupNames: a group FRR cannot name as it is gets its mapped name on every
+// line: peer-group, members, activation and both route-maps, for eBGP and iBGP members.
+func TestRenderMapsGroupNames(t *testing.T) {
+	inst := instance()
+	inst.PeerGroups[0].Name = "10.0.0.9"
+	inst.Peers[0].Group = "10.0.0.9"
+	inst.Peers = append(inst.Peers, model.Peer{Name: "rr", Address: netip.MustParseAddr("10.0.0.253"), ASN: inst.LocalASN, Group: "10.0.0.9"})
+	inst.Policies[0].Exports[0].PeerGroup = "10.0.0.9"
+	got := render(t, FRR10, inst)
+	name := "10.0.0.9_" + hash8("10.0.0.9")
+	for _, line := range []string{
+		"route-map " + name + "-ipv4-out permit 8",
+		" neighbor " + name + " peer-group",
+		" neighbor " + name + "-IBGP peer-group",
+		" neighbor 10.0.0.254 peer-group " + name,
+		" neighbor 10.0.0.253 peer-group " + name + "-IBGP",
+		"  neighbor " + name + " route-map " + name + "-ipv4-out out",
+		"  neighbor " + name + "-IBGP route-map " + name + "-ipv4-out out",
+	} {
+		if !strings.Contains(got, "\n"+line+"\n") {
+			t.Errorf("missing line %q in:\n%s", line, got)
+		}
+	}
+	if strings.Contains(got, "neighbor 10.0.0.9 ") {
+		t.Errorf("the group's name is used as it is:\n%s", got)
 	}
 }
 

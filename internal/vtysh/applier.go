@@ -419,7 +419,7 @@ func resetting(running *Config, delta []string) []bool {
 }
 
 // ownershipOf is what frr-renderer owns once c runs: c's instances and route-maps, and c's
-// peer-groups (the model's PeerConfig names, whose outbound route-maps are frr-renderer's).
+// peer-groups (named after the model's PeerConfigs, whose outbound route-maps are frr-renderer's).
 func ownershipOf(c *Config) Ownership {
 	o := c.Rendered()
 	for _, in := range c.instances {

@@ -21,8 +21,8 @@ type Ownership struct {
 	// Instances are the running instances frr-renderer rendered before: one no longer desired is
 	// deleted, one whose place a desired instance takes (another ASN) is deleted and re-created.
 	Instances []InstanceID
-	// PeerGroups are the names of the model's peer groups (CiliumBGPPeerConfig names): route-maps
-	// NAME-ipv4-out and NAME-ipv6-out are frr-renderer's.
+	// PeerGroups are the FRR names of the model's peer groups (frrconfig.PeerGroupName of the
+	// CiliumBGPPeerConfig names): route-maps NAME-ipv4-out and NAME-ipv6-out are frr-renderer's.
 	PeerGroups []string
 	// RouteMaps are further route-map names frr-renderer rendered before.
 	RouteMaps []string
