@@ -230,3 +230,96 @@ func TestDroppedInstanceFails(t *testing.T) {
 		t.Errorf("diff: exit %d, want 2 with the diff shown\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
+
+// TestRenderFailsWhenAnInstanceIsMissing: `render > frr.conf` must not succeed with a file that
+// lacks an instance the input asks for (issue 13, item 8): FRR given it would drop the instance
+// and withdraw its routes. The other instances are still printed.
+func TestRenderFailsWhenAnInstanceIsMissing(t *testing.T) {
+	facts := writeFile(t, "facts.yaml", "{}\n")
+	secret := func(password string) string {
+		return "apiVersion: v1\nkind: Secret\nmetadata: {name: md5, namespace: kube-system}\nstringData: {password: " + password + "}\n"
+	}
+	second := `apiVersion: cilium.io/v2
+kind: CiliumBGPClusterConfig
+metadata: {name: cc}
+spec:
+  bgpInstances:
+  - name: main
+    localASN: 65001
+    peers:
+    - {name: tor, peerASN: 65000, peerAddress: 10.0.0.1, peerConfigRef: {name: pc}}
+  - name: other
+    localASN: 65002
+    peers:
+    - {name: tor2, peerASN: 65000, peerAddress: 10.0.0.2}
+`
+	tests := []struct {
+		name     string
+		input    []string
+		wantCode int
+		missing  string // the instance the output must say is missing
+		wantErr  string
+		wantOut  string
+	}{
+		{
+			name:     "localASN 0, the only instance",
+			input:    []string{node, strings.Replace(clusterConfig, "localASN: 65001", "localASN: 0", 1)},
+			wantCode: 1,
+			missing:  "main",
+			wantErr:  "spec.bgpInstances[0].localASN: 0 is not an ASN",
+		},
+		{
+			name:     "a password FRR cannot take, the only instance",
+			input:    []string{node, clusterConfig, peerConfig, secret(`"has space"`)},
+			wantCode: 1,
+			missing:  "main",
+			wantErr:  `key "password": must be printable ASCII without spaces`,
+		},
+		{
+			name:     "a password with a newline, the only instance",
+			input:    []string{node, clusterConfig, peerConfig, secret(`"a\nrouter bgp 1"`)},
+			wantCode: 1,
+			missing:  "main",
+			wantErr:  `key "password": must be printable ASCII without spaces`,
+		},
+		{
+			name:     "one of two instances fails: the other is printed, exit 1 all the same",
+			input:    []string{node, second, peerConfig, secret(`"has space"`)},
+			wantCode: 1,
+			missing:  "main",
+			wantOut:  "router bgp 65002\n",
+		},
+		{
+			name:     "every instance configured",
+			input:    []string{node, clusterConfig, peerConfig, secret("Very-Secret-1")},
+			wantCode: 0,
+			wantOut:  "router bgp 65001",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := writeFile(t, "in.yaml", strings.Join(tt.input, "---\n"))
+			out, errOut, code := runCmd(t, "", "render", "--node", "n1", "-f", in, "--host-facts", facts)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
+			}
+			if tt.missing != "" {
+				if want := "BGP instances not configured for errors in their input (above): " + tt.missing; !strings.Contains(errOut, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errOut)
+				}
+				if want := `! BGP instance "` + tt.missing + `" is NOT configured`; !strings.Contains(out, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, out)
+				}
+			}
+			if tt.wantErr != "" && !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantErr, errOut)
+			}
+			if tt.wantOut != "" && !strings.Contains(out, tt.wantOut) {
+				t.Errorf("stdout lacks %q:\n%s", tt.wantOut, out)
+			}
+			if strings.Contains(errOut, "has space") || strings.Contains(errOut, "Very-Secret-1") {
+				t.Errorf("stderr quotes the password:\n%s", errOut)
+			}
+		})
+	}
+}
