@@ -91,6 +91,7 @@ const (
 	CodeNoEndpoints        = "no-endpoints"         // no endpoint anywhere, and they are not routable
 	CodePoolMask           = "pool-mask"            // a pool allocation that does not fit the pool
 	CodeInterface          = "interface"            // the interface is down, or the address unusable
+	CodeUnroutable         = "unroutable-address"   // an address no one should advertise (0.0.0.0, loopback, link-local, multicast, broadcast)
 	CodeUnexplained        = "unexplained"          // nothing explain knows of stops it
 )
 

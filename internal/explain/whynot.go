@@ -319,6 +319,9 @@ func (c *checker) serviceStops(rule *model.BGPAdvertisement, field string, cand 
 	if !anyActive && c.in.Options.SkipServicesWithoutEndpoints && !proxied {
 		return CodeNoEndpoints, fmt.Sprintf("%s has no ready endpoint on any node, and Services without endpoints are not announced (--enable-no-service-endpoints-routable=false)", svcRef)
 	}
+	if why := translate.UnroutableAddress(cand.addr); why != "" {
+		return CodeUnroutable, fmt.Sprintf("%s %s %s: %s addresses are no one's to advertise, frr-renderer leaves it out (a warning names the field)", svcRef, cand.kind, cand.addr, why)
+	}
 	return "", ""
 }
 

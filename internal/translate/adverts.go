@@ -419,10 +419,12 @@ func (t *translation) podIPPools(info *ruleInfo, fam model.Family) map[netip.Pre
 
 func (t *translation) interfacePrefixes(name string, ref model.RuleRef, fam model.Family) map[netip.Prefix][]model.Origin {
 	out := map[netip.Prefix][]model.Origin{}
+	found := false
 	for _, ifc := range t.host.Interfaces {
 		if ifc.Name != name {
 			continue
 		}
+		found = true
 		if !ifc.Up() {
 			return out
 		}
@@ -436,6 +438,11 @@ func (t *translation) interfacePrefixes(name string, ref model.RuleRef, fam mode
 				out[host] = append(out[host], model.Origin{Rule: ref, Object: model.ObjectRef{Kind: "Interface", Name: name}, Detail: p.String()})
 			}
 		}
+	}
+	if !found {
+		// Cilium finds no device and announces nothing, without a word.
+		t.warn(model.ObjectRef{Kind: "CiliumBGPAdvertisement", Name: ref.Advertisement}, fmt.Sprintf("spec.advertisements[%d].interface.name", ref.Index),
+			"no interface %q on the host of node %q: nothing advertised", name, t.opts.Node)
 	}
 	return out
 }

@@ -785,6 +785,7 @@ func TestInterfaceAdvertisement(t *testing.T) {
 		name  string
 		iface model.Interface
 		want  []string
+		diags []wantDiag
 	}{
 		{
 			name:  "up: /32 and /128",
@@ -815,9 +816,9 @@ func TestInterfaceAdvertisement(t *testing.T) {
 			name: "excluded addresses",
 			iface: model.Interface{Name: "lo-bgp", AdminUp: true, OperState: "unknown", Addresses: pfx(
 				"127.0.0.1/8", "127.1.2.3/8", "224.0.0.5/32", "0.0.0.0/32", "255.255.255.255/32", "fe80::1/64", "::1/128", "ff02::1/128", "::/128", "::ffff:10.0.0.1/128",
-				"169.254.10.1/16", "fd00::1/128", "10.0.0.1/32",
+				"169.254.10.1/16", "fd00::1/128", "10.0.0.9/32",
 			)},
-			want: []string{"10.0.0.1/32", "169.254.10.1/32", "fd00::1/128"},
+			want: []string{"10.0.0.9/32", "169.254.10.1/32", "fd00::1/128"},
 		},
 		{
 			name:  "same address with two masks deduplicated",
@@ -828,6 +829,7 @@ func TestInterfaceAdvertisement(t *testing.T) {
 			name:  "missing interface",
 			iface: model.Interface{Name: "eth0", AdminUp: true, OperState: "up", Addresses: pfx("10.255.0.1/24")},
 			want:  []string{},
+			diags: []wantDiag{{sev: model.Warning, kind: "CiliumBGPAdvertisement", field: "spec.advertisements[0].interface.name", msg: `no interface "lo-bgp" on the host of node "worker-1": nothing advertised`}},
 		},
 		{
 			name:  "invalid address in host facts ignored",
@@ -840,7 +842,7 @@ func TestInterfaceAdvertisement(t *testing.T) {
 			snap := baseSnapshot()
 			snap.Advertisements = []*model.CiliumBGPAdvertisement{advertisement("ifc", bgpLabels, interfaceRule("lo-bgp"))}
 			res := translateOK(t, snap, model.HostFacts{Interfaces: []model.Interface{tc.iface}}, Options{})
-			expectDiags(t, res.Diagnostics)
+			expectDiags(t, res.Diagnostics, tc.diags...)
 			inst := onlyInstance(t, res)
 			diffJSON(t, tc.want, prefixStrings(inst))
 			for _, p := range inst.Prefixes {

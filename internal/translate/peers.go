@@ -254,7 +254,7 @@ func (t *translation) peers(inst *model.Instance, cc *model.CiliumBGPClusterConf
 		// Cilium skips a peer without an address (none given, none discovered) before it reads
 		// its PeerConfig: such a peer's Secret cannot fail the instance.
 		peer := model.Peer{Name: p.Name, Sources: model.Provenance{}}
-		if !t.peerAddress(&peer, p, ccRef, field) {
+		if !t.peerAddress(&peer, p, ccRef, field) || !t.peerAddressUsable(&peer) {
 			continue
 		}
 		rpc, ok2 := t.peerGroupFor(p, ccRef, field)
@@ -360,6 +360,56 @@ func (t *translation) peerAddress(peer *model.Peer, p *model.CiliumBGPPeer, ccRe
 		Field:  fmt.Sprintf("metric %d", gw.Metric),
 	}
 	return true
+}
+
+// peerAddressUsable refuses a peer at an address no BGP speaker can have, or at one of the
+// node's own addresses (FRR would try to peer with itself).
+func (t *translation) peerAddressUsable(peer *model.Peer) bool {
+	src := peer.Sources["address"]
+	if why := UnusablePeerAddress(peer.Address); why != "" {
+		t.warn(src.Object, src.Field, "%s is %s address, which no BGP speaker has: peer %q not configured", peer.Address, addressKind(why), peer.Name)
+		return false
+	}
+	if where, own := t.ownAddresses()[peer.Address]; own {
+		t.warn(src.Object, src.Field, "%s is this node's own address (%s): peer %q not configured", peer.Address, where, peer.Name)
+		return false
+	}
+	return true
+}
+
+// ownAddresses are the node's addresses, each with where it was found: its CiliumNode's (or
+// Node's) addresses and its host interfaces'.
+func (t *translation) ownAddresses() map[netip.Addr]string {
+	if t.own != nil {
+		return t.own
+	}
+	t.own = map[netip.Addr]string{}
+	add := func(raw, where string) {
+		if a, err := netip.ParseAddr(strings.TrimSpace(raw)); err == nil && a.Zone() == "" {
+			if _, dup := t.own[a.Unmap()]; !dup {
+				t.own[a.Unmap()] = where
+			}
+		}
+	}
+	if cn := t.ciliumNode; cn != nil {
+		for i, a := range cn.Spec.Addresses {
+			add(a.IP, fmt.Sprintf("CiliumNode/%s spec.addresses[%d].ip", cn.Name, i))
+		}
+	}
+	if n := t.node; n != nil {
+		for i, a := range n.Status.Addresses {
+			add(a.Address, fmt.Sprintf("Node/%s status.addresses[%d].address", n.Name, i))
+		}
+	}
+	for _, ifc := range t.host.Interfaces {
+		for _, p := range ifc.Addresses {
+			// An IPv4-mapped IPv6 address on an interface does not make the IPv4 address its own.
+			if a := p.Addr(); a.IsValid() && !a.Is4In6() {
+				add(a.String(), fmt.Sprintf("interface %q", ifc.Name))
+			}
+		}
+	}
+	return t.own
 }
 
 // defaultGateway picks the gateway Cilium would peer with: among default routes of the

@@ -158,9 +158,11 @@ func (t *translation) servicePrefixes(info *ruleInfo, fam model.Family) map[neti
 }
 
 // serviceAddresses lists a Service's addresses of one kind that Cilium has frontends for,
-// deduplicated.
+// deduplicated. A value that is not an address, or an address no one should advertise, is
+// left out with a warning naming the Service's field.
 func (t *translation) serviceAddresses(svc *corev1.Service, kind string) []netip.Addr {
-	var raw []string
+	type value struct{ field, raw string }
+	var raw []value
 	exposes := exposedTypes(svc)
 	switch kind {
 	case model.ServiceLoadBalancerIP:
@@ -170,31 +172,50 @@ func (t *translation) serviceAddresses(svc *corev1.Service, kind string) []netip
 		if c := svc.Spec.LoadBalancerClass; c != nil && *c != ciliumLBClass {
 			return nil
 		}
-		for _, in := range svc.Status.LoadBalancer.Ingress {
-			if !IsVIP(in) {
+		for i, in := range svc.Status.LoadBalancer.Ingress {
+			// An ingress with a hostname only has no IP: nothing to announce, nothing wrong.
+			if !IsVIP(in) || in.IP == "" {
 				continue
 			}
-			raw = append(raw, in.IP)
+			raw = append(raw, value{fmt.Sprintf("status.loadBalancer.ingress[%d].ip", i), in.IP})
 		}
 	case model.ServiceExternalIP:
-		raw = svc.Spec.ExternalIPs
+		for i, ip := range svc.Spec.ExternalIPs {
+			raw = append(raw, value{fmt.Sprintf("spec.externalIPs[%d]", i), ip})
+		}
 	case model.ServiceClusterIP:
 		if !exposes(corev1.ServiceTypeClusterIP) {
 			return nil
 		}
-		raw = svc.Spec.ClusterIPs
+		for i, ip := range svc.Spec.ClusterIPs {
+			raw = append(raw, value{fmt.Sprintf("spec.clusterIPs[%d]", i), ip})
+		}
 		if len(raw) == 0 {
-			raw = []string{svc.Spec.ClusterIP}
+			raw = []value{{"spec.clusterIP", svc.Spec.ClusterIP}}
 		}
 	}
+	obj := model.ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}
 	var out []netip.Addr
 	seen := map[netip.Addr]bool{}
 	for _, r := range raw {
-		a, err := netip.ParseAddr(strings.TrimSpace(r))
-		if err != nil || a.Zone() != "" {
-			continue // "None", "", and anything else that is not an address.
+		s := strings.TrimSpace(r.raw)
+		if kind == model.ServiceClusterIP && (s == "" || s == corev1.ClusterIPNone) {
+			continue // headless, or no cluster IP yet
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			t.warn(obj, r.field, "%q is not an IP address: %s not advertised", r.raw, kind)
+			continue
+		}
+		if a.Zone() != "" {
+			t.warn(obj, r.field, "%q has a zone index, which a route cannot carry: %s not advertised", r.raw, kind)
+			continue
 		}
 		a = a.Unmap()
+		if why := UnroutableAddress(a); why != "" {
+			t.warn(obj, r.field, "%s is %s address, which no one should advertise: %s not advertised", a, addressKind(why), kind)
+			continue
+		}
 		if !seen[a] {
 			seen[a] = true
 			out = append(out, a)

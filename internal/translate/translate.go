@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -84,6 +85,8 @@ type translation struct {
 	rules       map[ruleKey]*ruleOutput
 	ruleInfos   map[ruleRefKey]*ruleInfo
 	services    *serviceIndex
+	// own are the node's addresses, read once when a peer needs them (ownAddresses).
+	own map[netip.Addr]string
 
 	out      model.NodeConfig
 	diags    []model.Diagnostic
@@ -357,6 +360,12 @@ func (t *translation) instance(cc *model.CiliumBGPClusterConfig, idx int, o *mod
 	inst.Sources["localASN"] = asnSrc
 
 	if !t.routerID(&inst, ov, ovRef, ovField) {
+		return inst, false
+	}
+	if inst.RouterID.IsUnspecified() {
+		// A BGP identifier is non-zero (RFC 6286): peers refuse the OPEN of a speaker without one.
+		src := inst.Sources["routerID"]
+		t.error(src.Object, src.Field, "router ID 0.0.0.0 is not a BGP identifier (it must be non-zero): instance %q not configured", spec.Name)
 		return inst, false
 	}
 
