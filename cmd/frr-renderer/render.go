@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -72,7 +73,7 @@ func runRender(s *streams, in *inputFlags) error {
 			if i > 0 {
 				fmt.Fprintln(s.out)
 			}
-			fmt.Fprintf(s.out, "! ===== node %s =====\n", n)
+			fmt.Fprintf(s.out, "! ===== node %s =====\n", model.QuoteUnlessPlain(n))
 		}
 		opts.Node = n
 		text, err := renderConfig(snap, facts, opts, dialect, s.err)
@@ -103,7 +104,11 @@ type instancesFailedError struct {
 }
 
 func (e *instancesFailedError) Error() string {
-	return fmt.Sprintf("node %s: BGP instances not configured for errors in their input (above): %s", e.node, strings.Join(e.instances, ", "))
+	quoted := make([]string, len(e.instances))
+	for i, name := range e.instances {
+		quoted[i] = strconv.Quote(name)
+	}
+	return fmt.Sprintf("node %q: BGP instances not configured for errors in their input (above): %s", e.node, strings.Join(quoted, ", "))
 }
 
 // renderConfig translates and renders one node's frr.conf; diagnostics go to stderr. When
@@ -117,7 +122,7 @@ func renderConfig(snap *model.Snapshot, facts model.HostFacts, opts translate.Op
 	text, diags, err := frrconfig.Render(res.Config, d)
 	printDiagnostics(stderr, diags)
 	if err != nil {
-		return nil, fmt.Errorf("node %s: %w", opts.Node, err)
+		return nil, fmt.Errorf("node %q: %w", opts.Node, err)
 	}
 	if len(res.FailedInstances) > 0 {
 		return text, &instancesFailedError{node: opts.Node, instances: res.FailedInstances}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -88,7 +89,7 @@ func TestRenderCommand(t *testing.T) {
 			args:     []string{"render", "--node", "n1", "--host-facts", emptyFacts, "-f", "-"},
 			stdin:    node + "---\n" + clusterConfig + "---\n" + peerConfig,
 			wantCode: 0,
-			wantErr:  []string{"error: CiliumBGPPeerConfig/pc: spec.authSecretRef: failed to fetch Secret kube-system/md5: not found"},
+			wantErr:  []string{`error: CiliumBGPPeerConfig/pc: spec.authSecretRef: failed to fetch Secret "kube-system/md5": not found`},
 			notInOut: []string{"password"},
 		},
 		{
@@ -96,7 +97,7 @@ func TestRenderCommand(t *testing.T) {
 			args:     []string{"render", "--node", "n1", "--host-facts", emptyFacts, "--secrets-namespace", "bgp", "-f", "-"},
 			stdin:    node + "---\n" + clusterConfig + "---\n" + peerConfig + "---\n" + secret,
 			wantCode: 0,
-			wantErr:  []string{"Secret bgp/md5: not found"},
+			wantErr:  []string{`Secret "bgp/md5": not found`},
 		},
 		{
 			name:     "missing PeerConfig is a warning",
@@ -203,10 +204,10 @@ func TestDroppedInstanceFails(t *testing.T) {
 	facts := writeFile(t, "facts.yaml", "{}\n")
 	v6Node := "apiVersion: cilium.io/v2\nkind: CiliumNode\nmetadata: {name: n1}\nspec:\n  addresses: [{type: InternalIP, ip: \"fd00::11\"}]\n"
 	in := writeFile(t, "in.yaml", v6Node+"---\n"+clusterConfig)
-	const why = `BGP instances not configured for errors in their input (above): main`
+	const why = `BGP instances not configured for errors in their input (above): "main"`
 
 	out, errOut, code := runCmd(t, "", "render", "--node", "n1", "-f", in, "--host-facts", facts)
-	if code != 1 || !strings.Contains(errOut, "render: node n1: "+why) || !strings.Contains(errOut, "no IPv4 address to use as router ID") {
+	if code != 1 || !strings.Contains(errOut, `render: node "n1": `+why) || !strings.Contains(errOut, "no IPv4 address to use as router ID") {
 		t.Errorf("render: exit %d, want 1 with %q\nstderr:\n%s", code, why, errOut)
 	}
 	if !strings.Contains(out, `! BGP instance "main" is NOT configured`) || strings.Contains(out, "router bgp") {
@@ -304,7 +305,7 @@ spec:
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
 			}
 			if tt.missing != "" {
-				if want := "BGP instances not configured for errors in their input (above): " + tt.missing; !strings.Contains(errOut, want) {
+				if want := "BGP instances not configured for errors in their input (above): " + strconv.Quote(tt.missing); !strings.Contains(errOut, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, errOut)
 				}
 				if want := `! BGP instance "` + tt.missing + `" is NOT configured`; !strings.Contains(out, want) {

@@ -106,7 +106,7 @@ func Prefix(in Input, query netip.Prefix) (PrefixAnswer, error) {
 	c := newChecker(in, res)
 	if res.Config.ClusterConfig == "" {
 		ans.NotAdvertised = append(ans.NotAdvertised, Reason{Code: CodeNoClusterConfig,
-			Message: fmt.Sprintf("no CiliumBGPClusterConfig selects node %s (spec.nodeSelector against the labels of CiliumNode/%s)", in.Options.Node, in.Options.Node)})
+			Message: fmt.Sprintf("no CiliumBGPClusterConfig selects node %s (spec.nodeSelector against the labels of %s)", model.QuoteUnlessPlain(in.Options.Node), model.ObjectRef{Kind: "CiliumNode", Name: in.Options.Node})})
 		return ans, nil
 	}
 	for _, name := range res.FailedInstances {
@@ -143,7 +143,7 @@ func advertised(inst *model.Instance, p model.AdvertisedPrefix) Advertised {
 			if peer.Group != ex.PeerGroup {
 				continue
 			}
-			e.Peers = append(e.Peers, fmt.Sprintf("%s (%s)", peer.Name, peer.Address))
+			e.Peers = append(e.Peers, fmt.Sprintf("%s (%s)", model.QuoteUnlessPlain(peer.Name), peer.Address))
 			if peer.ASN != inst.LocalASN {
 				ebgp = append(ebgp, peer.Name)
 			}

@@ -68,7 +68,7 @@ func TestPrefixNotAdvertised(t *testing.T) {
 		{name: "advertisement not selected, address type", query: "10.96.0.10", want: []string{CodeAddressType, CodeAdvertNotSelected, CodeNoPeerConfig, CodeRuleInvalid},
 			detail: "does not select CiliumBGPAdvertisement/cluster-ips (labels adv=other)"},
 		{name: "rule selector", query: "172.20.0.2", want: []string{CodeNoPeerConfig, CodeRuleInvalid, CodeSelector}, detail: "spec.advertisements[0].selector (app=web) does not select Service/shop/other"},
-		{name: "service type", query: "172.20.0.3", want: []string{CodeNoPeerConfig, CodeRuleInvalid, CodeServiceType}, detail: "is of type NodePort, not LoadBalancer"},
+		{name: "service type", query: "172.20.0.3", want: []string{CodeNoPeerConfig, CodeRuleInvalid, CodeServiceType}, detail: `is of type \"NodePort\", not LoadBalancer`},
 		{name: "loadBalancerClass", query: "172.20.0.4", want: []string{CodeLoadBalancerClass, CodeNoPeerConfig, CodeRuleInvalid}, detail: `has spec.loadBalancerClass \"metallb.io/metallb\"`},
 		{name: "externalTrafficPolicy Local without a local endpoint", query: "172.20.0.5", want: []string{CodeNoPeerConfig, CodeRuleInvalid, CodeTrafficPolicyLocal},
 			detail: "spec.externalTrafficPolicy is Local and no ready endpoint of it is on node n1"},
@@ -78,7 +78,7 @@ func TestPrefixNotAdvertised(t *testing.T) {
 			detail: "spec.advertisements[4].service.addresses: required for advertisementType Service: rule ignored"},
 		{name: "pool allocation of another mask size", query: "10.10.0.0/26", want: []string{CodeNoPeerConfig, CodePoolMask}, detail: "10.10.0.0/26 is not a /27"},
 		{name: "pool not selected", query: "10.11.0.0/27", want: []string{CodeNoPeerConfig, CodeSelector}, detail: "does not select CiliumPodIPPool/hidden"},
-		{name: "interface down", query: "192.0.2.10", want: []string{CodeInterface, CodeNoPeerConfig}, detail: "interface dummy0 is not up"},
+		{name: "interface down", query: "192.0.2.10", want: []string{CodeInterface, CodeNoPeerConfig}, detail: `interface \"dummy0\" is not up`},
 		{name: "no rule of the type", query: "10.244.1.0/24", want: []string{CodeNoPeerConfig, CodeNoRule},
 			mutate: func(s *model.Snapshot) {
 				for _, a := range s.Advertisements {
@@ -90,7 +90,7 @@ func TestPrefixNotAdvertised(t *testing.T) {
 			mutate: func(s *model.Snapshot) {
 				service(s, "web").Labels["service.kubernetes.io/service-proxy-name"] = "other"
 			},
-			detail: "has no frontend for Service/shop/web: it is labelled service.kubernetes.io/service-proxy-name=other"},
+			detail: `has no frontend for Service/shop/web: it is labelled service.kubernetes.io/service-proxy-name=\"other\"`},
 		{name: "service.cilium.io/type ClusterIP: no LoadBalancer frontend", query: "172.20.0.1", want: []string{CodeNoPeerConfig, CodeRuleInvalid, CodeServiceType},
 			mutate: func(s *model.Snapshot) {
 				service(s, "web").Annotations = map[string]string{"service.cilium.io/type": "ClusterIP"}
@@ -100,7 +100,7 @@ func TestPrefixNotAdvertised(t *testing.T) {
 			mutate: func(s *model.Snapshot) {
 				service(s, "web").Status.LoadBalancer.Ingress[0].IPMode = ptr.To(corev1.LoadBalancerIPModeProxy)
 			},
-			detail: "has ipMode Proxy"},
+			detail: `has ipMode \"Proxy\"`},
 		{name: "a loopback LoadBalancer IP", query: "127.0.0.1", want: []string{CodeNoPeerConfig, CodeRuleInvalid, CodeUnroutable},
 			mutate: func(s *model.Snapshot) { service(s, "web").Status.LoadBalancer.Ingress[0].IP = "127.0.0.1" },
 			detail: "LoadBalancerIP 127.0.0.1: loopback addresses are no one's to advertise"},

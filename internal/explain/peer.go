@@ -56,15 +56,15 @@ func Peer(in Input, query string) (PeerAnswer, error) {
 		}
 	}
 	if res.Config.ClusterConfig == "" {
-		return PeerAnswer{}, fmt.Errorf("node %s has no BGP peers: no CiliumBGPClusterConfig selects it", in.Options.Node)
+		return PeerAnswer{}, fmt.Errorf("node %s has no BGP peers: no CiliumBGPClusterConfig selects it", model.QuoteUnlessPlain(in.Options.Node))
 	}
 	var known []string
 	for _, inst := range res.Config.Instances {
 		for _, p := range inst.Peers {
-			known = append(known, fmt.Sprintf("%s (%s)", p.Name, p.Address))
+			known = append(known, fmt.Sprintf("%s (%s)", model.QuoteUnlessPlain(p.Name), p.Address))
 		}
 	}
-	return PeerAnswer{}, fmt.Errorf("node %s has no peer named or addressed %q (its peers: %s)", in.Options.Node, query, strings.Join(known, ", "))
+	return PeerAnswer{}, fmt.Errorf("node %s has no peer named or addressed %q (its peers: %s)", model.QuoteUnlessPlain(in.Options.Node), query, strings.Join(known, ", "))
 }
 
 func peerAnswer(in Input, res translate.Result, inst *model.Instance, p *model.Peer) PeerAnswer {
@@ -151,7 +151,7 @@ func peerAnswer(in Input, res translate.Result, inst *model.Instance, p *model.P
 	if pc := c.peerConfig(g.Name); pc != nil {
 		for i, f := range pc.Spec.Families {
 			fa := FamilyAdverts{Family: f.AFI + "/" + f.SAFI, Advertisements: []string{},
-				Selector: fmt.Sprintf("CiliumBGPPeerConfig/%s spec.families[%d].advertisements: %s", pc.Name, i, selectorString(f.Advertisements, false))}
+				Selector: fmt.Sprintf("%s spec.families[%d].advertisements: %s", model.ObjectRef{Kind: "CiliumBGPPeerConfig", Name: pc.Name}, i, selectorString(f.Advertisements, false))}
 			for _, adv := range c.adverts {
 				if selectorMatches(f.Advertisements, false, labelsOf(adv.Labels)) {
 					fa.Advertisements = append(fa.Advertisements, "CiliumBGPAdvertisement/"+adv.Name)

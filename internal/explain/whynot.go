@@ -71,8 +71,8 @@ func (c *checker) whyNot(inst *model.Instance, query netip.Prefix) []Reason {
 	cands := c.candidates(query)
 	if len(cands) == 0 {
 		return []Reason{{Code: CodeNoObject, Instance: inst.Name, Message: fmt.Sprintf(
-			"no object of node %s has an address in %s: no Service's LoadBalancer, external or cluster IP, no pod CIDR or pool allocation of CiliumNode/%s, no address of a host interface",
-			c.in.Options.Node, query, c.in.Options.Node)}}
+			"no object of node %s has an address in %s: no Service's LoadBalancer, external or cluster IP, no pod CIDR or pool allocation of %s, no address of a host interface",
+			model.QuoteUnlessPlain(c.in.Options.Node), query, model.ObjectRef{Kind: "CiliumNode", Name: c.in.Options.Node})}}
 	}
 	var out []Reason
 	for _, cand := range cands {
@@ -120,7 +120,7 @@ func (c *checker) candidates(query netip.Prefix) []candidate {
 				}
 				ref := model.ObjectRef{Kind: "CiliumPodIPPool", Name: alloc.Pool}
 				out = append(out, candidate{object: ref, advertType: model.AdvertCiliumPodIPPool, addr: p.Addr(), cidr: p, pool: pool,
-					field: fmt.Sprintf("CiliumNode/%s spec.ipam.pools.allocated[%d].cidrs[%d]", cn.Name, i, j)})
+					field: fmt.Sprintf("%s spec.ipam.pools.allocated[%d].cidrs[%d]", obj, i, j)})
 			}
 		}
 	}
@@ -153,14 +153,14 @@ func (c *checker) candidateReasons(inst *model.Instance, cand candidate) []Reaso
 			var names []string
 			for _, p := range inst.Peers {
 				if p.Group == model.DefaultsGroup {
-					names = append(names, p.Name)
+					names = append(names, model.QuoteUnlessPlain(p.Name))
 				}
 			}
 			out = append(out, reason(CodeNoPeerConfig, "", "", "peers %s have no peerConfigRef: they advertise nothing", strings.Join(names, ", ")))
 			continue
 		}
 		pc := c.peerConfig(pg.Name)
-		pcRef := "CiliumBGPPeerConfig/" + pg.Name
+		pcRef := model.ObjectRef{Kind: "CiliumBGPPeerConfig", Name: pg.Name}.String()
 		fi := -1
 		if pc != nil {
 			fi = slices.IndexFunc(pc.Spec.Families, func(f model.CiliumBGPFamilyWithAdverts) bool {
@@ -184,14 +184,15 @@ func (c *checker) candidateReasons(inst *model.Instance, cand candidate) []Reaso
 					continue
 				}
 				rules++
-				ruleRef := fmt.Sprintf("CiliumBGPAdvertisement/%s spec.advertisements[%d]", adv.Name, i)
+				advRef := model.ObjectRef{Kind: "CiliumBGPAdvertisement", Name: adv.Name}
+				ruleRef := fmt.Sprintf("%s spec.advertisements[%d]", advRef, i)
 				code, msg := c.ruleStops(adv, i, cand)
 				if code != "" && !selected {
 					continue // what stops the rule does not matter: the peers never get it
 				}
 				if code == "" && !selected {
-					code, msg = CodeAdvertNotSelected, fmt.Sprintf("the rule would announce it, but %s (%s) does not select CiliumBGPAdvertisement/%s (labels %s)",
-						famField, selectorString(famSel, false), adv.Name, labels.Set(adv.Labels))
+					code, msg = CodeAdvertNotSelected, fmt.Sprintf("the rule would announce it, but %s (%s) does not select %s (labels %s)",
+						famField, selectorString(famSel, false), advRef, labels.Set(adv.Labels))
 				}
 				if code == "" {
 					code, msg = CodeUnexplained, "the rule would announce it to this PeerConfig's peers and explain knows nothing that stops it; see the diagnostics of render"
@@ -226,7 +227,7 @@ func (c *checker) ruleStops(adv *model.CiliumBGPAdvertisement, i int, cand candi
 		return c.serviceStops(rule, field, cand)
 	case model.AdvertCiliumPodIPPool:
 		if cand.pool == nil {
-			return CodeSelector, fmt.Sprintf("the CiliumPodIPPool %s of %s does not exist", cand.object.Name, cand.field)
+			return CodeSelector, fmt.Sprintf("the CiliumPodIPPool %q of %s does not exist", cand.object.Name, cand.field)
 		}
 		set := labels.Set{}
 		for k, v := range cand.pool.Labels {
@@ -235,7 +236,7 @@ func (c *checker) ruleStops(adv *model.CiliumBGPAdvertisement, i int, cand candi
 		set["io.cilium.podippool.name"] = cand.pool.Name
 		set["io.cilium.podippool.namespace"] = cand.pool.Namespace
 		if !selectorMatches(rule.Selector, false, set) {
-			return CodeSelector, fmt.Sprintf("%s.selector (%s) does not select CiliumPodIPPool/%s (labels %s)", field, selectorString(rule.Selector, false), cand.pool.Name, set)
+			return CodeSelector, fmt.Sprintf("%s.selector (%s) does not select %s (labels %s)", field, selectorString(rule.Selector, false), cand.object, set)
 		}
 		fam := model.FamilyOf(cand.addr)
 		mask := 0
@@ -246,10 +247,10 @@ func (c *checker) ruleStops(adv *model.CiliumBGPAdvertisement, i int, cand candi
 			mask = pf.MaskSize
 		}
 		if mask == 0 {
-			return CodePoolMask, fmt.Sprintf("CiliumPodIPPool/%s has no spec.%s.maskSize: Cilium has no export policy for %s", cand.pool.Name, fam.AFI, cand.cidr)
+			return CodePoolMask, fmt.Sprintf("%s has no spec.%s.maskSize: Cilium has no export policy for %s", cand.object, fam.AFI, cand.cidr)
 		}
 		if cand.cidr.Bits() != mask {
-			return CodePoolMask, fmt.Sprintf("%s %s is not a /%d, CiliumPodIPPool/%s's mask size: Cilium announces only allocations of that size", cand.field, cand.cidr, mask, cand.pool.Name)
+			return CodePoolMask, fmt.Sprintf("%s %s is not a /%d, the mask size of %s: Cilium announces only allocations of that size", cand.field, cand.cidr, mask, cand.object)
 		}
 	case model.AdvertInterface:
 		if rule.Interface == nil || rule.Interface.Name == nil || *rule.Interface.Name != cand.ifc.Name {
@@ -257,10 +258,10 @@ func (c *checker) ruleStops(adv *model.CiliumBGPAdvertisement, i int, cand candi
 			if rule.Interface != nil && rule.Interface.Name != nil {
 				name = *rule.Interface.Name
 			}
-			return CodeSelector, fmt.Sprintf("%s.interface.name is %q: the address is on interface %s", field, name, cand.ifc.Name)
+			return CodeSelector, fmt.Sprintf("%s.interface.name is %q: the address is on interface %q", field, name, cand.ifc.Name)
 		}
 		if !cand.ifc.Up() {
-			return CodeInterface, fmt.Sprintf("interface %s is not up (admin up %v, operational state %q)", cand.ifc.Name, cand.ifc.AdminUp, cand.ifc.OperState)
+			return CodeInterface, fmt.Sprintf("interface %q is not up (admin up %v, operational state %q)", cand.ifc.Name, cand.ifc.AdminUp, cand.ifc.OperState)
 		}
 		if a := cand.addr; !translate.UsableAddress(a) {
 			return CodeInterface, fmt.Sprintf("%s is not a global unicast address (nor an IPv4 link-local one): Cilium does not announce it", a)
@@ -274,7 +275,7 @@ func (c *checker) serviceStops(rule *model.BGPAdvertisement, field string, cand 
 	svc := cand.svc
 	svcRef := cand.object.String()
 	if why, _ := translate.NoFrontends(svc, c.in.Options.ServiceProxyName, c.nodeLabels); why != "" {
-		return CodeNoFrontend, fmt.Sprintf("Cilium's agent on node %s has no frontend for %s: %s", c.in.Options.Node, svcRef, why)
+		return CodeNoFrontend, fmt.Sprintf("Cilium's agent on node %s has no frontend for %s: %s", model.QuoteUnlessPlain(c.in.Options.Node), svcRef, why)
 	}
 	if !selectorMatches(rule.Selector, false, serviceLabels(svc)) {
 		return CodeSelector, fmt.Sprintf("%s.selector (%s) does not select %s (labels %s)", field, selectorString(rule.Selector, false), svcRef, serviceLabels(svc))
@@ -288,7 +289,7 @@ func (c *checker) serviceStops(rule *model.BGPAdvertisement, field string, cand 
 	}
 	if cand.kind == model.ServiceLoadBalancerIP {
 		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
-			return CodeServiceType, fmt.Sprintf("%s is of type %s, not LoadBalancer: its status.loadBalancer IPs are not announced", svcRef, svc.Spec.Type)
+			return CodeServiceType, fmt.Sprintf("%s is of type %q, not LoadBalancer: its status.loadBalancer IPs are not announced", svcRef, svc.Spec.Type)
 		}
 		if cl := svc.Spec.LoadBalancerClass; cl != nil && *cl != ciliumLBClass {
 			return CodeLoadBalancerClass, fmt.Sprintf("%s has spec.loadBalancerClass %q: Cilium announces only Services without one or with %q", svcRef, *cl, ciliumLBClass)
@@ -298,7 +299,7 @@ func (c *checker) serviceStops(rule *model.BGPAdvertisement, field string, cand 
 		}
 		for _, in := range svc.Status.LoadBalancer.Ingress {
 			if a, err := netip.ParseAddr(strings.TrimSpace(in.IP)); err == nil && a.Unmap() == cand.addr && !translate.IsVIP(in) {
-				return CodeServiceType, fmt.Sprintf("%s's load balancer address %s has ipMode %s: the load balancer proxies it to the nodes, it is no VIP Cilium announces", svcRef, cand.addr, *in.IPMode)
+				return CodeServiceType, fmt.Sprintf("%s's load balancer address %s has ipMode %q: the load balancer proxies it to the nodes, it is no VIP Cilium announces", svcRef, cand.addr, *in.IPMode)
 			}
 		}
 	}
@@ -314,7 +315,7 @@ func (c *checker) serviceStops(rule *model.BGPAdvertisement, field string, cand 
 	// A LoadBalancer IP redirected to the node's Envoy is served by the proxy.
 	proxied := cand.kind == model.ServiceLoadBalancerIP && c.proxied[svc.Namespace+"/"+svc.Name]
 	if local && !localActive && !proxied {
-		return CodeTrafficPolicyLocal, fmt.Sprintf("%s %s is Local and no ready endpoint of it is on node %s", svcRef, policyField, c.in.Options.Node)
+		return CodeTrafficPolicyLocal, fmt.Sprintf("%s %s is Local and no ready endpoint of it is on node %s", svcRef, policyField, model.QuoteUnlessPlain(c.in.Options.Node))
 	}
 	if !anyActive && c.in.Options.SkipServicesWithoutEndpoints && !proxied {
 		return CodeNoEndpoints, fmt.Sprintf("%s has no ready endpoint on any node, and Services without endpoints are not announced (--enable-no-service-endpoints-routable=false)", svcRef)

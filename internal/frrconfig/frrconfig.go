@@ -266,7 +266,7 @@ func (b *builder) gracefulRestart(r *router, inst *model.Instance) {
 		rt := g.GracefulRestart.RestartTime
 		if !seen[rt] {
 			seen[rt] = true
-			times = append(times, fmt.Sprintf("%s=%d", g.Name, rt))
+			times = append(times, fmt.Sprintf("%q=%d", g.Name, rt))
 		}
 		restart = max(restart, rt)
 	}

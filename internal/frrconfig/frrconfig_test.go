@@ -462,7 +462,7 @@ func TestRestartTimeConflictIsReported(t *testing.T) {
 	if !strings.Contains(string(text), " bgp graceful-restart restart-time 300\n") {
 		t.Errorf("want the larger restart time:\n%s", text)
 	}
-	if len(diags) != 1 || !strings.Contains(diags[0].Message, "tor=30, spine=300") || diags[0].Object.Name != "cc" {
+	if len(diags) != 1 || !strings.Contains(diags[0].Message, `"tor"=30, "spine"=300`) || diags[0].Object.Name != "cc" {
 		t.Errorf("want one warning on CiliumBGPClusterConfig/cc naming both times, got %v", diags)
 	}
 }

@@ -67,9 +67,10 @@ func NewEvents(ctx context.Context, client dynamic.Interface, node string, uid f
 // Diagnostics reports the diagnostics that appeared.
 func (e *Events) Diagnostics(appeared []model.Diagnostic) {
 	for _, d := range appeared {
-		msg := d.Message
+		// One line, as on stderr: kubectl describe prints the message as it is.
+		msg := model.OneLine(d.Message)
 		if d.Field != "" {
-			msg = d.Field + ": " + msg
+			msg = model.OneLine(d.Field) + ": " + msg
 		}
 		e.recorder.Event(e.reference(d.Object), corev1.EventTypeWarning, ReasonInvalidConfig, msg)
 	}

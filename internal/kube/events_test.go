@@ -37,7 +37,8 @@ func TestEvents(t *testing.T) {
 		Severity: model.Warning,
 		Object:   model.ObjectRef{Kind: "CiliumBGPClusterConfig", Name: "cilium-bgp"},
 		Field:    "spec.bgpInstances[0].peers[1].peerConfigRef.name",
-		Message:  `CiliumBGPPeerConfig "missing" not found`,
+		// A value left unquoted by mistake: the event stays one line all the same.
+		Message: "CiliumBGPPeerConfig \"missing\" not found\nBGPConfigInvalid: forged",
 	}})
 	refused := errors.New(`bgpd refused "neighbor 10.0.0.1 password <masked>": % Unknown command`)
 	ev.Applied(refused)
@@ -72,7 +73,7 @@ func TestEvents(t *testing.T) {
 	}
 	want := map[string]summary{
 		"BGPConfigInvalid": {"default", "CiliumBGPClusterConfig", "cilium.io/v2", "cilium-bgp", "uid-cc", corev1.EventTypeWarning, "BGPConfigInvalid",
-			`spec.bgpInstances[0].peers[1].peerConfigRef.name: CiliumBGPPeerConfig "missing" not found`, 1},
+			`spec.bgpInstances[0].peers[1].peerConfigRef.name: CiliumBGPPeerConfig "missing" not found\nBGPConfigInvalid: forged`, 1},
 		"FRRApplyFailed":    {"default", "Node", "v1", "cp-1", "", corev1.EventTypeWarning, "FRRApplyFailed", refused.Error(), 1},
 		"FRRApplyRecovered": {"default", "Node", "v1", "cp-1", "", corev1.EventTypeNormal, "FRRApplyRecovered", "FRR runs the desired configuration again", 1},
 		"BGPSessionReset": {"default", "Node", "v1", "cp-1", "", corev1.EventTypeNormal, "BGPSessionReset",

@@ -171,7 +171,8 @@ const omittedNoteRoom = 32
 func problemLines(problems []string) string {
 	var b strings.Builder
 	for i, p := range problems {
-		line := p + "\n"
+		// A problem that quotes a value with a line break stays one line of the message.
+		line := model.OneLine(p) + "\n"
 		if b.Len()+len(line) > MaxConditionMessage-omittedNoteRoom {
 			fmt.Fprintf(&b, "(%d more)\n", len(problems)-i)
 			break

@@ -159,6 +159,11 @@ func TestBuildCondition(t *testing.T) {
 			problems: []string{"inst: no localASN", "CiliumBGPPeerConfig/pc: spec.timers: bad"},
 			status:   "True", message: "inst: no localASN\nCiliumBGPPeerConfig/pc: spec.timers: bad\n", since: metav1.NewTime(testNow),
 		},
+		{
+			name:     "a problem quoting a line break stays one line",
+			problems: []string{"manifests.yaml: bad\nerror: forged"},
+			status:   "True", message: "manifests.yaml: bad\\nerror: forged\n", since: metav1.NewTime(testNow),
+		},
 		{name: "unchanged status keeps its transition time", prev: prevWith("False", ""), status: "False", since: earlier},
 		{
 			name: "a new message alone keeps the transition time", prev: prevWith("True", "old\n"),

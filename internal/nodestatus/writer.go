@@ -73,14 +73,14 @@ func (w *Writer) Ensure(ctx context.Context, spec model.CiliumBGPNodeConfigSpec,
 		return w.remember(u)
 	}
 	if !apierrors.IsNotFound(err) {
-		return fmt.Errorf("get CiliumBGPNodeConfig %s: %w", w.node, err)
+		return fmt.Errorf("get CiliumBGPNodeConfig %q: %w", w.node, err)
 	}
 	w.known = false
 	if owner == nil || owner.UID == "" {
 		return ErrNoOwner
 	}
 	if len(spec.BGPInstances) == 0 {
-		return fmt.Errorf("create CiliumBGPNodeConfig %s: no BGP instance", w.node)
+		return fmt.Errorf("create CiliumBGPNodeConfig %q: no BGP instance", w.node)
 	}
 	obj, err := toUnstructured(model.CiliumBGPNodeConfig{
 		TypeMeta:   metav1.TypeMeta{APIVersion: GVR.GroupVersion().String(), Kind: model.KindCiliumBGPNodeConfig},
@@ -96,7 +96,7 @@ func (w *Writer) Ensure(ctx context.Context, spec model.CiliumBGPNodeConfigSpec,
 		created, err = w.res.Get(ctx, w.node, metav1.GetOptions{})
 	}
 	if err != nil {
-		return fmt.Errorf("create CiliumBGPNodeConfig %s: %w", w.node, err)
+		return fmt.Errorf("create CiliumBGPNodeConfig %q: %w", w.node, err)
 	}
 	return w.remember(created)
 }
@@ -155,7 +155,7 @@ func (w *Writer) updateSpec(ctx context.Context, u *unstructured.Unstructured, s
 	u.SetOwnerReferences(want)
 	updated, err := w.res.Update(ctx, u, metav1.UpdateOptions{FieldManager: FieldManager})
 	if err != nil {
-		return nil, fmt.Errorf("update CiliumBGPNodeConfig %s to its ClusterConfig's spec: %w", w.node, err)
+		return nil, fmt.Errorf("update CiliumBGPNodeConfig %q to its ClusterConfig's spec: %w", w.node, err)
 	}
 	return updated, nil
 }
@@ -193,9 +193,9 @@ func (w *Writer) Write(ctx context.Context, status model.CiliumBGPNodeConfigStat
 	if err != nil {
 		if apierrors.IsNotFound(err) {
 			w.known = false
-			return true, fmt.Errorf("write status of CiliumBGPNodeConfig %s: %w", w.node, ErrNotFound)
+			return true, fmt.Errorf("write status of CiliumBGPNodeConfig %q: %w", w.node, ErrNotFound)
 		}
-		return true, fmt.Errorf("write status of CiliumBGPNodeConfig %s: %w", w.node, err)
+		return true, fmt.Errorf("write status of CiliumBGPNodeConfig %q: %w", w.node, err)
 	}
 	w.known, w.last = true, b
 	if u != nil {

@@ -150,13 +150,19 @@ func (p *pipeline) refresh(desired, host bool, since time.Time, quick bool) {
 func (p *pipeline) report(outcome string) Report {
 	r := Report{Outcome: outcome, Config: p.model, Snapshot: p.snap, Appeared: p.appeared, Failed: slices.Clone(p.failed)}
 	p.appeared = nil
+	// A problem is one line of the status condition: an error that quotes a file or value with
+	// a line break is kept on its line.
 	for _, e := range []string{p.loadErr, p.factsErr, p.renderErr} {
 		if e != "" {
-			r.Problems = append(r.Problems, e)
+			r.Problems = append(r.Problems, model.OneLine(e))
 		}
 	}
 	if len(p.failed) > 0 {
-		r.Problems = append(r.Problems, "BGP instances failed: "+strings.Join(p.failed, ", "))
+		quoted := make([]string, len(p.failed))
+		for i, name := range p.failed {
+			quoted[i] = strconv.Quote(name)
+		}
+		r.Problems = append(r.Problems, "BGP instances failed: "+strings.Join(quoted, ", "))
 	}
 	for _, k := range sortedKeys(p.diags) {
 		d := p.diags[k]

@@ -340,7 +340,7 @@ func (t *translation) podCIDRs(ref model.RuleRef, fam model.Family) map[netip.Pr
 	// Cilium's PodCIDR reconciler runs only where the node owns its pod CIDRs.
 	if mode := cmp.Or(t.opts.IPAMMode, IPAMClusterPool); mode != IPAMClusterPool && mode != IPAMKubernetes {
 		t.warn(model.ObjectRef{Kind: "CiliumBGPAdvertisement", Name: ref.Advertisement}, fmt.Sprintf("spec.advertisements[%d]", ref.Index),
-			"PodCIDR advertisements need IPAM mode %s or %s; this cluster's is %s: nothing advertised", IPAMClusterPool, IPAMKubernetes, mode)
+			"PodCIDR advertisements need IPAM mode %s or %s; this cluster's is %q: nothing advertised", IPAMClusterPool, IPAMKubernetes, mode)
 		return out
 	}
 	obj := model.ObjectRef{Kind: "CiliumNode", Name: t.ciliumNode.Name}
@@ -403,11 +403,11 @@ func (t *translation) podIPPools(info *ruleInfo, fam model.Family) map[netip.Pre
 			// Cilium's export policy matches the pool's mask size exactly; a pool without
 			// the family's section has no policy for it.
 			if mask == 0 {
-				t.warn(cn, cfield, "pool %s has no %s maskSize (spec.%s unset): not advertised", pool.Name, fam.AFI, fam.AFI)
+				t.warn(cn, cfield, "pool %q has no %s maskSize (spec.%s unset): not advertised", pool.Name, fam.AFI, fam.AFI)
 				continue
 			}
 			if p.Bits() != mask {
-				t.warn(cn, cfield, "%s does not have pool %s's mask size /%d: not advertised", p, pool.Name, mask)
+				t.warn(cn, cfield, "%s does not have the mask size of pool %q, /%d: not advertised", p, pool.Name, mask)
 				continue
 			}
 			p = p.Masked()

@@ -159,8 +159,8 @@ func TestPodIPPool(t *testing.T) {
 			allocs: []model.CiliumNodeIPPoolAllocation{{Pool: "blue", CIDRs: []string{"10.20.2.0/25", "10.20.3.0/24", "fd00:20:1::/80"}}},
 			want:   map[string][]string{"ipv4/unicast": {"10.20.3.0/24"}},
 			diags: []wantDiag{
-				{sev: model.Warning, kind: "CiliumNode", name: testNode, field: "spec.ipam.pools.allocated[0].cidrs[0]", msg: "mask size /24"},
-				{sev: model.Warning, kind: "CiliumNode", name: testNode, field: "spec.ipam.pools.allocated[0].cidrs[2]", msg: "mask size /64"},
+				{sev: model.Warning, kind: "CiliumNode", name: testNode, field: "spec.ipam.pools.allocated[0].cidrs[0]", msg: `mask size of pool "blue", /24`},
+				{sev: model.Warning, kind: "CiliumNode", name: testNode, field: "spec.ipam.pools.allocated[0].cidrs[2]", msg: `mask size of pool "blue", /64`},
 			},
 		},
 		{
@@ -921,7 +921,7 @@ func TestFamilySelectors(t *testing.T) {
 			want: []string{},
 			fams: nil,
 			diags: []wantDiag{
-				{sev: model.Warning, kind: "CiliumBGPPeerConfig", field: "spec.families[0]", msg: "ipv4/multicast is not supported"},
+				{sev: model.Warning, kind: "CiliumBGPPeerConfig", field: "spec.families[0]", msg: `"ipv4/multicast" is not supported`},
 				{sev: model.Warning, kind: "CiliumBGPPeerConfig", field: "spec.families", msg: "no supported family"},
 			},
 		},

@@ -180,11 +180,11 @@ func (t *translation) families(r *resolvedPeerConfig, pc *model.CiliumBGPPeerCon
 		field := fmt.Sprintf("spec.families[%d]", i)
 		fam := model.Family{AFI: f.AFI, SAFI: f.SAFI}
 		if fam != model.IPv4Unicast && fam != model.IPv6Unicast {
-			t.warn(ref, field, "family %s is not supported (only ipv4/unicast and ipv6/unicast): ignored", fam)
+			t.warn(ref, field, "family %q is not supported (only ipv4/unicast and ipv6/unicast): ignored", fam.String())
 			continue
 		}
 		if seen[fam] {
-			t.warn(ref, field, "family %s appears twice: the first one is used", fam)
+			t.warn(ref, field, "family %q appears twice: the first one is used", fam.String())
 			continue
 		}
 		seen[fam] = true
@@ -212,20 +212,20 @@ func (t *translation) password(r *resolvedPeerConfig, pc *model.CiliumBGPPeerCon
 	r.group.Sources["password"] = model.Source{Object: model.ObjectRef{Kind: "Secret", Namespace: t.opts.SecretsNamespace, Name: name}, Field: "data.password"}
 	secret, ok := t.secrets[name]
 	if !ok {
-		t.error(ref, "spec.authSecretRef", "failed to fetch Secret %s/%s: not found (continuing with an empty password)", t.opts.SecretsNamespace, name)
+		t.error(ref, "spec.authSecretRef", "failed to fetch Secret %q: not found (continuing with an empty password)", t.opts.SecretsNamespace+"/"+name)
 		return
 	}
 	value, ok := secret.Data[passwordKey]
 	if !ok || len(value) == 0 {
-		t.error(ref, "spec.authSecretRef", "Secret %s/%s has no %q key: instances with peers using this CiliumBGPPeerConfig are not configured",
-			t.opts.SecretsNamespace, name, passwordKey)
+		t.error(ref, "spec.authSecretRef", "Secret %q has no %q key: instances with peers using this CiliumBGPPeerConfig are not configured",
+			t.opts.SecretsNamespace+"/"+name, passwordKey)
 		r.instanceError = true
 		return
 	}
 	password := model.NewPassword(string(value))
 	if why := password.Unusable(); why != "" {
-		t.error(ref, "spec.authSecretRef", "Secret %s/%s key %q: %s: instances with peers using this CiliumBGPPeerConfig are not configured",
-			t.opts.SecretsNamespace, name, passwordKey, why)
+		t.error(ref, "spec.authSecretRef", "Secret %q key %q: %s: instances with peers using this CiliumBGPPeerConfig are not configured",
+			t.opts.SecretsNamespace+"/"+name, passwordKey, why)
 		r.instanceError = true
 		return
 	}
@@ -393,12 +393,12 @@ func (t *translation) ownAddresses() map[netip.Addr]string {
 	}
 	if cn := t.ciliumNode; cn != nil {
 		for i, a := range cn.Spec.Addresses {
-			add(a.IP, fmt.Sprintf("CiliumNode/%s spec.addresses[%d].ip", cn.Name, i))
+			add(a.IP, fmt.Sprintf("%s spec.addresses[%d].ip", model.ObjectRef{Kind: "CiliumNode", Name: cn.Name}, i))
 		}
 	}
 	if n := t.node; n != nil {
 		for i, a := range n.Status.Addresses {
-			add(a.Address, fmt.Sprintf("Node/%s status.addresses[%d].address", n.Name, i))
+			add(a.Address, fmt.Sprintf("%s status.addresses[%d].address", model.ObjectRef{Kind: "Node", Name: n.Name}, i))
 		}
 	}
 	for _, ifc := range t.host.Interfaces {
@@ -480,11 +480,11 @@ func interfaceLocalAddress(ifaces []model.Interface, name string, peer netip.Add
 			}
 		}
 		if len(found) != 1 {
-			return netip.Addr{}, fmt.Sprintf("interface %s has %d usable addresses of the peer's family, not exactly one", name, len(found))
+			return netip.Addr{}, fmt.Sprintf("interface %q has %d usable addresses of the peer's family, not exactly one", name, len(found))
 		}
 		return found[0], ""
 	}
-	return netip.Addr{}, fmt.Sprintf("interface %s not found on the host", name)
+	return netip.Addr{}, fmt.Sprintf("interface %q not found on the host", name)
 }
 
 // UsableAddress is Cilium's filter of an interface's addresses, for Interface advertisements

@@ -407,7 +407,7 @@ func TestPeerConfigSettings(t *testing.T) {
 			name:  "unsupported family ignored",
 			spec:  model.CiliumBGPPeerConfigSpec{Families: []model.CiliumBGPFamilyWithAdverts{{AFI: "l2vpn", SAFI: "evpn"}, {AFI: "ipv4", SAFI: "unicast"}}},
 			want:  model.PeerGroup{Name: "pc", PeerPort: 179, Timers: defaultTimers, GracefulRestart: model.GracefulRestart{RestartTime: 120}, Families: []model.Family{model.IPv4Unicast}},
-			diags: []wantDiag{{sev: model.Warning, kind: pcRef, field: "spec.families[0]", msg: "l2vpn/evpn is not supported"}},
+			diags: []wantDiag{{sev: model.Warning, kind: pcRef, field: "spec.families[0]", msg: `"l2vpn/evpn" is not supported`}},
 		},
 		{
 			name:  "duplicate family",
@@ -514,7 +514,7 @@ func TestPassword(t *testing.T) {
 		{
 			name:    "secret in another namespace is not read",
 			secrets: []*corev1.Secret{secret("default", "bgp-auth", map[string]string{"password": testPassword})},
-			diags:   []wantDiag{{sev: model.Error, kind: pcRef, field: "spec.authSecretRef", msg: "kube-system/bgp-auth: not found (continuing with an empty password)"}},
+			diags:   []wantDiag{{sev: model.Error, kind: pcRef, field: "spec.authSecretRef", msg: `Secret "kube-system/bgp-auth": not found (continuing with an empty password)`}},
 			absent:  testPassword,
 		},
 		{
@@ -744,7 +744,7 @@ func TestSourceInterface(t *testing.T) {
 			peerAddr: "10.0.0.1", srcIface: "eth9",
 			ifaces: []model.Interface{iface("eth1", "10.0.0.5/24")},
 			want:   "-",
-			diags:  []wantDiag{{sev: model.Warning, kind: "CiliumBGPPeerConfig", field: "spec.transport.sourceInterface", msg: "eth9 not found"}},
+			diags:  []wantDiag{{sev: model.Warning, kind: "CiliumBGPPeerConfig", field: "spec.transport.sourceInterface", msg: `interface "eth9" not found`}},
 		},
 		{
 			name:     "override localAddress wins over sourceInterface",

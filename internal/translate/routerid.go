@@ -115,7 +115,7 @@ func (t *translation) annotatedRouter(inst string, asn uint32) (virtualRouter, m
 	}
 	vr, found := vrs[int64(asn)]
 	if found {
-		t.warn(ref, "metadata.annotations", "%s: Cilium 1.18 reads it for instance %q; 1.19 and later ignore it (use a CiliumBGPNodeConfigOverride)", vr.key, inst)
+		t.warn(ref, "metadata.annotations", "%q: Cilium 1.18 reads it for instance %q; 1.19 and later ignore it (use a CiliumBGPNodeConfigOverride)", vr.key, inst)
 	}
 	return vr, ref, true
 }
@@ -221,7 +221,7 @@ func (t *translation) macRouterID(inst *model.Instance, nodeRef model.ObjectRef)
 		nodeRef = model.ObjectRef{Kind: "CiliumNode", Name: t.opts.Node}
 	}
 	t.error(nodeRef, "spec.addresses",
-		"no IPv4 address to use as router ID for instance %q, and no %s device with a link-layer address on the host to derive one from (as Cilium does on IPv6-only nodes): instance not configured; set routerID in a CiliumBGPNodeConfigOverride named %s",
+		"no IPv4 address to use as router ID for instance %q, and no %s device with a link-layer address on the host to derive one from (as Cilium does on IPv6-only nodes): instance not configured; set routerID in a CiliumBGPNodeConfigOverride named %q",
 		inst.Name, ciliumHostDevice, t.opts.Node)
 	return false
 }

@@ -49,9 +49,9 @@ func NoFrontends(svc *corev1.Service, proxyName string, nodeLabels labels.Labels
 	name, labelled := svc.Labels[serviceProxyNameLabel]
 	switch {
 	case proxyName == "" && labelled:
-		return fmt.Sprintf("it is labelled %s=%s: Cilium handles only Services without that label (k8s-service-proxy-name is empty)", serviceProxyNameLabel, name), nil
+		return fmt.Sprintf("it is labelled %s=%q: Cilium handles only Services without that label (k8s-service-proxy-name is empty)", serviceProxyNameLabel, name), nil
 	case proxyName != "" && name != proxyName:
-		return fmt.Sprintf("Cilium handles only Services labelled %s=%s (k8s-service-proxy-name)", serviceProxyNameLabel, proxyName), nil
+		return fmt.Sprintf("Cilium handles only Services labelled %s=%q (k8s-service-proxy-name)", serviceProxyNameLabel, proxyName), nil
 	}
 	if _, ok := svc.Labels[corev1.IsHeadlessService]; ok || strings.EqualFold(svc.Spec.ClusterIP, corev1.ClusterIPNone) {
 		return "it is headless: Cilium gives it no frontend", nil

@@ -246,8 +246,8 @@ func (t *translation) selectClusterConfig() *model.CiliumBGPClusterConfig {
 		}
 		if cc != owner {
 			t.warn(clusterConfigRef(cc), "spec.nodeSelector",
-				"also selects node %s, which CiliumBGPClusterConfig/%s already owns (ConflictingClusterConfig): ignored for this node",
-				t.opts.Node, owner.Name)
+				"also selects node %q, which %s already owns (ConflictingClusterConfig): ignored for this node",
+				t.opts.Node, clusterConfigRef(owner))
 		}
 	}
 	return owner
@@ -294,7 +294,7 @@ func (t *translation) findOverride(cc *model.CiliumBGPClusterConfig) *model.Cili
 		field := fmt.Sprintf("spec.bgpInstances[%d]", i)
 		inst, ok := names[oi.Name]
 		if !ok {
-			t.warn(ref, field+".name", "no instance %q in CiliumBGPClusterConfig/%s: ignored", oi.Name, cc.Name)
+			t.warn(ref, field+".name", "no instance %q in %s: ignored", oi.Name, clusterConfigRef(cc))
 			continue
 		}
 		peers := map[string]bool{}
