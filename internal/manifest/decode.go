@@ -67,19 +67,27 @@ func newLoader(into *model.Snapshot) *loader {
 // cost of large inputs, then keeps their objects in input order. The first error in input
 // order wins, as if documents were parsed one after the other.
 func (l *loader) decodeStream(name string, data []byte) error {
+	if len(data) > MaxFileBytes {
+		return fmt.Errorf("%s: more than the %d bytes a file may hold", name, MaxFileBytes)
+	}
 	docs := documents(data)
 	type result struct {
-		objs []parsed
-		err  error
+		objs  []parsed
+		diags []model.Diagnostic
+		err   error
 	}
 	results := make([]result, len(docs))
 	parallel(len(docs), func(i int) {
-		results[i].objs, results[i].err = parseDocument(location{file: name, doc: i + 1}, docs[i])
+		r := &results[i]
+		r.objs, r.diags, r.err = parseDocument(location{file: name, doc: i + 1}, docs[i])
 	})
 	for _, r := range results {
 		if r.err != nil {
 			return r.err
 		}
+	}
+	for _, r := range results {
+		l.diags = append(l.diags, r.diags...)
 		for _, p := range r.objs {
 			l.keep(p)
 		}

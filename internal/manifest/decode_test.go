@@ -1,6 +1,8 @@
 package manifest_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -104,10 +106,6 @@ spec: {replicas: three}
 apiVersion: cilium.io/v2alpha1
 kind: CiliumBGPPeeringPolicy
 metadata: {name: p}
----
-apiVersion: cilium.io/v1
-kind: CiliumNode
-metadata: {name: node-1}
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -519,7 +517,7 @@ spec:
 		{
 			name:       "List items must be a list",
 			in:         "apiVersion: v1\nkind: List\nitems: {a: b}\n",
-			wantPrefix: "x.yaml: document 1 (List): json: cannot unmarshal object",
+			wantPrefix: "x.yaml: document 1 (List): items is not a list",
 		},
 	}
 	for _, tt := range tests {
@@ -576,7 +574,7 @@ func TestDecodeWithholdsSecretValues(t *testing.T) {
 			name:       "null key, whose value the conversion to JSON quotes",
 			in:         secret + "stringData:\n  ~: " + value + "\n",
 			leak:       value,
-			wantPrefix: "x.yaml: document 1: invalid document (details withheld",
+			wantPrefix: "x.yaml: document 1: a mapping key is not a string",
 		},
 		{
 			name:       "complex key",
@@ -635,4 +633,225 @@ func naiveError(doc string) string {
 		return err.Error()
 	}
 	return ""
+}
+
+// secretSpellings are ways to write a Secret that its text does not show: what may be quoted
+// in an error must follow from the decoded kind. Each makes a Secret of fields, which hold its
+// metadata.
+var secretSpellings = []struct {
+	name string
+	doc  func(fields string) string
+}{
+	{"plain", func(f string) string { return "apiVersion: v1\nkind: Secret\n" + f }},
+	{"kind with an escape", func(f string) string { return "apiVersion: v1\nkind: \"Secre\\u0074\"\n" + f }},
+	{"kind across a line continuation", func(f string) string { return "apiVersion: v1\nkind: \"Sec\\\n  ret\"\n" + f }},
+	{"in a List spelled with an escape", func(f string) string {
+		return "apiVersion: v1\nkind: \"Lis\\u0074\"\nitems:\n- apiVersion: v1\n  kind: \"Secre\\u0074\"\n" + indent(f, "  ")
+	}},
+	{"in a SecretList, items without a kind", func(f string) string {
+		return "apiVersion: v1\nkind: \"SecretLis\\x74\"\nitems:\n- " + indent(f, "  ")[2:]
+	}},
+	{"JSON with an escape", func(f string) string {
+		js, err := utilyaml.ToJSON([]byte(f))
+		if err != nil {
+			return "{" // the fields have no JSON form: a syntax error
+		}
+		return `{"apiVersion": "v1", "kind": "Secre\u0074", ` + string(js[1:])
+	}},
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+prefix) + "\n"
+}
+
+// TestDecodeWithholdsSecretValuesHowever: a password in a Secret, whatever its spelling,
+// never reaches an error or a warning, whatever the error.
+func TestDecodeWithholdsSecretValuesHowever(t *testing.T) {
+	const (
+		password = "Pw-0f-T3st-9x"
+		meta     = "metadata: {name: bgp-auth}\n"
+	)
+	encoded := base64.StdEncoding.EncodeToString([]byte(password))
+	fields := []struct {
+		name, fields string
+	}{
+		{"a tag that does not fit", meta + "stringData:\n  password: !!int " + password + "\n"},
+		{"a mapping used as a key", meta + "stringData:\n  ? {password: " + password + "}\n  : x\n"},
+		{"base64 data with a tag that does not fit", meta + "data:\n  password: !!int " + encoded + "\n"},
+		{"an alias named after it", meta + "stringData:\n  password: *" + password + "\n"},
+		{"a time that does not parse", "metadata: {name: bgp-auth, creationTimestamp: \"" + password + "\"}\n"},
+		{"a number out of range", "metadata: {name: bgp-auth, generation: 1" + strings.Repeat("0", 30) + "}\nstringData: {password: " + password + "}\n"},
+		{"an unknown field and a key set twice", meta + "stringData:\n  password: " + password + "\n  password: " + password + "\npasswrd: " + password + "\n"},
+	}
+	for _, sp := range secretSpellings {
+		for _, f := range fields {
+			t.Run(sp.name+"/"+f.name, func(t *testing.T) {
+				in := sp.doc(f.fields)
+				diags, err := decodeInto(&model.Snapshot{}, in)
+				var said []string
+				if err != nil {
+					said = append(said, err.Error())
+				}
+				for _, d := range diags {
+					said = append(said, d.String())
+				}
+				if len(said) == 0 {
+					t.Fatalf("no error and no warning for\n%s", in)
+				}
+				for _, s := range said {
+					if strings.Contains(s, password) || strings.Contains(s, encoded) {
+						t.Errorf("the password is quoted: %s\ninput:\n%s", s, in)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestDecodeWarnsAsStrictDecoders: what kubectl apply's strict validation would refuse is
+// read as a lax decoder reads it, with a warning naming the object, the file and the field.
+func TestDecodeWarnsAsStrictDecoders(t *testing.T) {
+	const peer = "apiVersion: cilium.io/v2\nkind: CiliumBGPPeerConfig\nmetadata: {name: p}\n"
+	tests := []struct {
+		name      string
+		in        string
+		wantObj   model.ObjectRef
+		wantField string
+		wantMsg   string
+		check     func(t *testing.T, s *model.Snapshot)
+	}{
+		{
+			name:      "unknown field",
+			in:        peer + "spec:\n  timers: {holdTimeSecond: 9}\n",
+			wantObj:   model.ObjectRef{Kind: "CiliumBGPPeerConfig", Name: "p"},
+			wantField: "spec.timers.holdTimeSecond",
+			wantMsg:   `x.yaml: document 1: unknown field "spec.timers.holdTimeSecond"; it is ignored`,
+		},
+		{
+			name:      "a field name in another case is another field",
+			in:        `{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}, "spec": {"Type": "LoadBalancer"}}`,
+			wantObj:   model.ObjectRef{Kind: "Service", Name: "a"},
+			wantField: "spec.Type",
+			wantMsg:   `unknown field "spec.Type"`,
+		},
+		{
+			name:    "YAML key set twice: the last value is used",
+			in:      peer + "spec:\n  timers:\n    holdTimeSeconds: 9\n    holdTimeSeconds: 30\n",
+			wantObj: model.ObjectRef{Kind: "CiliumBGPPeerConfig", Name: "p"},
+			wantMsg: `x.yaml: document 1: key "holdTimeSeconds" (line 7) is set twice; the last value is used`,
+			check: func(t *testing.T, s *model.Snapshot) {
+				if h := s.PeerConfigs[0].Spec.Timers.HoldTimeSeconds; h == nil || *h != 30 {
+					t.Errorf("holdTimeSeconds = %v, want the last value, 30", h)
+				}
+			},
+		},
+		{
+			name:      "JSON field set twice: the last value is used",
+			in:        `{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "name": "b"}}`,
+			wantObj:   model.ObjectRef{Kind: "Service", Name: "b"},
+			wantField: "metadata.name",
+			wantMsg:   "x.yaml: document 1: the field is set twice; the last value is used",
+		},
+		{
+			name:    "a kind that is read, of an apiVersion that is not",
+			in:      "apiVersion: cilium.io/v3\nkind: CiliumBGPPeerConfig\nmetadata: {name: p}\n",
+			wantObj: model.ObjectRef{Kind: "CiliumBGPPeerConfig", Name: "p"},
+			wantMsg: `x.yaml: document 1: apiVersion "cilium.io/v3" is not one this renderer reads for CiliumBGPPeerConfig (cilium.io/v2, cilium.io/v2alpha1); the object is ignored`,
+			check: func(t *testing.T, s *model.Snapshot) {
+				if len(s.PeerConfigs) != 0 {
+					t.Errorf("the object was kept")
+				}
+			},
+		},
+		{
+			name:    "a Secret's apiVersion is not quoted",
+			in:      "apiVersion: v9\nkind: Secret\nmetadata: {name: s}\n",
+			wantObj: model.ObjectRef{Kind: "Secret", Name: "s"},
+			wantMsg: "x.yaml: document 1: apiVersion (withheld: the object is a Secret) is not one this renderer reads for Secret (v1)",
+		},
+		{
+			name:      "in a List",
+			in:        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Node\n  metadata: {name: n1, labelz: {a: b}}\n",
+			wantObj:   model.ObjectRef{Kind: "Node", Name: "n1"},
+			wantField: "metadata.labelz",
+			wantMsg:   `x.yaml: document 1, item 1: unknown field "metadata.labelz"`,
+		},
+		{
+			name:      "a value with a newline is quoted",
+			in:        "apiVersion: \"cilium.io/v3\\nerror: forged\"\nkind: CiliumNode\nmetadata: {name: node}\n",
+			wantObj:   model.ObjectRef{Kind: "CiliumNode", Name: "node"},
+			wantMsg:   `apiVersion "cilium.io/v3\nerror: forged" is not one`,
+			wantField: "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, diags := decode(t, tt.in)
+			if len(diags) != 1 {
+				t.Fatalf("diagnostics = %v, want one warning", diags)
+			}
+			d := diags[0]
+			if d.Severity != model.Warning || d.Object != tt.wantObj || d.Field != tt.wantField {
+				t.Errorf("diagnostic = %+v, want a warning about %v field %q", d, tt.wantObj, tt.wantField)
+			}
+			if !strings.Contains(d.Message, tt.wantMsg) {
+				t.Errorf("message = %q, want it to hold %q", d.Message, tt.wantMsg)
+			}
+			if tt.check != nil {
+				tt.check(t, s)
+			}
+		})
+	}
+}
+
+// TestDecodeLeavesUnwarned what a strict decoder accepts, and what the model holds only in part.
+func TestDecodeLeavesUnwarned(t *testing.T) {
+	for name, in := range map[string]string{
+		"status of a Cilium kind, which the model leaves out": "apiVersion: cilium.io/v2\nkind: CiliumBGPClusterConfig\nmetadata: {name: c}\nspec: {bgpInstances: []}\nstatus: {conditions: []}\n",
+		"a kind the model holds in part":                      "apiVersion: cilium.io/v2\nkind: CiliumNode\nmetadata: {name: node}\nspec: {health: {ipv4: 10.0.0.1}}\n",
+		"a key set twice in a kind that is not read":          "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1, replicas: 2}\n",
+		"the same key in two mappings":                        "apiVersion: v1\nkind: Service\nmetadata: {name: a, labels: {name: a}}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, diags := decode(t, in); len(diags) != 0 {
+				t.Errorf("diagnostics = %v, want none", diags)
+			}
+		})
+	}
+}
+
+// TestDecodeLimits: input past a limit is refused, before it costs more than its size.
+func TestDecodeLimits(t *testing.T) {
+	// deepYAML nests depth mappings in a document's root mapping.
+	deepYAML := func(depth int) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: " + strings.Repeat("{a: ", depth) + "x" + strings.Repeat("}", depth) + "\n"
+	}
+	tests := []struct {
+		name    string
+		in      []byte
+		wantErr string // "" when the input is read
+	}{
+		{name: "Lists as deep as the limit allows", in: nestedList(manifest.MaxDepth / 2)},
+		{name: "Lists one deeper", in: nestedList(manifest.MaxDepth/2 + 1), wantErr: "nested.json: document 1: mappings and lists nest deeper than 100 levels"},
+		{name: "Lists 4,000 deep", in: nestedList(4000), wantErr: "nest deeper than 100 levels"},
+		{name: "YAML mappings as deep as allowed", in: []byte(deepYAML(manifest.MaxDepth - 1))},
+		{name: "YAML mappings one deeper", in: []byte(deepYAML(manifest.MaxDepth)), wantErr: "nested.json: document 1: mappings and lists nest deeper than 100 levels"},
+		{
+			name:    "a document too large",
+			in:      []byte(service("a") + "---\n" + service("b") + "metadata: {annotations: {a: " + strings.Repeat("x", manifest.MaxDocumentBytes) + "}}\n"),
+			wantErr: "nested.json: document 2: 16777296 bytes, more than the 16777216 a document may hold",
+		},
+		{name: "a file too large", in: bytes.Repeat([]byte(" "), manifest.MaxFileBytes+1), wantErr: "nested.json: more than the 67108864 bytes a file may hold"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := manifest.Decode("nested.json", tt.in, &model.Snapshot{})
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("Decode: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("error = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
 }

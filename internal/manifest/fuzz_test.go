@@ -101,3 +101,25 @@ status:
 		}
 	}
 }
+
+// nestedList is a JSON List holding a List, depth levels deep: 44 bytes a level, the shape
+// that made decoding quadratic (issue 13).
+func nestedList(depth int) []byte {
+	return []byte(strings.Repeat(`{"apiVersion":"v1","kind":"List","items":[`, depth) + strings.Repeat("]}", depth))
+}
+
+// BenchmarkDecodeNestedList decodes a List nested 4,000 deep (176 KB), which the nesting limit
+// refuses, and one nested as deep as the limit allows, which is read: both cost what their
+// size does.
+func BenchmarkDecodeNestedList(b *testing.B) {
+	for _, depth := range []int{4000, manifest.MaxDepth / 2} {
+		data := nestedList(depth)
+		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = manifest.Decode("nested.json", data, &model.Snapshot{})
+			}
+		})
+	}
+}

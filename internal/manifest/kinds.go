@@ -1,6 +1,9 @@
 package manifest
 
 import (
+	"strconv"
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,25 +16,26 @@ import (
 var kinds = []*kind{
 	// v2alpha1 objects decode into the v2 types: the model keeps their extra fields, and
 	// nothing else the model reads differs between the two versions.
-	kindOf("CiliumBGPClusterConfig", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumBGPClusterConfig { return &s.ClusterConfigs }),
-	kindOf("CiliumBGPPeerConfig", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumBGPPeerConfig { return &s.PeerConfigs }),
-	kindOf("CiliumBGPAdvertisement", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumBGPAdvertisement { return &s.Advertisements }),
-	kindOf("CiliumBGPNodeConfigOverride", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfigOverride { return &s.NodeOverrides }),
+	kindOf("CiliumBGPClusterConfig", cilium, scope{strict: true}, func(s *model.Snapshot) *[]*model.CiliumBGPClusterConfig { return &s.ClusterConfigs }),
+	kindOf("CiliumBGPPeerConfig", cilium, scope{strict: true}, func(s *model.Snapshot) *[]*model.CiliumBGPPeerConfig { return &s.PeerConfigs }),
+	kindOf("CiliumBGPAdvertisement", cilium, scope{strict: true}, func(s *model.Snapshot) *[]*model.CiliumBGPAdvertisement { return &s.Advertisements }),
+	kindOf("CiliumBGPNodeConfigOverride", cilium, scope{strict: true}, func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfigOverride { return &s.NodeOverrides }),
 	kindOf("CiliumNode", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumNode { return &s.CiliumNodes }),
 	kindOf("CiliumBGPNodeConfig", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfig { return &s.NodeConfigs }),
 	kindOf("CiliumEnvoyConfig", cilium, scope{namespaced: true}, func(s *model.Snapshot) *[]*model.CiliumEnvoyConfig { return &s.EnvoyConfigs }),
 	kindOf("CiliumClusterwideEnvoyConfig", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumEnvoyConfig { return &s.ClusterwideEnvoyConfigs }),
 	kindOf("CiliumPodIPPool", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumPodIPPool { return &s.PodIPPools }),
-	kindOf("Node", core, scope{}, func(s *model.Snapshot) *[]*corev1.Node { return &s.Nodes }),
-	kindOf("Service", core, scope{namespaced: true}, func(s *model.Snapshot) *[]*corev1.Service { return &s.Services }),
-	kindOf("EndpointSlice", discovery, scope{namespaced: true}, func(s *model.Snapshot) *[]*discoveryv1.EndpointSlice { return &s.EndpointSlices }),
+	kindOf("Node", core, scope{strict: true}, func(s *model.Snapshot) *[]*corev1.Node { return &s.Nodes }),
+	kindOf("Service", core, scope{namespaced: true, strict: true}, func(s *model.Snapshot) *[]*corev1.Service { return &s.Services }),
+	kindOf("EndpointSlice", discovery, scope{namespaced: true, strict: true}, func(s *model.Snapshot) *[]*discoveryv1.EndpointSlice { return &s.EndpointSlices }),
 	secretKind,
 }
 
-// kindsByType finds a kind by the apiVersion and kind of a manifest.
-var kindsByType = indexKinds(kinds)
+// kindsByType finds a kind by the apiVersion and kind of a manifest; kindsByName by its kind
+// only, to tell a kept kind of another version from a kind that is not read.
+var kindsByType, kindsByName = indexKinds(kinds)
 
-var secretKind = kindOf("Secret", core, scope{namespaced: true, normalize: mergeStringData}, func(s *model.Snapshot) *[]*corev1.Secret { return &s.Secrets })
+var secretKind = kindOf("Secret", core, scope{namespaced: true, strict: true, normalize: mergeStringData}, func(s *model.Snapshot) *[]*corev1.Secret { return &s.Secrets })
 
 var (
 	cilium    = []string{"cilium.io/v2", "cilium.io/v2alpha1"}
@@ -65,19 +69,39 @@ type scope struct {
 	namespaced bool
 	// normalize applies what the API server does on create, if anything.
 	normalize func(object)
+	// strict kinds have every field of their API in the model (but status, which no manifest
+	// needs): a field the model lacks is one the API server would refuse, and is warned about.
+	// The model holds only what the translator reads of the others (CiliumNode...), which
+	// Cilium writes, not users.
+	strict bool
+}
+
+// ignoreUnknown reports whether an unknown field is left unsaid: status, which the model of
+// Cilium's kinds leaves out and the API server takes from a status update only.
+func (k *kind) ignoreUnknown(field string) bool {
+	return field == "status" || strings.HasPrefix(field, "status.") || strings.HasPrefix(field, "status[")
+}
+
+// quote quotes a value of an object of kind k for a message, unless the object is a Secret.
+func (k *kind) quote(s string) string {
+	if k == secretKind {
+		return "(withheld: the object is a Secret)"
+	}
+	return strconv.Quote(s)
 }
 
 // typeKey is an apiVersion and a kind, as a manifest spells them.
 type typeKey struct{ apiVersion, kind string }
 
-func indexKinds(kinds []*kind) map[typeKey]*kind {
-	m := make(map[typeKey]*kind)
+func indexKinds(kinds []*kind) (map[typeKey]*kind, map[string]*kind) {
+	byType, byName := make(map[typeKey]*kind), make(map[string]*kind)
 	for _, k := range kinds {
+		byName[k.name] = k
 		for _, v := range k.apiVersions {
-			m[typeKey{v, k.name}] = k
+			byType[typeKey{v, k.name}] = k
 		}
 	}
-	return m
+	return byType, byName
 }
 
 // kindOf builds a kind whose objects are *T, kept in the Snapshot field that field returns.

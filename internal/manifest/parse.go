@@ -1,14 +1,13 @@
 package manifest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	sigsjson "sigs.k8s.io/json"
 
 	"github.com/frr-renderer/frr-renderer/internal/model"
 )
@@ -46,59 +45,68 @@ func (loc location) item(i int) location {
 	return loc
 }
 
-// parseDocument decodes the objects of kept kinds in one document. It depends on nothing but
-// its arguments, so that documents can be parsed in parallel.
-func parseDocument(loc location, doc []byte) ([]parsed, error) {
+// parseDocument decodes the objects of kept kinds in one document, with warnings about what a
+// strict decoder would refuse. It depends on nothing but its arguments, so that documents can
+// be parsed in parallel.
+//
+// The document is decoded once, into a tree, and the tree is then walked: the cost is linear
+// in the document, however deep Lists nest. What may be quoted in an error is decided by the
+// decoded kind, never by the text.
+func parseDocument(loc location, doc []byte) ([]parsed, []model.Diagnostic, error) {
 	if blank(doc) {
-		return nil, nil
+		return nil, nil, nil
 	}
-	// ToJSON passes JSON through untouched so that JSON syntax errors come from the JSON
-	// parser, as with kubectl.
-	js, err := utilyaml.ToJSON(doc)
+	if len(doc) > MaxDocumentBytes {
+		return nil, nil, fmt.Errorf("%s: %d bytes, more than the %d a document may hold", loc, len(doc), MaxDocumentBytes)
+	}
+	t, err := decodeTree(doc)
 	if err != nil {
-		// The kind is unknown until the document parses, so whether the error may quote a
-		// Secret has to be guessed from the text.
-		return nil, fmt.Errorf("%s: %w", loc, withholdIf(mayHoldSecret(doc), err))
+		return nil, nil, fmt.Errorf("%s: %w", loc, err)
 	}
-	return parseObject(nil, loc, js, doc, typeKey{})
+	p := &docParser{}
+	if err := p.object(loc, t.root, typeKey{}); err != nil {
+		return nil, nil, err
+	}
+	if len(t.duplicates) > 0 && len(p.out) > 0 {
+		// The document holds an object that is read: it matters which of the values is used.
+		ref := topRef(t.root)
+		for _, d := range t.duplicates {
+			p.diags = append(p.diags, model.Diagnostic{
+				Severity: model.Warning,
+				Object:   ref,
+				Field:    d.field,
+				Message:  fmt.Sprintf("%s: %s is set twice; the last value is used, and the API server would refuse the object", loc, d.what),
+			})
+		}
+	}
+	return p.out, p.diags, nil
 }
 
-// header is the part of a document read before its kind is known.
-type header struct {
-	APIVersion string          `json:"apiVersion"`
-	Kind       string          `json:"kind"`
-	Metadata   json.RawMessage `json:"metadata"`
-	Items      json.RawMessage `json:"items"`
+// docParser collects the objects and warnings of one document.
+type docParser struct {
+	out   []parsed
+	diags []model.Diagnostic
 }
 
-// parseObject appends to out the object in js, or the items of a List. A typed List
-// (ServiceList...) may leave apiVersion and kind out of its items: listType supplies them.
-// doc is the text of the whole document, which tells whether errors may quote a Secret.
-func parseObject(out []parsed, loc location, js, doc []byte, listType typeKey) ([]parsed, error) {
-	js = bytes.TrimSpace(js)
-	if string(js) == "null" { // an empty document, or one explicitly null
-		return out, nil
+// object reads the object v, or the items of a List. A typed List (ServiceList...) may leave
+// apiVersion and kind out of its items: listType supplies them.
+func (p *docParser) object(loc location, v any, listType typeKey) error {
+	if v == nil { // an empty document, or one explicitly null
+		return nil
 	}
-	if len(js) == 0 || js[0] != '{' {
-		return nil, fmt.Errorf("%s: not a Kubernetes object (a mapping with apiVersion and kind)", loc)
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("%s: not a Kubernetes object (a mapping with apiVersion and kind)", loc)
 	}
-	var h header
-	if err := json.Unmarshal(js, &h); err != nil {
-		return nil, fmt.Errorf("%s: %w", loc, withholdIf(mayHoldSecret(doc), err))
+	ref := refOfTree(m)
+	apiVersion, avOK := m["apiVersion"].(string)
+	kind, kindOK := m["kind"].(string)
+	if kind == "" && kindOK || m["kind"] == nil {
+		kind, kindOK, ref.Kind = listType.kind, true, listType.kind
 	}
-	if h.APIVersion == "" {
-		h.APIVersion = listType.apiVersion
+	if apiVersion == "" && avOK || m["apiVersion"] == nil {
+		apiVersion, avOK = listType.apiVersion, true
 	}
-	if h.Kind == "" {
-		h.Kind = listType.kind
-	}
-	ref := model.ObjectRef{Kind: h.Kind}
-	// Best effort: the name only makes errors clearer, and a malformed metadata fails the
-	// full decoding below with a better message.
-	_ = json.Unmarshal(h.Metadata, &struct {
-		Name      *string `json:"name"`
-		Namespace *string `json:"namespace"`
-	}{&ref.Name, &ref.Namespace})
 	at := func(err error) error {
 		switch {
 		case ref.Kind == "":
@@ -110,41 +118,111 @@ func parseObject(out []parsed, loc location, js, doc []byte, listType typeKey) (
 	}
 
 	switch {
-	case h.APIVersion == "" && h.Kind == "":
-		return nil, at(errors.New("apiVersion and kind are missing"))
-	case h.APIVersion == "":
-		return nil, at(errors.New("apiVersion is missing"))
-	case h.Kind == "":
-		return nil, at(errors.New("kind is missing"))
+	case !kindOK:
+		return at(errors.New("kind is not a string"))
+	case !avOK:
+		return at(errors.New("apiVersion is not a string"))
+	case apiVersion == "" && kind == "":
+		return at(errors.New("apiVersion and kind are missing"))
+	case apiVersion == "":
+		return at(errors.New("apiVersion is missing"))
+	case kind == "":
+		return at(errors.New("kind is missing"))
 	}
 
-	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
-		var items []json.RawMessage
-		if err := json.Unmarshal(h.Items, &items); err != nil {
-			return nil, at(withholdIf(mayHoldSecret(doc), err))
+	if items, ok := m["items"]; ok && strings.HasSuffix(kind, "List") {
+		list, ok := items.([]any)
+		if !ok && items != nil {
+			return at(errors.New("items is not a list"))
 		}
 		var itemType typeKey
-		if h.Kind != "List" {
-			itemType = typeKey{h.APIVersion, strings.TrimSuffix(h.Kind, "List")}
+		if kind != "List" {
+			itemType = typeKey{apiVersion, strings.TrimSuffix(kind, "List")}
 		}
-		for i, item := range items {
-			var err error
-			if out, err = parseObject(out, loc.item(i+1), item, doc, itemType); err != nil {
-				return nil, err
+		for i, item := range list {
+			if err := p.object(loc.item(i+1), item, itemType); err != nil {
+				return err
 			}
 		}
-		return out, nil
+		return nil
 	}
 
-	k := kindsByType[typeKey{h.APIVersion, h.Kind}]
+	k := kindsByType[typeKey{apiVersion, kind}]
 	if k == nil {
-		return out, nil
+		if k := kindsByName[kind]; k != nil {
+			p.warn(ref, "", fmt.Sprintf("%s: apiVersion %s is not one this renderer reads for %s (%s); the object is ignored",
+				loc, k.quote(apiVersion), kind, strings.Join(k.apiVersions, ", ")))
+		}
+		return nil
+	}
+	secret := k == secretKind
+	js, err := json.Marshal(m)
+	if err != nil {
+		// Only a YAML .nan or .inf has no JSON form.
+		return at(errors.New("a number is not finite (.nan or .inf), which JSON cannot hold"))
 	}
 	o := k.newObject()
-	if err := json.Unmarshal(js, o); err != nil {
-		return nil, at(withholdIf(k == secretKind || mayHoldSecret(doc), err))
+	// Decoded as the API server decodes: field names are case-sensitive.
+	unknown, err := sigsjson.UnmarshalStrict(js, o, sigsjson.DisallowUnknownFields)
+	if err != nil {
+		return at(decodeError(secret, js, k, err))
+	}
+	if k.strict {
+		for _, e := range unknown {
+			field, ok := strictField(e, "unknown field ")
+			if !ok || k.ignoreUnknown(field) {
+				continue
+			}
+			p.warn(ref, field, fmt.Sprintf("%s: unknown field %q; it is ignored, and the API server would refuse the object", loc, field))
+		}
 	}
 	// Items of a typed List may lack a type; the translator may still want it.
-	o.GetObjectKind().SetGroupVersionKind(schema.FromAPIVersionAndKind(h.APIVersion, h.Kind))
-	return append(out, parsed{from: loc, kind: k, obj: o}), nil
+	o.GetObjectKind().SetGroupVersionKind(schema.FromAPIVersionAndKind(apiVersion, kind))
+	p.out = append(p.out, parsed{from: loc, kind: k, obj: o})
+	return nil
+}
+
+func (p *docParser) warn(ref model.ObjectRef, field, msg string) {
+	p.diags = append(p.diags, model.Diagnostic{Severity: model.Warning, Object: ref, Field: field, Message: msg})
+}
+
+// decodeError is the error of decoding an object of kind k, from the JSON js: withheld when
+// the object is a Secret.
+func decodeError(secret bool, js []byte, k *kind, err error) error {
+	if !secret {
+		return err
+	}
+	// The strict decoder's errors are of types of its own; the standard library's, which
+	// withholdIf knows, say the same for the same input.
+	if stdErr := json.Unmarshal(js, k.newObject()); stdErr != nil {
+		err = stdErr
+	}
+	return withholdIf(true, err)
+}
+
+// refOfTree names the object m as far as its metadata says: it only makes errors clearer, and
+// a malformed metadata fails the full decoding with a better message.
+func refOfTree(m map[string]any) model.ObjectRef {
+	var ref model.ObjectRef
+	ref.Kind, _ = m["kind"].(string)
+	if meta, ok := m["metadata"].(map[string]any); ok {
+		ref.Name, _ = meta["name"].(string)
+		ref.Namespace, _ = meta["namespace"].(string)
+	}
+	return ref
+}
+
+// topRef names a document's root object, for warnings about the document as a whole.
+func topRef(root any) model.ObjectRef {
+	m, _ := root.(map[string]any)
+	return refOfTree(m)
+}
+
+// strictField is the field path of a strict decoder's error that starts with prefix.
+func strictField(err error, prefix string) (string, bool) {
+	rest, ok := strings.CutPrefix(err.Error(), prefix)
+	if !ok {
+		return "", false
+	}
+	return unquote(rest), true
 }
