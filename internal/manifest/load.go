@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/frr-renderer/frr-renderer/internal/model"
 )
@@ -17,13 +18,14 @@ const stdinName = "<stdin>"
 
 // Load reads every path: a file (multi-document YAML or JSON), a directory (read recursively,
 // files ending .yaml .yml .json, in lexical order), or "-" for stdin (read from the given
-// reader).
+// reader). A path named explicitly may be a pipe (as <(command) gives); in a directory only
+// regular files and symlinks to them are read, the rest skipped with a warning.
 //
 // Objects defined more than once keep the last definition, wherever it comes from, so the
 // order of paths matters the way it does for kubectl apply. On error nothing is returned but
 // the error.
 func Load(paths []string, stdin io.Reader) (*model.Snapshot, []model.Diagnostic, error) {
-	files, diags, err := Files(paths)
+	files, diags, err := listFiles(paths)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -47,10 +49,30 @@ func Load(paths []string, stdin io.Reader) (*model.Snapshot, []model.Diagnostic,
 // every object, gives what Load gives for paths: a reader that caches files (the standalone
 // mode's) reads only those that changed.
 func Files(paths []string) ([]string, []model.Diagnostic, error) {
-	var files []string
+	files, diags, err := listFiles(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.path
+	}
+	return names, diags, nil
+}
+
+// listed is a file Load reads.
+type listed struct {
+	path string
+	// explicit: the path was given, not found in a folder, so it may be a pipe.
+	explicit bool
+}
+
+func listFiles(paths []string) ([]listed, []model.Diagnostic, error) {
+	var files []listed
+	var diags []model.Diagnostic
 	for _, path := range paths {
 		if path == "-" {
-			files = append(files, path)
+			files = append(files, listed{path, true})
 			continue
 		}
 		info, err := os.Stat(path)
@@ -59,7 +81,7 @@ func Files(paths []string) ([]string, []model.Diagnostic, error) {
 		}
 		if !info.IsDir() {
 			// A file named explicitly is read whatever its extension, as kubectl -f does.
-			files = append(files, path)
+			files = append(files, listed{path, true})
 			continue
 		}
 		// WalkDir visits entries in lexical order, which makes the outcome of duplicate
@@ -78,39 +100,119 @@ func Files(paths []string) ([]string, []model.Diagnostic, error) {
 				}
 				return nil
 			}
-			if isManifest(p) {
-				files = append(files, p)
+			if !isManifest(p) {
+				return nil
 			}
+			if why := notRegular(p, d); why != "" {
+				diags = append(diags, skipped(p, why))
+				return nil
+			}
+			files = append(files, listed{path: p})
 			return nil
 		})
 		if err != nil {
 			return nil, nil, err
 		}
 	}
-	return files, nil, nil
+	return files, diags, nil
 }
 
-// loadPath reads one entry of Files.
-func (l *loader) loadPath(path string, stdin io.Reader) error {
-	if path == "-" {
+// notRegular says why the folder entry p is not read, or "" when it is a regular file or a
+// symlink to one.
+func notRegular(p string, d fs.DirEntry) string {
+	mode := d.Type()
+	if mode&fs.ModeSymlink != 0 {
+		info, err := os.Stat(p)
+		if err != nil {
+			return "a symlink to nothing that can be read"
+		}
+		mode = info.Mode().Type()
+	}
+	return fileType(mode)
+}
+
+// fileType is "" for a regular file, else what the file is.
+func fileType(mode fs.FileMode) string {
+	switch {
+	case mode.IsRegular():
+		return ""
+	case mode.IsDir():
+		return "a folder"
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}
+
+// skipped is the warning about a file that is not read.
+func skipped(path, why string) model.Diagnostic {
+	return model.Diagnostic{
+		Severity: model.Warning,
+		Message:  fmt.Sprintf("%q is skipped: %s; only regular files are read", path, why),
+	}
+}
+
+// loadPath reads one entry of listFiles.
+func (l *loader) loadPath(f listed, stdin io.Reader) error {
+	if f.path == "-" {
 		if stdin == nil {
 			return errors.New(`reading "-": no stdin reader`)
 		}
-		data, err := io.ReadAll(stdin)
+		data, err := readLimited(stdin)
 		if err != nil {
 			return fmt.Errorf("reading stdin: %w", err)
 		}
 		return l.decodeStream(stdinName, data)
 	}
-	return l.loadFile(path)
-}
-
-func (l *loader) loadFile(path string) error {
-	data, err := os.ReadFile(path)
+	data, why, err := readFile(f.path, f.explicit)
 	if err != nil {
 		return err
 	}
-	return l.decodeStream(path, data)
+	if why != "" {
+		l.diags = append(l.diags, skipped(f.path, why))
+		return nil
+	}
+	return l.decodeStream(f.path, data)
+}
+
+// readFile reads the file at path, at most MaxFileBytes of it, without ever blocking on a
+// file that is not regular: it opens without blocking and looks at what it opened. A file that
+// is not regular is not read, and why says what it is; but a pipe is read when pipeOK (a path
+// given explicitly, as <(command) gives), until its writer closes it.
+func readFile(path string, pipeOK bool) (data []byte, why string, err error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, "", err // *fs.PathError already names the path.
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, "", err
+	}
+	if why := fileType(info.Mode().Type()); why != "" && !(pipeOK && info.Mode()&fs.ModeNamedPipe != 0) {
+		return nil, why, nil
+	}
+	data, err = readLimited(f)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %q: %w", path, err)
+	}
+	return data, "", nil
+}
+
+// readLimited reads r to its end, or fails once it holds more than MaxFileBytes.
+func readLimited(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("more than the %d bytes a file may hold", MaxFileBytes)
+	}
+	return data, nil
 }
 
 // isManifest reports whether a file found in a directory is read. The extensions are those

@@ -2,12 +2,16 @@ package manifest_test
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/frr-renderer/frr-renderer/internal/manifest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
@@ -258,5 +262,98 @@ func TestLoadFollowsSymlinkedRootAndSkipsHiddenFolders(t *testing.T) {
 	}
 	if len(snap.Nodes) != 1 || len(diags) != 0 {
 		t.Errorf("got %d nodes and diagnostics %v; want one node read once", len(snap.Nodes), diags)
+	}
+}
+
+// TestLoadSkipsWhatIsNotARegularFile: in a folder, a named pipe (which would block a reader
+// until a writer comes), a symlink to nothing and a symlink to a folder named like a manifest
+// are skipped with a warning each; the rest is read.
+func TestLoadSkipsWhatIsNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.yaml", service("s1"))
+	write("target", service("s2"))
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(syscall.Mkfifo(filepath.Join(dir, "b-fifo.yaml"), 0o644))
+	must(os.Symlink(filepath.Join(dir, "missing"), filepath.Join(dir, "c-dangling.yaml")))
+	must(os.Mkdir(filepath.Join(dir, "folder"), 0o755))
+	must(os.Symlink(filepath.Join(dir, "folder"), filepath.Join(dir, "d-folder.yaml")))
+	must(os.Symlink(filepath.Join(dir, "target"), filepath.Join(dir, "e-link.yaml")))
+
+	s, diags, err := loadOrHang(t, []string{dir})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got, want := names(s, "Service"), []string{"default/s1", "default/s2"}; !slices.Equal(got, want) {
+		t.Errorf("services = %v, want %v", got, want)
+	}
+	want := []string{
+		strconv.Quote(filepath.Join(dir, "b-fifo.yaml")) + " is skipped: a named pipe",
+		strconv.Quote(filepath.Join(dir, "c-dangling.yaml")) + " is skipped: a symlink to nothing",
+		strconv.Quote(filepath.Join(dir, "d-folder.yaml")) + " is skipped: a folder",
+	}
+	if len(diags) != len(want) {
+		t.Fatalf("diagnostics = %v, want %d warnings", diags, len(want))
+	}
+	for i, d := range diags {
+		if d.Severity != model.Warning || !strings.HasPrefix(d.Message, want[i]) {
+			t.Errorf("diagnostic %d = %v, want a warning starting %q", i, d, want[i])
+		}
+	}
+}
+
+// TestLoadReadsAPipeNamedExplicitly: a pipe given as a path (as <(command) gives) is read to
+// its end, and one without a writer is empty, not waited for.
+func TestLoadReadsAPipeNamedExplicitly(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := w.WriteString(service("piped")); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, diags, err := loadOrHang(t, []string{fmt.Sprintf("/proc/self/fd/%d", r.Fd()), fifo})
+	if err != nil || len(diags) != 0 {
+		t.Fatalf("Load: %v, %v", diags, err)
+	}
+	if got := names(s, "Service"); !slices.Equal(got, []string{"default/piped"}) {
+		t.Errorf("services = %v, want the one piped", got)
+	}
+}
+
+// loadOrHang is manifest.Load, failing the test rather than hanging it if Load blocks.
+func loadOrHang(t *testing.T, paths []string) (*model.Snapshot, []model.Diagnostic, error) {
+	t.Helper()
+	type result struct {
+		s     *model.Snapshot
+		diags []model.Diagnostic
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, diags, err := manifest.Load(paths, nil)
+		done <- result{s, diags, err}
+	}()
+	select {
+	case r := <-done:
+		return r.s, r.diags, r.err
+	case <-time.After(time.Minute):
+		t.Fatal("Load blocks")
+		return nil, nil, nil
 	}
 }
