@@ -357,3 +357,16 @@ func loadOrHang(t *testing.T, paths []string) (*model.Snapshot, []model.Diagnost
 		return nil, nil, nil
 	}
 }
+
+// TestLoadQuotesPathsThatNeedIt: a file name cannot forge a line of its own in an error.
+func TestLoadQuotesPathsThatNeedIt(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "a\nerror: forged.yaml")
+	if err := os.WriteFile(name, []byte("kind: ["), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := manifest.Load([]string{dir}, nil)
+	if want := strconv.Quote(name) + ": document 1: "; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error = %v, want prefix %q", err, want)
+	}
+}

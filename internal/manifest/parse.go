@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -29,11 +30,12 @@ type location struct {
 }
 
 func (loc location) String() string {
+	file := PathForMessage(loc.file)
 	if loc.doc == 0 {
-		return loc.file
+		return file
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: document %d", loc.file, loc.doc)
+	fmt.Fprintf(&b, "%s: document %d", file, loc.doc)
 	for _, i := range loc.items {
 		fmt.Fprintf(&b, ", item %d", i)
 	}
@@ -225,4 +227,14 @@ func strictField(err error, prefix string) (string, bool) {
 		return "", false
 	}
 	return unquote(rest), true
+}
+
+// PathForMessage is path as messages name it: quoted when it holds what could pass for
+// something else (a newline starting a forged line, a quote, a control character), else as
+// it is, so that the usual message reads as before.
+func PathForMessage(path string) string {
+	if q := strconv.Quote(path); q[1:len(q)-1] != path {
+		return q
+	}
+	return path
 }
