@@ -183,7 +183,9 @@ func isFile(p string) bool {
 
 // readManifest reads and decodes the file at path, unless it is old's: old is returned when its
 // identity shows no change (trusted only when trustID and the file had not been written for a
-// second when old read it, since time stamps are coarse) or its content is the same.
+// second when old read it, since time stamps are coarse) or its content is the same. A file
+// that is not regular is skipped with a warning: it is opened without blocking and looked at
+// with fstat, so that a named pipe never blocks the reader.
 func readManifest(path string, old *file, trustID bool) (*file, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -194,17 +196,22 @@ func readManifest(path string, old *file, trustID bool) (*file, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file: only regular files are read", path)
-	}
 	id := identity(info)
+	if !info.Mode().IsRegular() {
+		// Not read: reading a named pipe waits for its writer, and a watcher cannot follow one.
+		return &file{id: id, read: time.Now(), diags: []model.Diagnostic{{
+			Severity: model.Warning,
+			Message:  fmt.Sprintf("%q is skipped: not a regular file (%s); only regular files are read", path, info.Mode().Type()),
+		}}}, nil
+	}
 	if old != nil && trustID && id == old.id && old.read.Sub(time.Unix(0, id.mtime)) > time.Second {
 		return old, nil
 	}
 	now := time.Now()
-	data, err := io.ReadAll(f)
+	// manifest.Decode refuses more than MaxFileBytes: reading one byte more tells.
+	data, err := io.ReadAll(io.LimitReader(f, manifest.MaxFileBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, fmt.Errorf("reading %q: %w", path, err)
 	}
 	sum := sha256.Sum256(data)
 	if old != nil && sum == old.sum {
@@ -321,7 +328,8 @@ func (m *Manifests) settle(k defKey) {
 		m.dups[k] = append(m.dups[k], model.Diagnostic{
 			Severity: model.Warning,
 			Object:   model.ObjectRef{Kind: kindName(obj), Namespace: k.key.Namespace, Name: k.key.Name},
-			Message:  fmt.Sprintf("defined again at %s, which replaces the definition at %s", m.list[positions[j]], m.list[positions[j-1]]),
+			Message: fmt.Sprintf("defined again at %s, which replaces the definition at %s",
+				manifest.PathForMessage(m.list[positions[j]]), manifest.PathForMessage(m.list[positions[j-1]])),
 		})
 	}
 }

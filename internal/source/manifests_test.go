@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -226,7 +227,7 @@ func TestManifestsRandomEdits(t *testing.T) {
 				write(t, filepath.Join(dir, f), content())
 				files = append(files, f)
 				what = "create " + f
-			case x < 92:
+			case x < 92 && slices.ContainsFunc(files, func(f string) bool { return !strings.HasPrefix(f, "sub/") }):
 				must(t, os.RemoveAll(filepath.Join(dir, "sub")))
 				files = slices.DeleteFunc(files, func(f string) bool { return strings.HasPrefix(f, "sub/") })
 				what = "remove sub/"
@@ -398,5 +399,100 @@ func TestManifestsUnchangedObjects(t *testing.T) {
 	}
 	if &first.Services[0] != &second.Services[0] {
 		t.Error("the Services were made anew")
+	}
+}
+
+// What is not a regular file is skipped with a warning, never read, whether found by listing a
+// folder, named as a path to watch, or put where a manifest was: a named pipe would block its
+// reader until a writer came.
+func TestManifestsSkipWhatIsNotARegularFile(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "manifests")
+	must(t, os.Mkdir(dir, 0o700))
+	svc := func(name string) string { return "apiVersion: v1\nkind: Service\nmetadata: {name: " + name + "}\n" }
+	write(t, filepath.Join(dir, "a.yaml"), svc("s1"))
+	write(t, filepath.Join(dir, "b.yaml"), svc("s2"))
+	must(t, syscall.Mkfifo(filepath.Join(dir, "c-fifo.yaml"), 0o600))
+	must(t, os.Symlink(filepath.Join(root, "missing"), filepath.Join(dir, "d-dangling.yaml")))
+	must(t, os.Symlink(root, filepath.Join(dir, "e-folder.yaml")))
+	rootFIFO := filepath.Join(root, "fifo.yaml")
+	must(t, syscall.Mkfifo(rootFIFO, 0o600))
+
+	traced := make(chan fsnotify.Event, 1000)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m, err := WatchManifests(ctx, []string{dir, rootFIFO}, Options{trace: func(ev fsnotify.Event, _ bool) { traced <- ev }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(step string, wantServices []string, wantSkipped ...string) {
+		t.Helper()
+		snap, diags := loadChangesOrHang(t, m)
+		if got := snapshotNames(snap); !slices.Equal(got, wantServices) {
+			t.Errorf("%s: services %v, want %v", step, got, wantServices)
+		}
+		var skipped []string
+		for _, d := range diags {
+			if d.Severity != model.Warning || !strings.Contains(d.Message, " is skipped: ") {
+				t.Errorf("%s: unexpected diagnostic %v", step, d)
+				continue
+			}
+			path, _ := strconv.QuotedPrefix(d.Message)
+			skipped = append(skipped, filepath.Base(unquote(path)))
+		}
+		slices.Sort(skipped)
+		if !slices.Equal(skipped, wantSkipped) {
+			t.Errorf("%s: skipped %v, want %v", step, skipped, wantSkipped)
+		}
+	}
+	check("first load", []string{"default/s1", "default/s2"}, "c-fifo.yaml", "d-dangling.yaml", "e-folder.yaml", "fifo.yaml")
+
+	b := filepath.Join(dir, "b.yaml")
+	must(t, os.Remove(b))
+	must(t, syscall.Mkfifo(b, 0o600))
+	for ev := range traced {
+		if ev.Name == b && ev.Has(fsnotify.Create) {
+			break
+		}
+	}
+	check("a manifest replaced by a named pipe", []string{"default/s1"}, "b.yaml", "c-fifo.yaml", "d-dangling.yaml", "e-folder.yaml", "fifo.yaml")
+}
+
+func snapshotNames(s *model.Snapshot) []string {
+	var names []string
+	for _, svc := range s.Services {
+		names = append(names, svc.Namespace+"/"+svc.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func unquote(s string) string {
+	u, _ := strconv.Unquote(s)
+	return u
+}
+
+// loadChangesOrHang is m.LoadChanges, failing the test rather than hanging it if the load blocks.
+func loadChangesOrHang(t *testing.T, m *Manifests) (*model.Snapshot, []model.Diagnostic) {
+	t.Helper()
+	type result struct {
+		snap  *model.Snapshot
+		diags []model.Diagnostic
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		snap, _, diags, err := m.LoadChanges()
+		done <- result{snap, diags, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatalf("LoadChanges: %v", r.err)
+		}
+		return r.snap, r.diags
+	case <-time.After(time.Minute):
+		t.Fatal("LoadChanges blocks")
+		return nil, nil
 	}
 }

@@ -105,7 +105,7 @@ func Watch(ctx context.Context, paths []string, opts Options) (*Watcher, error) 
 	for _, p := range paths {
 		if err := w.addRoot(p); err != nil {
 			w.close()
-			return nil, fmt.Errorf("watch %s: %w", p, err)
+			return nil, fmt.Errorf("watch %q: %w", p, err)
 		}
 	}
 	w.changes <- struct{}{}
@@ -274,7 +274,7 @@ func (w *Watcher) handle(ev fsnotify.Event) bool {
 				w.unwatchTree(p)
 			}
 			if isDir(p) { // created again, or replaced by a folder
-				w.reportf(w.watchTree(p), "watch %s", p)
+				w.reportf(w.watchTree(p), "watch %q", p)
 				w.changed(true)
 			} else {
 				w.changed(false, p)
@@ -309,7 +309,7 @@ func (w *Watcher) inTree(ev fsnotify.Event, p string) bool {
 			return false
 		}
 	case info.IsDir(): // new (created or moved in): it may hold files already
-		w.reportf(w.watchTree(p), "watch %s", p)
+		w.reportf(w.watchTree(p), "watch %q", p)
 		w.changed(true, p)
 		return true
 	case info.Mode()&fs.ModeSymlink != 0: // a swapped symlink changes what is read through it
@@ -333,7 +333,7 @@ func (w *Watcher) resolve(r *root) bool {
 	}
 	r.real = real
 	if real != "" {
-		w.reportf(w.watchParent(filepath.Dir(real)), "watch %s", filepath.Dir(real))
+		w.reportf(w.watchParent(filepath.Dir(real)), "watch %q", filepath.Dir(real))
 	}
 	return true
 }
@@ -380,7 +380,7 @@ func (w *Watcher) watchTree(top string) error {
 			if p == top {
 				return err
 			}
-			w.report(fmt.Errorf("watch %s: %w", p, err))
+			w.report(fmt.Errorf("watch %q: %w", p, err))
 			return fs.SkipDir
 		}
 		w.dirs[p] = true
@@ -413,7 +413,7 @@ func (w *Watcher) rescan() {
 	for i := range w.roots {
 		r := &w.roots[i]
 		if isDir(r.path) {
-			w.reportf(w.watchTree(r.path), "watch %s", r.path)
+			w.reportf(w.watchTree(r.path), "watch %q", r.path)
 		} else {
 			w.resolve(r)
 		}
