@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -322,5 +323,47 @@ spec:
 				t.Errorf("stderr quotes the password:\n%s", errOut)
 			}
 		})
+	}
+}
+
+// TestRenderNeverPrintsAPassword feeds a recognisable password through the ways a Secret can
+// be spelled that its text does not show, each with errors and warnings that quote values:
+// whatever render says on stderr, the password is not in it.
+func TestRenderNeverPrintsAPassword(t *testing.T) {
+	const password = "Rndr-Pw-7q2Z"
+	encoded := base64.StdEncoding.EncodeToString([]byte(password))
+	facts := writeFile(t, "facts.yaml", "{}\n")
+	spellings := map[string]string{
+		"plain":                      "apiVersion: v1\nkind: Secret\n",
+		"kind with an escape":        "apiVersion: v1\nkind: \"Secre\\u0074\"\n",
+		"kind across a continuation": "apiVersion: v1\nkind: \"Sec\\\n  ret\"\n",
+		"in a List spelled so":       "apiVersion: v1\nkind: \"Lis\\u0074\"\nitems:\n- apiVersion: v1\n  kind: \"Secre\\u0074\"\n",
+		"in a SecretList, kind-less": "apiVersion: v1\nkind: SecretLis\\x74\nitems:\n- ",
+	}
+	bodies := map[string]string{
+		"a tag that does not fit":     "metadata: {name: md5, namespace: kube-system}\nstringData:\n  password: !!int " + password + "\n",
+		"a mapping used as a key":     "metadata: {name: md5, namespace: kube-system}\nstringData:\n  ? {password: " + password + "}\n  : x\n",
+		"base64 with a tag":           "metadata: {name: md5, namespace: kube-system}\ndata:\n  password: !!int " + encoded + "\n",
+		"a time that does not parse":  "metadata: {name: md5, namespace: kube-system, creationTimestamp: \"" + password + "\"}\n",
+		"unknown field and duplicate": "metadata: {name: md5, namespace: kube-system}\nstringData:\n  password: " + password + "\n  password: " + password + "\npasswrd: " + password + "\n",
+	}
+	for sname, spelling := range spellings {
+		for bname, body := range bodies {
+			t.Run(sname+"/"+bname, func(t *testing.T) {
+				if strings.HasSuffix(spelling, "\n") && strings.Contains(spelling, "items:") {
+					body = "  " + strings.ReplaceAll(strings.TrimSuffix(body, "\n"), "\n", "\n  ") + "\n"
+				} else if strings.HasSuffix(spelling, "- ") {
+					body = strings.ReplaceAll(strings.TrimSuffix(body, "\n"), "\n", "\n  ") + "\n"
+				}
+				in := writeFile(t, "in.yaml", node+"---\n"+clusterConfig+"---\n"+peerConfig+"---\n"+spelling+body)
+				_, stderr, _ := runCmd(t, "", "render", "--node", "n1", "--host-facts", facts, "-f", in)
+				if stderr == "" {
+					t.Fatalf("nothing said on stderr about\n%s", spelling+body)
+				}
+				if strings.Contains(stderr, password) || strings.Contains(stderr, encoded) {
+					t.Errorf("stderr quotes the password:\n%s", stderr)
+				}
+			})
+		}
 	}
 }
