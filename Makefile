@@ -59,9 +59,11 @@ kube-binaries:
 	@FRR_RENDERER_CACHE=$(CACHE) GO=$(GO) ./hack/kube-binaries.sh --node
 
 ## test: lint, then every test with the race detector, real FRR 8.4 and 10.3, a real
-## kube-apiserver and etcd (test/e2e) and the cluster of real kubelets (test/deploy) included.
+## kube-apiserver and etcd (test/e2e) and the cluster of real kubelets (test/deploy) included,
+## then the soak for five minutes.
 test: deps kube-binaries lint
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory soak SOAK=5m SOAK_TIMEOUT=30m
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
 ## e2e: the sidecar end to end: real etcd + kube-apiserver on loopback, Cilium's CRDs, the seed,
@@ -69,6 +71,52 @@ test: deps kube-binaries lint
 .PHONY: e2e
 e2e: deps kube-binaries
 	$(GO) test -race -count=1 -v -run 'TestSidecar' ./test/e2e/
+
+## soak: cp-1's sidecar in Kubernetes mode (as `make e2e`) under random changes for $(SOAK):
+## Services and LoadBalancer IPs added and removed, an advertisement's selector, communities and
+## local preference, the PeerConfig's timers, the password (ToR first, then the Secret), bgpd and
+## the sidecar SIGKILLed and started again. Ends with the ToR and FRR checked against the final
+## objects and the sidecar's goroutine, heap and RSS slopes logged (growth fails runs of 5m and
+## more). The log prints the seed: E2E_SEED=N repeats the changes. E2E_FRR=8 for FRR 8.4.
+## `make test` runs it for 5m.
+.PHONY: soak
+SOAK         ?= 1h
+SOAK_TIMEOUT ?= 2h
+soak: deps kube-binaries
+	E2E_SOAK=$(SOAK) $(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$' ./test/e2e/
+
+## faults: the fault tests, collected by name from the packages that hold them (all but the
+## burst also run in `make test`; the soak SIGKILLs bgpd and the sidecar at random, see above):
+## - internal/vtysh TestApplierOnTheWire: bgpd, then zebra, SIGKILLed and started again beside a
+##   live ToR: the configuration is back within ~2 s and, with graceful restart, the ToR never
+##   loses the route.
+## - internal/vtysh TestClient/*/context and bgpd_killed: a bgpd whose vty socket accepts and never
+##   answers (SIGSTOP: the call times out, the connection is dropped) and a killed bgpd.
+## - internal/vtysh TestApplierErrors: a line bgpd refuses, repeated: named (password masked),
+##   retried with backoff and a read-back, only that line sent again; bgpd down; no run directory.
+## - internal/vtysh TestApplierRunNoFRR, TestBackoff: no bgpd (backoff; applies as soon as its
+##   socket appears); TestApplierDrift: configuration changed behind frr-renderer's back, repaired;
+##   TestApplierCoalesces: 1,000 submits in a tight loop, a handful of applies, the last wins.
+## - internal/reconcile TestRunBadEdit (a manifest broken mid-edit: the last good configuration
+##   kept, one error logged; a deleted file withdraws), TestRunFailedInstanceKeepsConfiguration,
+##   TestRunBurst (1,000 writes in a second), TestRunApplierStops (the applier dies: Run says so).
+## - cmd/frr-renderer TestRunOnFRR (FRR keeps its configuration when the loop stops),
+##   TestRunServesHealth (/readyz says why it is not ready: no bgpd).
+## - test/e2e TestSidecar: a sidecar restart withdraws nothing and sends nothing, the API server
+##   down and a Service created after (the watch resumes, nothing withdrawn meanwhile), a
+##   missing PeerConfig (an Event; the other peer unaffected).
+## - test/latency BenchmarkBurst: renames of a manifest in a burst; the ToR ends exactly at the
+##   last state, the applies counted.
+## The containerlab lab (a link down, a bgpd kill; `make clab-test`) and the kubelet cluster (a
+## deleted pod, a rolling upgrade; `make deploy-test`) have their fault steps in `make test`.
+.PHONY: faults
+faults: deps kube-binaries
+	$(GO) test -race -count=1 -run '^(TestApplierOnTheWire|TestApplierErrors|TestApplierRunNoFRR|TestBackoff|TestApplierDrift|TestApplierCoalesces)$$' ./internal/vtysh/
+	$(GO) test -race -count=1 -run '^TestClient$$//^(context|bgpd_killed)$$' ./internal/vtysh/
+	$(GO) test -race -count=1 -run '^(TestRunBadEdit|TestRunFailedInstanceKeepsConfiguration|TestRunBurst|TestRunApplierStops)$$' ./internal/reconcile/
+	$(GO) test -race -count=1 -run '^(TestRunOnFRR|TestRunServesHealth)$$' ./cmd/frr-renderer/
+	$(GO) test -race -count=1 -timeout 20m -run '^TestSidecar$$' ./test/e2e/
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkBurst$$' -benchtime 1x ./test/latency/
 
 ## clab-test: the seed's containerlab lab (test/containerlab), deployed, checked from the ToR and
 ## from a client that curls the LoadBalancer IP, destroyed. Part of `make test`.
