@@ -125,7 +125,7 @@ type soak struct {
 	timers    soakTimers
 	password  string // never printed
 	passwords int
-	postponed int // rotations not made: the session was not up within a minute
+	postponed int // rotations not made: the session was not steady within a minute
 	counts    map[string]int
 	sampler   *sampler
 }
@@ -157,7 +157,7 @@ func TestSoak(t *testing.T) {
 	s.e = setupWith(t, v, s.populate)
 	s.sampler = startSampler(t, "http://"+s.e.metricsAddr+"/metrics", clamp(length/100, 2*time.Second, 30*time.Second))
 	s.run()
-	t.Logf("soak: %d changes in %v: %s; %d password rotations postponed (the session not up within a minute)",
+	t.Logf("soak: %d changes in %v: %s; %d password rotations postponed (the session not steady within a minute)",
 		s.total(), time.Since(s.began).Round(time.Second), s.countLine(), s.postponed)
 	s.converge()
 	s.checkSecrets()
@@ -475,7 +475,7 @@ func (s *soak) changeTimers() bool {
 // session never returns. The soak then postpones the rotation, as an operator would wait.
 func (s *soak) rotatePassword() bool {
 	deadline := time.Now().Add(time.Minute)
-	for s.e.established() != nil {
+	for !s.sessionSteady() {
 		if time.Now().After(deadline) {
 			s.postponed++
 			return false
@@ -499,6 +499,21 @@ func (s *soak) rotatePassword() bool {
 		s.t.Fatalf("the Secret: %v", err)
 	}
 	return true
+}
+
+// sessionSteady: the sidecar is ready (it has applied what it read: no reset of its own is
+// coming) and the ToR's session is Established and stays so for a second.
+func (s *soak) sessionSteady() bool {
+	if code, _, err := s.e.ready(); err != nil || code != http.StatusOK {
+		return false
+	}
+	before, err := s.e.torNeighbor()
+	if err != nil || before.State != "Established" {
+		return false
+	}
+	time.Sleep(time.Second)
+	after, err := s.e.torNeighbor()
+	return err == nil && after == before
 }
 
 // torPassword sets the ToR's peer-group password. vtysh's errors quote the command: not shown.
