@@ -199,14 +199,26 @@ func TestApplierErrors(t *testing.T) {
 			// Run retries with backoff, reading back each time, until a good configuration.
 			a2 := newApplier(t, r, ApplierOptions{MinBackoff: 20 * time.Millisecond, MaxBackoff: 160 * time.Millisecond})
 			runApplier(t, a2)
+			start := time.Now()
 			a2.Submit([]byte(bad))
-			time.Sleep(time.Second)
+			// Five failed attempts, each with a read-back (a snapshot may fall between an
+			// attempt's read and its apply: one read ahead). Backoff never lets the attempts run
+			// faster than MinBackoff apart, however slow the machine.
+			frrtest.WaitFor(t, 30*time.Second, func() error {
+				if st := a2.Status(); st.Failures < 5 {
+					return fmt.Errorf("%d failed attempts so far", st.Failures)
+				}
+				return nil
+			})
 			st := a2.Status()
-			// 0, 20, 60, 140, 300, 460, 620, 780, 940 ms: about 9 attempts.
-			if st.Applies < 5 || st.Applies > 12 || st.Failures != st.Applies || st.Reads != st.Applies {
-				t.Errorf("after 1 s of retries: %+v; want ~9 failed applies, each with a read-back", st)
+			elapsed := time.Since(start)
+			if st.Failures != st.Applies || st.Reads < st.Applies || st.Reads > st.Applies+1 {
+				t.Errorf("after %v of retries: %+v; want only failed applies, each with a read-back", elapsed, st)
 			}
-			t.Logf("after 1 s: %d attempts, %d reads, last error %v", st.Applies, st.Reads, st.Err)
+			if most := 1 + int(elapsed/(20*time.Millisecond)); st.Applies > most {
+				t.Errorf("%d attempts in %v: more than %d, the backoff's minimum of 20 ms apart", st.Applies, elapsed, most)
+			}
+			t.Logf("after %v: %d attempts, %d reads, last error %v", elapsed, st.Applies, st.Reads, st.Err)
 			a2.Submit([]byte(seedConf))
 			frrtest.WaitFor(t, 5*time.Second, func() error {
 				if st := a2.Status(); st.Err != nil {
