@@ -44,10 +44,11 @@ type pipeline struct {
 	diags                        map[string]model.Diagnostic // by text
 	failed                       []string                    // failed instances
 
-	submitted []byte            // the last configuration submitted
-	model     *model.NodeConfig // the model it was rendered from
-	instances []string          // its BGP instances
-	appeared  []model.Diagnostic
+	submitted   []byte            // the last configuration submitted
+	submittedAt time.Time         // when it was handed to the applier
+	model       *model.NodeConfig // the model it was rendered from
+	instances   []string          // its BGP instances
+	appeared    []model.Diagnostic
 
 	listenPort int // the port written to cfg.ListenPortFile; -1 before the first write
 }
@@ -76,6 +77,8 @@ type Report struct {
 	Failed []string
 	// Diagnostics are all current diagnostics; Appeared those new since the last Report.
 	Diagnostics, Appeared []model.Diagnostic
+	// SubmittedAt is when the configuration was handed to the applier, if Outcome is Submitted.
+	SubmittedAt time.Time
 }
 
 func newPipeline(cfg Config, log logr.Logger, app Applier, desired DesiredSource, host factsSource) *pipeline {
@@ -149,6 +152,9 @@ func (p *pipeline) refresh(desired, host bool, since time.Time, quick bool) {
 // report builds the Report of the state the pipeline is in.
 func (p *pipeline) report(outcome string) Report {
 	r := Report{Outcome: outcome, Config: p.model, Snapshot: p.snap, Appeared: p.appeared, Failed: slices.Clone(p.failed)}
+	if outcome == Submitted {
+		r.SubmittedAt = p.submittedAt
+	}
 	p.appeared = nil
 	// A problem is one line of the status condition: an error that quotes a file or value with
 	// a line break is kept on its line.
@@ -257,6 +263,9 @@ func (p *pipeline) render(st *stages) string {
 		p.log.V(1).Info("unchanged")
 		return Unchanged
 	}
+	// Taken before Submit: the applier may start on it, and report it applied, before Submit
+	// returns.
+	p.submittedAt = time.Now()
 	p.app.Submit(text) // never modified afterwards: the applier keeps it
 	p.submitted, p.model, p.instances = text, &res.Config, instances
 	// Never the text: it holds BGP passwords.

@@ -686,7 +686,8 @@ func TestRunReports(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- reconcile.Run(ctx, cfg, newFakeApplier(), logr.Discard()) }()
+	app := newFakeApplier()
+	go func() { done <- reconcile.Run(ctx, cfg, app, logr.Discard()) }()
 	defer func() { cancel(); <-done }()
 	next := func() reconcile.Report {
 		t.Helper()
@@ -702,6 +703,14 @@ func TestRunReports(t *testing.T) {
 	r := next()
 	if r.Outcome != reconcile.Submitted || r.Config == nil || len(r.Config.Instances) != 1 || r.Snapshot == nil || len(r.Problems) != 0 {
 		t.Fatalf("first report: %+v", r)
+	}
+	// The submission's time is from before the applier had it: an apply that starts at once
+	// must count as applying it (config_staleness_seconds stayed up when it did not).
+	app.mu.Lock()
+	handed := app.at[0]
+	app.mu.Unlock()
+	if r.SubmittedAt.IsZero() || r.SubmittedAt.After(handed) {
+		t.Errorf("SubmittedAt %v, the applier had it at %v", r.SubmittedAt, handed)
 	}
 
 	svc := filepath.Join(dir, svcFile)

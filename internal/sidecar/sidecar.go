@@ -117,7 +117,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 			m.Reconciled(r.Outcome)
 			m.SetFailedInstances(len(r.Failed))
 			if r.Outcome == reconcile.Submitted {
-				m.Submitted(time.Now())
+				m.Submitted(r.SubmittedAt)
 			}
 			events.Diagnostics(r.Appeared)
 			st := nodestatus.State{Config: r.Config, Problems: r.Problems}
