@@ -118,11 +118,12 @@ func TestPasswordOnlyInFRR(t *testing.T) {
 		}
 	}
 
-	// run, standalone, at the highest verbosity the code logs at (V(2)) and beyond, in both
-	// formats; each stops on SIGINT.
+	// run, standalone, at each verbosity up to beyond the highest the code logs at (V(2)), in
+	// both formats; each stops on SIGINT.
 	stateFile := filepath.Join(r.RunDir(), "frr-renderer.state")
 	portFile := filepath.Join(t.TempDir(), "listen-port")
-	for _, logArgs := range [][]string{{"-v", "4", "--log-format", "json"}, {"-v", "0", "--log-format", "text"}} {
+	for verbosity := range 5 {
+		logArgs := []string{"-v", fmt.Sprint(verbosity), "--log-format", []string{"json", "text"}[verbosity%2]}
 		setPassword(canary)
 		addr := freeAddr(t)
 		var stderr syncBuffer
@@ -181,8 +182,12 @@ func TestPasswordOnlyInFRR(t *testing.T) {
 			t.Fatalf("run %v did not stop on SIGINT", logArgs)
 		}
 		noCanary(t, "run's log "+strings.Join(logArgs, " "), stderr.String())
-		if !strings.Contains(stderr.String(), "password <redacted>") && logArgs[1] == "4" {
-			t.Errorf("run -v 4 logs no masked password line: the test sees no line that could leak:\n%s", stderr.String())
+		// V(1) logs the lines sent, masked; V(2) is the highest level the code logs at.
+		if verbosity >= 1 && !strings.Contains(stderr.String(), "password <redacted>") {
+			t.Errorf("run %v logs no masked password line: the test sees no line that could leak:\n%s", logArgs, stderr.String())
+		}
+		if verbosity >= 2 && !strings.Contains(stderr.String(), "V2") {
+			t.Errorf("run %v logs no V(2) record:\n%s", logArgs, stderr.String())
 		}
 	}
 	if got, _ := r.RunningConfig(); !strings.Contains(got, " password "+canaryRotated+"\n") {
@@ -202,6 +207,17 @@ func TestPasswordOnlyInFRR(t *testing.T) {
 		t.Errorf("diff --against, the password changed: exit %d\n%s\n%s", code, out, errOut)
 	}
 	noCanary(t, "diff --against", out+errOut)
+
+	// apply, the password changed back: what it prints is masked.
+	setPassword(canary)
+	out, errOut, code = runCmd(t, "", slices.Concat([]string{"apply"}, input, target)...)
+	if code != 0 || !strings.Contains(out+errOut, "password <redacted>") {
+		t.Errorf("apply, the password changed: exit %d\n%s\n%s", code, out, errOut)
+	}
+	noCanary(t, "apply", out+errOut)
+	if got, _ := r.RunningConfig(); !strings.Contains(got, " password "+canary+"\n") {
+		t.Errorf("apply did not change bgpd's password:\n%s", got)
+	}
 
 	// The operator's commands.
 	for _, args := range [][]string{
