@@ -97,9 +97,15 @@ soak: deps kube-binaries
 ## - internal/vtysh TestApplierRunNoFRR, TestBackoff: no bgpd (backoff; applies as soon as its
 ##   socket appears); TestApplierDrift: configuration changed behind frr-renderer's back, repaired;
 ##   TestApplierCoalesces: 1,000 submits in a tight loop, a handful of applies, the last wins.
+## - internal/vtysh TestApplierStateFileUnwritable: the state file's disk full or read-only (a
+##   4 KiB tmpfs in a private mount namespace): bgpd gets the configuration all the same, the
+##   apply check fails, Run retries the write and, the disk mended, writes it: a restarted
+##   frr-renderer still deletes what it rendered meanwhile.
 ## - internal/reconcile TestRunBadEdit (a manifest broken mid-edit: the last good configuration
 ##   kept, one error logged; a deleted file withdraws), TestRunFailedInstanceKeepsConfiguration,
-##   TestRunBurst (1,000 writes in a second), TestRunApplierStops (the applier dies: Run says so).
+##   TestRunBurst (1,000 writes in a second), TestRunApplierStops (the applier dies: Run says so),
+##   TestRunStorm (10,000 writes in 20 s: coalesced, the last address submitted and no other,
+##   heap and goroutines back where they were).
 ## - cmd/frr-renderer TestRunOnFRR (FRR keeps its configuration when the loop stops),
 ##   TestRunServesHealth (/readyz says why it is not ready: no bgpd).
 ## - test/e2e TestSidecar: a sidecar restart withdraws nothing and sends nothing, the API server
@@ -111,9 +117,9 @@ soak: deps kube-binaries
 ## deleted pod, a rolling upgrade; `make deploy-test`) have their fault steps in `make test`.
 .PHONY: faults
 faults: deps kube-binaries
-	$(GO) test -race -count=1 -run '^(TestApplierOnTheWire|TestApplierErrors|TestApplierRunNoFRR|TestBackoff|TestApplierDrift|TestApplierCoalesces)$$' ./internal/vtysh/
+	$(GO) test -race -count=1 -run '^(TestApplierOnTheWire|TestApplierErrors|TestApplierRunNoFRR|TestBackoff|TestApplierDrift|TestApplierCoalesces|TestApplierStateFileUnwritable)$$' ./internal/vtysh/
 	$(GO) test -race -count=1 -run '^TestClient$$//^(context|bgpd_killed)$$' ./internal/vtysh/
-	$(GO) test -race -count=1 -run '^(TestRunBadEdit|TestRunFailedInstanceKeepsConfiguration|TestRunBurst|TestRunApplierStops)$$' ./internal/reconcile/
+	$(GO) test -race -count=1 -run '^(TestRunBadEdit|TestRunFailedInstanceKeepsConfiguration|TestRunBurst|TestRunApplierStops|TestRunStorm)$$' ./internal/reconcile/
 	$(GO) test -race -count=1 -run '^(TestRunOnFRR|TestRunServesHealth)$$' ./cmd/frr-renderer/
 	$(GO) test -race -count=1 -timeout 20m -run '^TestSidecar$$' ./test/e2e/
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkBurst$$' -benchtime 1x ./test/latency/

@@ -164,14 +164,15 @@ func runRun(s *streams, f *runFlags) error {
 	return nil
 }
 
-// applierCheck is standalone mode's readiness: the last apply to bgpd succeeded.
+// applierCheck is standalone mode's readiness: the last apply to bgpd succeeded and wrote the
+// state file.
 func applierCheck(app *vtysh.Applier) metrics.Check {
 	return metrics.Check{Name: "apply", Err: func() error {
 		st := app.Status()
 		if st.Time.IsZero() {
 			return errors.New("no apply yet")
 		}
-		return st.Err
+		return cmp.Or(st.Err, st.StateErr)
 	}}
 }
 

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"sync"
@@ -148,7 +149,9 @@ func (m *Metrics) ObserveApply(res vtysh.ApplyResult, err error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.applyErr, m.applyObserved = err, true
+	// A state file the applier cannot write fails readiness too, though FRR got the
+	// configuration: a restart would then leave what frr-renderer rendered as foreign.
+	m.applyErr, m.applyObserved = cmp.Or(err, res.StateErr), true
 	if err == nil {
 		// Under the lock, so that two applies ending together leave the later time.
 		m.lastSuccess.Set(unixSeconds(m.now()))
@@ -216,7 +219,8 @@ func (m *Metrics) staleness() float64 {
 var errNoApply = errors.New("no apply yet")
 
 // ApplyCheck is the readiness check "apply": it fails until an apply succeeded and whenever the
-// last apply failed, with that apply's error (the applier's errors are masked).
+// last apply failed or could not write the state file, with that error (the applier's errors
+// are masked).
 func (m *Metrics) ApplyCheck() Check {
 	return Check{Name: "apply", Err: func() error {
 		m.mu.Lock()

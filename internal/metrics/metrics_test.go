@@ -198,6 +198,15 @@ func TestApplyCheck(t *testing.T) {
 	if err := check.Err(); err != nil {
 		t.Errorf("after a successful apply: %v", err)
 	}
+	full := errors.New("writing the state file: no space left on device")
+	m.ObserveApply(vtysh.ApplyResult{StateErr: full}, nil)
+	if err := check.Err(); !errors.Is(err, full) {
+		t.Errorf("after an apply that could not write the state file: %v, want %v", err, full)
+	}
+	m.ObserveApply(vtysh.ApplyResult{}, nil)
+	if err := check.Err(); err != nil {
+		t.Errorf("after the state file was written again: %v", err)
+	}
 }
 
 // TestLint holds every metric of the package to Prometheus' naming conventions (promlint).

@@ -88,6 +88,10 @@ type ApplyResult struct {
 	// ReadBack tells whether bgpd's running configuration was read this time (first apply,
 	// after a reconnection or a failure, drift check) rather than taken from the last apply.
 	ReadBack bool
+	// StateErr is why the state file could not be written (disk full, read-only): bgpd got the
+	// configuration all the same, but a restarted frr-renderer may leave what it rendered as
+	// foreign. Run retries the write with backoff; nil once it is written.
+	StateErr error
 	// Duration is the apply's wall time; of which Delta making the desired configuration and
 	// its delta, Send sending it. Queued is the time the configuration waited for Run to take
 	// it, after Submit (0 for Apply).
@@ -103,6 +107,7 @@ type ApplierStatus struct {
 	Resets   int           // of which resetting sessions
 	ReadBack bool          // the last attempt read bgpd's configuration back
 	Duration time.Duration // the last attempt's wall time
+	StateErr error         // the state file could not be written (ApplyResult.StateErr)
 
 	LastSuccess time.Time // when the last successful attempt ended
 	Applies     int       // attempts so far: Apply calls and Run's applies
@@ -135,6 +140,7 @@ type Applier struct {
 	desiredIdx   *textIndex // where desiredText's family bodies are; nil: never patched
 	owns         Ownership
 	ownsLoaded   bool
+	stateErr     error // the last write of owns to the state file failed: write it again
 	closed       bool
 
 	queued time.Duration // how long the configuration Run applies next waited for it
@@ -190,6 +196,7 @@ func (a *Applier) applyLocked(ctx context.Context, desired []byte) (ApplyResult,
 	start := time.Now()
 	res, err := a.apply(ctx, desired)
 	res.Duration = time.Since(start)
+	res.StateErr = a.stateErr
 	a.record(res, err)
 	return res, err
 }
@@ -221,7 +228,12 @@ func (a *Applier) apply(ctx context.Context, text []byte) (res ApplyResult, err 
 		}
 	}
 	if a.running == desired {
-		return res, nil // applied last time, and bgpd has not restarted since: nothing to do
+		// Applied last time, and bgpd has not restarted since: nothing to do but the state
+		// file, if its write failed.
+		if a.stateErr != nil {
+			a.saveOwnership(a.owns)
+		}
+		return res, nil
 	}
 	if a.running == nil {
 		if err := a.readRunning(ctx); err != nil {
@@ -625,9 +637,11 @@ func (a *Applier) loadOwnership() {
 	a.owns = st.Ownership
 }
 
-// saveOwnership remembers o, in memory and in the state file, when it changed.
+// saveOwnership remembers o, in memory and in the state file, when it changed or the last
+// write failed. A write that fails is kept in stateErr, and the apply goes on: bgpd must get
+// its configuration even when the disk is full or read-only.
 func (a *Applier) saveOwnership(o Ownership) {
-	if ownershipEqual(a.owns, o) {
+	if ownershipEqual(a.owns, o) && a.stateErr == nil {
 		return
 	}
 	a.owns = o
@@ -635,9 +649,14 @@ func (a *Applier) saveOwnership(o Ownership) {
 	if err == nil {
 		err = writeFileAtomic(a.state, append(b, '\n'))
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		a.log.Error(err, "writing the state file; after a restart frr-renderer may leave what it rendered as foreign", "path", a.state)
+		err = fmt.Errorf("writing the state file: %w", err)
+	case a.stateErr != nil:
+		a.log.Info("wrote the state file again", "path", a.state)
 	}
+	a.stateErr = err
 }
 
 func ownershipEqual(a, b Ownership) bool {
@@ -672,6 +691,7 @@ func (a *Applier) record(res ApplyResult, err error) {
 	s.Time = time.Now()
 	s.Err = err
 	s.Lines, s.Resets, s.ReadBack, s.Duration = len(res.Lines), len(res.Resets), res.ReadBack, res.Duration
+	s.StateErr = res.StateErr
 	s.Applies++
 	if err != nil {
 		s.Failures++

@@ -41,7 +41,8 @@ var frrFiles = map[string]bool{
 
 // Run is the single writer: it applies the latest submitted configuration, retries a failed
 // apply with backoff (MinBackoff doubling to MaxBackoff; each retry reads bgpd's configuration
-// back), re-applies everything after an FRR restart (fsnotify on RunDir: pid files and vty
+// back), retries the write of a state file that failed (disk full, read-only) with the same
+// backoff, re-applies everything after an FRR restart (fsnotify on RunDir: pid files and vty
 // sockets), checks that bgpd answers every LivenessInterval and repairs drift every
 // DriftInterval. It runs in the calling goroutine and returns nil when ctx ends, or an error
 // when it cannot watch files at all or runs twice.
@@ -75,10 +76,13 @@ func (a *Applier) Run(ctx context.Context) error {
 		drifting bool   // the apply is a drift check
 		failures int    // consecutive failed attempts
 		retrying bool   // waiting out a backoff
+		// stateFailures counts consecutive applies that left the state file unwritten.
+		stateFailures int
 		// submitted is when desired was submitted, until its first apply starts.
 		submitted time.Time
 	)
 	retry := stoppedTimer()
+	stateRetry := stoppedTimer()
 	settle := stoppedTimer()
 	drift := tick(a.opts.DriftInterval)
 	defer drift.Stop()
@@ -107,6 +111,14 @@ func (a *Applier) Run(ctx context.Context) error {
 				}
 				dirty, failures = false, 0
 				good = desired
+				if res.StateErr != nil {
+					// bgpd runs desired; only the state file is behind. The next apply
+					// sends nothing and writes it again.
+					stateFailures++
+					stateRetry.Reset(a.backoff(stateFailures))
+				} else {
+					stateFailures = 0
+				}
 			case errors.As(err, &invalid):
 				// No retry mends it. Keep what runs (and re-apply it after a restart of FRR)
 				// until the next Submit.
@@ -158,6 +170,8 @@ func (a *Applier) Run(ctx context.Context) error {
 			watch()
 		case <-retry.C:
 			retrying = false
+		case <-stateRetry.C:
+			dirty = true
 		case <-drift.C:
 			if desired != nil && !dirty {
 				a.mu.Lock()
