@@ -35,7 +35,7 @@ func BenchmarkServiceToToR(b *testing.B) {
 	e := setup(b, benchVersion(b))
 	const base = "172.20.2.1"
 	e.createService(lbService("bench", map[string]string{"app": "http-test"}, base, false))
-	e.eventually("the bench Service", func() error { return e.torHas(base + "/32") })
+	e.eventually(b, "the bench Service", func() error { return e.torHas(base + "/32") })
 	time.Sleep(routeMapDelay)
 
 	var adds, withdrawals measure.Samples

@@ -166,7 +166,7 @@ func setupCilium(t testing.TB, v frrtest.Version, cilium string, populate func(*
 		populate(e)
 	}
 	e.startSidecar(bin)
-	e.eventually("the ToR has the seed's LoadBalancer IP over an Established session", func() error {
+	e.eventually(t, "the ToR has the seed's LoadBalancer IP over an Established session", func() error {
 		if err := e.established(); err != nil {
 			return err
 		}
@@ -482,13 +482,15 @@ func readyAt(addr string) (int, string, error) {
 // ---- waiting ----
 
 // eventually polls cond until it returns nil; the bound only keeps a broken test from hanging.
-func (e *env) eventually(what string, cond func() error) {
-	e.t.Helper()
-	e.eventuallyWithin(waitTimeout, what, cond)
+// eventually fails t (the running step's, not the environment's: a step that failed its parent
+// would stop the test with a misleading panic) when cond does not hold within waitTimeout.
+func (e *env) eventually(t testing.TB, what string, cond func() error) {
+	t.Helper()
+	e.eventuallyWithin(t, waitTimeout, what, cond)
 }
 
-func (e *env) eventuallyWithin(limit time.Duration, what string, cond func() error) {
-	e.t.Helper()
+func (e *env) eventuallyWithin(t testing.TB, limit time.Duration, what string, cond func() error) {
+	t.Helper()
 	deadline := time.Now().Add(limit)
 	var err error
 	for time.Now().Before(deadline) {
@@ -497,7 +499,7 @@ func (e *env) eventuallyWithin(limit time.Duration, what string, cond func() err
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	e.t.Fatalf("%s: not within %v: %v", what, limit, err)
+	t.Fatalf("%s: not within %v: %v", what, limit, err)
 }
 
 // ---- small helpers ----

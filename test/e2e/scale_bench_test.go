@@ -113,7 +113,7 @@ func (e *env) benchServiceEdit(b *testing.B, n int, converge string) {
 	if e.sidecar.cmd.ProcessState != nil {
 		// Stopped for the floor of the run before: started again, and idle.
 		e.startSidecar(binary(b))
-		e.eventuallyWithin(2*time.Minute, "the sidecar ready again", func() error {
+		e.eventuallyWithin(b, 2*time.Minute, "the sidecar ready again", func() error {
 			if code, body, err := e.ready(); err != nil || code != 200 {
 				return fmt.Errorf("/readyz: %d %s %v", code, body, err)
 			}

@@ -39,7 +39,7 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 	selected := map[string]string{"app": "http-test"} // what the seed's advertisement selects
 
 	step(t, "status and metrics show the session and its routes", func(t *testing.T) {
-		e.eventually("CiliumBGPNodeConfig cp-1's status", func() error {
+		e.eventually(t, "CiliumBGPNodeConfig cp-1's status", func() error {
 			u, err := e.dyn.Resource(nodeConfigGVR).Get(context.Background(), nodeName, metav1.GetOptions{})
 			if err != nil {
 				return err
@@ -77,7 +77,7 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 			}
 			return nil
 		})
-		e.eventually("the metrics", func() error {
+		e.eventually(t, "the metrics", func() error {
 			m, err := e.metrics()
 			if err != nil {
 				return err
@@ -101,13 +101,13 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 
 	step(t, "a new LoadBalancer Service reaches the ToR", func(t *testing.T) {
 		e.createService(lbService("e2e-new", selected, "172.20.1.1", false))
-		e.eventually("172.20.1.1/32 at the ToR", func() error { return e.torHas("172.20.1.1/32") })
+		e.eventually(t, "172.20.1.1/32 at the ToR", func() error { return e.torHas("172.20.1.1/32") })
 	})
 
 	step(t, "relabelled so that no advertisement selects it, it is withdrawn", func(t *testing.T) {
 		svc := object("v1", "Service", "default", "e2e-new")
 		e.mutate(svc, func(u *unstructured.Unstructured) { u.SetLabels(map[string]string{"app": "other"}) }, false)
-		e.eventually("172.20.1.1/32 withdrawn", func() error { return e.torLacks("172.20.1.1/32") })
+		e.eventually(t, "172.20.1.1/32 withdrawn", func() error { return e.torLacks("172.20.1.1/32") })
 	})
 
 	step(t, "an EndpointSlice flips an externalTrafficPolicy=Local Service", func(t *testing.T) {
@@ -115,7 +115,7 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 		// A marker created after it: once the ToR has the marker, the sidecar has read the
 		// Local Service too, so its absence is a decision, not a delay.
 		e.createService(lbService("e2e-marker", selected, "172.20.1.9", false))
-		e.eventually("the marker", func() error { return e.torHas("172.20.1.9/32") })
+		e.eventually(t, "the marker", func() error { return e.torHas("172.20.1.9/32") })
 		if err := e.torLacks("172.20.1.2/32"); err != nil {
 			t.Fatalf("without a local endpoint: %v", err)
 		}
@@ -130,12 +130,12 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.eventually("172.20.1.2/32 with a local endpoint", func() error { return e.torHas("172.20.1.2/32") })
+		e.eventually(t, "172.20.1.2/32 with a local endpoint", func() error { return e.torHas("172.20.1.2/32") })
 		created.Endpoints[0].Conditions.Ready = ptr.To(false)
 		if _, err := slices.Update(context.Background(), created, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		e.eventually("172.20.1.2/32 withdrawn when its endpoint is not ready", func() error { return e.torLacks("172.20.1.2/32") })
+		e.eventually(t, "172.20.1.2/32 withdrawn when its endpoint is not ready", func() error { return e.torLacks("172.20.1.2/32") })
 	})
 
 	step(t, "a PeerConfig timer change reaches FRR and the ToR", func(t *testing.T) { e.changeTimers(t, peerConfig) })
@@ -150,7 +150,7 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 			})
 			_ = unstructured.SetNestedSlice(u.Object, insts, "spec", "bgpInstances")
 		}, false)
-		e.eventually("the Event", func() error {
+		e.eventually(t, "the Event", func() error {
 			list, err := e.kube.CoreV1().Events("default").List(context.Background(), metav1.ListOptions{
 				FieldSelector: fields.OneTermEqualSelector("involvedObject.name", "cilium-bgp").String(),
 			})
@@ -180,7 +180,7 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 		old := e.sidecar
 		e.stopSidecar(old)
 		e.startSidecar(binary(t))
-		e.eventually("the new sidecar ready", func() error {
+		e.eventually(t, "the new sidecar ready", func() error {
 			code, body, err := e.ready()
 			if err == nil && code != 200 {
 				err = fmt.Errorf("/readyz %d: %s", code, body)
@@ -215,7 +215,7 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 		back := time.Now()
 		e.createService(lbService("e2e-after", selected, "172.20.1.3", false))
 		// client-go's reflectors back off while the API server is away (up to 30 s, jittered).
-		e.eventuallyWithin(2*time.Minute, "a Service created after the outage at the ToR", func() error { return e.torHas("172.20.1.3/32") })
+		e.eventuallyWithin(t, 2*time.Minute, "a Service created after the outage at the ToR", func() error { return e.torHas("172.20.1.3/32") })
 		t.Logf("a Service created after the API server came back reached the ToR %v later", time.Since(back).Round(time.Millisecond))
 		w.stopAndCheck(t)
 		e.checkNoFlap(t, before)
@@ -232,17 +232,17 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 		e.mutate(peerConfig, func(u *unstructured.Unstructured) {
 			_ = unstructured.SetNestedField(u.Object, "bgp-auth", "spec", "authSecretRef")
 		}, false)
-		e.eventually("the first password in bgpd", func() error { return e.nodeHasPassword("e2e-one") })
+		e.eventually(t, "the first password in bgpd", func() error { return e.nodeHasPassword("e2e-one") })
 		created.Data["password"] = []byte("e2e-two")
 		if _, err := secrets.Update(context.Background(), created, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		e.eventually("the second password in bgpd", func() error { return e.nodeHasPassword("e2e-two") })
+		e.eventually(t, "the second password in bgpd", func() error { return e.nodeHasPassword("e2e-two") })
 		// The ToR learns it too: the session comes back with TCP-MD5 on the wire.
 		if _, err := e.tor.Vtysh("-c", "configure terminal", "-c", "router bgp 65000", "-c", "neighbor K8S-NODES password e2e-two"); err != nil {
 			t.Fatal(err)
 		}
-		e.eventually("the session back with the password, and the routes", func() error {
+		e.eventually(t, "the session back with the password, and the routes", func() error {
 			if err := e.established(); err != nil {
 				return err
 			}
@@ -267,7 +267,7 @@ func testSidecar(t *testing.T, v frrtest.Version) {
 func TestSidecarOldestCilium(t *testing.T) {
 	e := setupCilium(t, frrtest.FRR10, kubetest.CiliumVersions[0], nil)
 	step(t, "the status is written", func(t *testing.T) {
-		e.eventually("CiliumBGPNodeConfig cp-1's status", func() error {
+		e.eventually(t, "CiliumBGPNodeConfig cp-1's status", func() error {
 			u, err := e.dyn.Resource(nodeConfigGVR).Get(context.Background(), nodeName, metav1.GetOptions{})
 			if err != nil {
 				return err
@@ -292,7 +292,7 @@ func TestSidecarOldestCilium(t *testing.T) {
 			insts = append(insts, map[string]any{"name": "broken"}) // no localASN: Cilium fails it
 			_ = unstructured.SetNestedSlice(u.Object, insts, "spec", "bgpInstances")
 		}, false)
-		e.eventually("the condition says why", func() error {
+		e.eventually(t, "the condition says why", func() error {
 			u, err := e.dyn.Resource(nodeConfigGVR).Get(context.Background(), nodeName, metav1.GetOptions{})
 			if err != nil {
 				return err
@@ -342,21 +342,21 @@ func (e *env) changeTimers(t *testing.T, peerConfig *unstructured.Unstructured) 
 		_ = unstructured.SetNestedField(u.Object, int64(60), "spec", "timers", "holdTimeSeconds")
 		_ = unstructured.SetNestedField(u.Object, int64(20), "spec", "timers", "keepAliveTimeSeconds")
 	}, false)
-	e.eventually("timers 20 60 in bgpd", func() error {
+	e.eventually(t, "timers 20 60 in bgpd", func() error {
 		c, err := e.nodeConfig()
 		if err == nil && !regexp.MustCompile(`(?m)^ neighbor \S+ timers 20 60$`).MatchString(c) {
 			err = fmt.Errorf("no `timers 20 60` in bgpd's configuration")
 		}
 		return err
 	})
-	e.eventually("the ToR negotiated hold time 60 s", func() error {
+	e.eventually(t, "the ToR negotiated hold time 60 s", func() error {
 		n, err := e.torNeighbor()
 		if err == nil && (n.State != "Established" || n.HoldMsecs != 60_000) {
 			err = fmt.Errorf("the ToR's session: %+v", n)
 		}
 		return err
 	})
-	e.eventually("the ToR has every route again", func() error {
+	e.eventually(t, "the ToR has every route again", func() error {
 		got, err := e.torRoutes()
 		if err == nil && !maps.Equal(got, routes) {
 			err = fmt.Errorf("the ToR has %v, had %v", keys(got), keys(routes))
@@ -366,7 +366,7 @@ func (e *env) changeTimers(t *testing.T, peerConfig *unstructured.Unstructured) 
 	if after := sessions(); after != before+1 {
 		t.Errorf("the session was established %d times more, want once (one reset)", after-before)
 	}
-	e.eventually("the BGPSessionReset Event", func() error {
+	e.eventually(t, "the BGPSessionReset Event", func() error {
 		list, err := e.kube.CoreV1().Events("default").List(context.Background(), metav1.ListOptions{
 			FieldSelector: fields.OneTermEqualSelector("reason", "BGPSessionReset").String(),
 		})
