@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,13 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 	"github.com/frr-renderer/frr-renderer/internal/manifest/manifesttest"
+	"github.com/frr-renderer/frr-renderer/internal/testbin"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
 
@@ -30,24 +29,6 @@ const (
 
 // canaries are every password (usable or not) the secrets test feeds in.
 var canaries = []string{canary, canaryRotated, canary + " spaced", strings.Repeat(canary, 6)}
-
-// syncBuffer is a bytes.Buffer that the command's goroutines and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // noCanary fails when text holds any of the passwords.
 func noCanary(t *testing.T, what, text string) {
@@ -126,7 +107,7 @@ func TestPasswordOnlyInFRR(t *testing.T) {
 		logArgs := []string{"-v", fmt.Sprint(verbosity), "--log-format", []string{"json", "text"}[verbosity%2]}
 		setPassword(canary)
 		addr := freeAddr(t)
-		var stderr syncBuffer
+		var stderr testbin.SyncBuffer
 		done := make(chan int, 1)
 		args := slices.Concat([]string{"run", "--node", seedNode, "--watch", dir, "--host-facts", facts, "--frr-version", "10",
 			"--health-addr", addr, "--listen-port-file", portFile}, target, logArgs)
@@ -245,7 +226,7 @@ func TestPasswordOnlyInFRR(t *testing.T) {
 	if desired == string(rendered) {
 		t.Fatalf("render's configuration has no neighbor %s:\n%s", seedToRIP, rendered)
 	}
-	var applierLog syncBuffer
+	var applierLog testbin.SyncBuffer
 	app := vtysh.NewApplier(vtysh.ApplierOptions{RunDir: r.RunDir(), Log: (&logFlags{verbosity: 4, format: "json"}).logger(&applierLog)})
 	defer app.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)

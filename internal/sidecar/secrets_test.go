@@ -1,7 +1,6 @@
 package sidecar
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +23,7 @@ import (
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 	"github.com/frr-renderer/frr-renderer/internal/nodestatus"
+	"github.com/frr-renderer/frr-renderer/internal/testbin"
 )
 
 // A recognisable password, and those FRR cannot take: wherever one shows outside FRR, it
@@ -32,23 +31,6 @@ import (
 const canary = "Pw-Canary-7f3a9c"
 
 var canaries = []string{canary, canary + " spaced", strings.Repeat(canary, 6)}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // leaked names the password text holds, or "".
 func leaked(text string) string {
@@ -122,7 +104,7 @@ func TestPasswordOnlyInFRR(t *testing.T) {
 	if err := os.WriteFile(facts, []byte("interfaces:\n- {name: lo, adminUp: true, operState: unknown, addresses: [127.0.0.1/8]}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs testbin.SyncBuffer
 	// Below V(2), the highest level the code logs at.
 	log := logr.FromSlogHandler(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.Level(-8)}))
 	addr := freeAddr(t)
