@@ -2,11 +2,14 @@ package clustertest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/frr-renderer/frr-renderer/internal/kubetest"
@@ -46,10 +49,47 @@ func (n *Node) start(opts Options, images []string) error {
 			return fmt.Errorf("node %s: import %s: %w", n.Name, img, err)
 		}
 	}
-	if err := n.startKubelet(); err != nil {
+	if err := n.startKubeletAlone(); err != nil {
 		return fmt.Errorf("node %s: %w", n.Name, err)
 	}
 	return nil
+}
+
+// devicePluginSocket is the one path every kubelet on a machine binds, whatever its root-dir
+// (a constant in the kubelet): each removes what the folder holds and listens there, so two
+// kubelets starting at once fail one of them with "bind: address already in use".
+const devicePluginSocket = "/var/lib/kubelet/device-plugins/kubelet.sock"
+
+// startKubeletAlone starts the kubelet while no other kubelet on the machine (this lab's nodes,
+// which start in parallel, or another lab's) is between its start and its bind of
+// devicePluginSocket: a lock file held until the socket exists again.
+func (n *Node) startKubeletAlone() error {
+	lock, err := os.OpenFile("/run/frr-renderer-clustertest-kubelet.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return err
+	}
+	defer lock.Close() // releases the lock
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("lock the kubelet's start: %w", err)
+	}
+	// Removed here, the socket exists again only once this kubelet listens on it.
+	if err := os.Remove(devicePluginSocket); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := n.startKubelet(); err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		if fi, err := os.Stat(devicePluginSocket); err == nil && fi.Mode().Type() == fs.ModeSocket {
+			return nil
+		}
+		if gone, how := n.kubelet.Exited(); gone {
+			return fmt.Errorf("kubelet exited (%v):\n%s", how, kubetest.Tail(n.kubelet.LogPath(), tailLines))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kubelet did not listen on %s within a minute:\n%s", devicePluginSocket, kubetest.Tail(n.kubelet.LogPath(), tailLines))
+		}
+	}
 }
 
 func (n *Node) makeCgroups() error {
