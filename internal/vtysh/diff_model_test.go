@@ -304,6 +304,9 @@ func sortedKeys[V any](m map[string]V) []string {
 func canonical(c *Config) string {
 	seen := func(s Scope, what string, lines []string, keys map[string]bool) string {
 		for _, l := range lines {
+			if !printed(l) {
+				return fmt.Sprintf("%s: %q is not a line FRR prints (printable ASCII words, one space apart)", what, l)
+			}
 			k := modelKey(s, l)
 			if keys[k] {
 				return fmt.Sprintf("%s: two lines set %q (FRR keeps one)", what, k)
@@ -338,6 +341,11 @@ func canonical(c *Config) string {
 			if why := seen(FamilyScope, f.header, f.lines, map[string]bool{}); why != "" {
 				return why
 			}
+			for _, l := range f.lines {
+				if w := strings.Fields(l); len(w) > 1 && w[0] == "neighbor" && in.peerIdx[w[1]] == nil {
+					return fmt.Sprintf("%s: %q names no neighbor of the instance (FRR refuses it)", f.header, l)
+				}
+			}
 			empty = empty && len(f.lines) == 0
 		}
 		if empty {
@@ -350,6 +358,18 @@ func canonical(c *Config) string {
 		}
 	}
 	return ""
+}
+
+// printed reports whether a line has the form FRR prints and frr-renderer renders: printable
+// ASCII words one space apart. Other white space splits a line into other words for FRR than
+// for a reader that splits on spaces (FuzzDelta found a neighbor named "192.168.10.\t\xbd1").
+func printed(l string) bool {
+	for i := 0; i < len(l); i++ {
+		if l[i] < ' ' || l[i] > '~' {
+			return false
+		}
+	}
+	return l == strings.Join(strings.Fields(l), " ")
 }
 
 // convertible says why Delta cannot turn running into desired in one step by design, or "".
