@@ -1,7 +1,7 @@
 // Package reconcile is frr-renderer's reconcile loop: it follows its sources (the desired
-// state, manifests today, and the host's facts), and each time they settle it reads them
-// again, translates and renders the node's configuration and submits it, when new, to an
-// applier, the only writer to bgpd.
+// state, from manifest files or the Kubernetes API, and the host's facts), and each time they
+// settle it reads them again, translates and renders the node's configuration and submits it,
+// when new, to an applier, the only writer to bgpd.
 //
 // It is level-driven: a source only says that something may have changed, and the loop reads
 // the whole current state again; a lost, repeated or merged signal costs a read, never a

@@ -105,9 +105,9 @@ func (p *pipeline) refresh(desired, host bool, since time.Time, quick bool) {
 		snap, changes, diags, err := p.load()
 		st.read = time.Since(start)
 		if err != nil {
-			p.problem(&p.loadErr, err, "cannot read the manifests; keeping the last configuration")
+			p.problem(&p.loadErr, err, "cannot read the desired state; keeping the last configuration")
 		} else {
-			p.solved(&p.loadErr, "manifests read again")
+			p.solved(&p.loadErr, "desired state read again")
 			p.pending.Add(changes)
 			if !changes.Empty() || !slices.Equal(diags, p.loadDiags) || p.snap == nil {
 				changed = true

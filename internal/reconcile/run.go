@@ -164,12 +164,12 @@ func Run(ctx context.Context, cfg Config, app Applier, log logr.Logger) error {
 			appReturned = true
 			return finish(errors.New("applier: stopped by itself"))
 		case <-desired.Done():
-			return finish(errors.New("watching the manifests stopped"))
+			return finish(errors.New("watching the desired state stopped"))
 		case <-host.Done():
 			return finish(errors.New("following the host facts stopped"))
 		case <-desired.Changes():
 			desiredDirty = true
-			signalled("manifests")
+			signalled("desired state")
 		case <-host.Changes():
 			hostDirty = true
 			signalled("host facts")

@@ -348,15 +348,15 @@ func TestRunBadEdit(t *testing.T) {
 	bad := strings.Replace(string(orig), "  type: LoadBalancer\n", "  type: [LoadBalancer\n", 1)
 	from := l.log.len()
 	manifesttest.WriteAtomic(t, p, bad)
-	_, rec := l.log.wait(t, from, "cannot read the manifests; keeping the last configuration")
+	_, rec := l.log.wait(t, from, "cannot read the desired state; keeping the last configuration")
 	if rec["level"] != "ERROR" || !strings.Contains(fmt.Sprint(rec["err"]), svcFile) {
 		t.Errorf("the error record does not name the file at level ERROR: %v", rec)
 	}
 	// The same bad file again: not logged again as an error.
 	manifesttest.WriteAtomic(t, p, bad+"# still bad\n")
-	l.log.wait(t, from+1, "cannot read the manifests; keeping the last configuration")
+	l.log.wait(t, from+1, "cannot read the desired state; keeping the last configuration")
 	errs := 0
-	for _, r := range l.log.matching(from, "cannot read the manifests; keeping the last configuration") {
+	for _, r := range l.log.matching(from, "cannot read the desired state; keeping the last configuration") {
 		if r["level"] == "ERROR" {
 			errs++
 		}
@@ -368,7 +368,7 @@ func TestRunBadEdit(t *testing.T) {
 	// Mended: the same configuration as before, so nothing to submit.
 	from = l.log.len()
 	manifesttest.WriteAtomic(t, p, string(orig))
-	l.log.wait(t, from, "manifests read again")
+	l.log.wait(t, from, "desired state read again")
 	l.log.wait(t, from, "unchanged")
 	if n := l.app.count(); n != 1 {
 		t.Errorf("submits = %d, want 1", n)

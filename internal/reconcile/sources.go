@@ -5,9 +5,9 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/frr-renderer/frr-renderer/internal/filewatch"
 	"github.com/frr-renderer/frr-renderer/internal/hostfacts"
 	"github.com/frr-renderer/frr-renderer/internal/model"
-	"github.com/frr-renderer/frr-renderer/internal/source"
 )
 
 // The loop follows two sources: the desired state and the host's facts. A source only
@@ -21,7 +21,7 @@ type signaller interface {
 	Done() <-chan struct{}
 }
 
-// DesiredSource is the cluster's desired state: manifest files (*source.Manifests) or the
+// DesiredSource is the cluster's desired state: manifest files (*filewatch.Manifests) or the
 // Kubernetes informers (*kube.Source). Load reads the whole state again.
 type DesiredSource interface {
 	signaller
@@ -29,7 +29,7 @@ type DesiredSource interface {
 }
 
 // changesSource is a desired source that says what changed since its last read, so that the
-// loop works out again only what depends on it (*source.Manifests, *kube.Source). A source
+// loop works out again only what depends on it (*filewatch.Manifests, *kube.Source). A source
 // without it is read whole each time.
 type changesSource interface {
 	LoadChanges() (*model.Snapshot, model.Changes, []model.Diagnostic, error)
@@ -50,7 +50,7 @@ type factsSource interface {
 
 // watchManifests follows manifest files and folders until ctx ends.
 func watchManifests(ctx context.Context, paths []string, log logr.Logger) (DesiredSource, error) {
-	m, err := source.WatchManifests(ctx, paths, source.Options{
+	m, err := filewatch.WatchManifests(ctx, paths, filewatch.Options{
 		OnError: func(err error) { log.Error(err, "watching manifests") },
 	})
 	if err != nil {
@@ -62,7 +62,7 @@ func watchManifests(ctx context.Context, paths []string, log logr.Logger) (Desir
 // watchHostFacts follows the facts file, or netlink when file is "", until ctx ends.
 func watchHostFacts(ctx context.Context, file string, log logr.Logger) (factsSource, error) {
 	if file != "" {
-		w, err := source.Watch(ctx, []string{file}, source.Options{
+		w, err := filewatch.Watch(ctx, []string{file}, filewatch.Options{
 			OnError: func(err error) { log.Error(err, "watching host facts") },
 		})
 		if err != nil {
@@ -80,7 +80,7 @@ func watchHostFacts(ctx context.Context, file string, log logr.Logger) (factsSou
 }
 
 type factsFile struct {
-	*source.Watcher
+	*filewatch.Watcher
 	path string
 }
 

@@ -1,4 +1,4 @@
-// Package source watches the files frr-renderer's standalone mode reads (folders and files of
+// Package filewatch watches the files frr-renderer's standalone mode reads (folders and files of
 // manifests, a host facts file) and says that something changed and what: the paths that
 // changed since the consumer last asked (TakeChanges), or that everything must be read again
 // (a folder appeared or went, a symlink was swapped, events were lost). Manifests reads only the
@@ -12,4 +12,4 @@
 //
 // It must never decode what it watches (Manifests delegates to manifest.Decode), never write,
 // and never decide what a change means.
-package source
+package filewatch
