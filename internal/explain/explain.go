@@ -106,12 +106,12 @@ func Prefix(in Input, query netip.Prefix) (PrefixAnswer, error) {
 	c := newChecker(in, res)
 	if res.Config.ClusterConfig == "" {
 		ans.NotAdvertised = append(ans.NotAdvertised, Reason{Code: CodeNoClusterConfig,
-			Message: fmt.Sprintf("no CiliumBGPClusterConfig selects node %s (spec.nodeSelector against the labels of %s)", model.QuoteUnlessPlain(in.Options.Node), model.ObjectRef{Kind: "CiliumNode", Name: in.Options.Node})})
+			Message: fmt.Sprintf("no CiliumBGPClusterConfig selects node %s (spec.nodeSelector against the labels of %s)", model.QuoteUnlessPlain(in.Options.Node), model.ObjectRef{Kind: model.KindCiliumNode, Name: in.Options.Node})})
 		return ans, nil
 	}
 	for _, name := range res.FailedInstances {
 		ans.NotAdvertised = append(ans.NotAdvertised, Reason{Code: CodeInstanceFailed, Instance: name,
-			Message: fmt.Sprintf("instance %q is not configured: %s", name, c.errorsAbout("CiliumBGPClusterConfig", res.Config.ClusterConfig))})
+			Message: fmt.Sprintf("instance %q is not configured: %s", name, c.errorsAbout(model.KindCiliumBGPClusterConfig, res.Config.ClusterConfig))})
 	}
 	for i := range res.Config.Instances {
 		inst := &res.Config.Instances[i]

@@ -79,7 +79,7 @@ func peerAnswer(in Input, res translate.Result, inst *model.Instance, p *model.P
 		}
 		ans.Settings = append(ans.Settings, Setting{Name: name, Value: value, From: from})
 	}
-	ccRef := model.Source{Object: model.ObjectRef{Kind: "CiliumBGPClusterConfig", Name: res.Config.ClusterConfig}}
+	ccRef := model.Source{Object: model.ObjectRef{Kind: model.KindCiliumBGPClusterConfig, Name: res.Config.ClusterConfig}}
 	add("instance", inst.Name, ccRef, true, "")
 	src, ok := inst.Sources["localASN"]
 	add("local ASN", fmt.Sprint(inst.LocalASN), src, ok, "")
@@ -144,17 +144,17 @@ func peerAnswer(in Input, res translate.Result, inst *model.Instance, p *model.P
 	for _, f := range g.Families {
 		fams = append(fams, f.String())
 	}
-	add("families", strings.Join(fams, ", "), model.Source{Object: model.ObjectRef{Kind: "CiliumBGPPeerConfig", Name: g.Name}, Field: "spec.families"},
+	add("families", strings.Join(fams, ", "), model.Source{Object: model.ObjectRef{Kind: model.KindCiliumBGPPeerConfig, Name: g.Name}, Field: "spec.families"},
 		g.Name != model.DefaultsGroup, "Cilium default")
 
 	c := newChecker(in, res)
 	if pc := c.peerConfig(g.Name); pc != nil {
 		for i, f := range pc.Spec.Families {
 			fa := FamilyAdverts{Family: f.AFI + "/" + f.SAFI, Advertisements: []string{},
-				Selector: fmt.Sprintf("%s spec.families[%d].advertisements: %s", model.ObjectRef{Kind: "CiliumBGPPeerConfig", Name: pc.Name}, i, selectorString(f.Advertisements, false))}
+				Selector: fmt.Sprintf("%s spec.families[%d].advertisements: %s", model.ObjectRef{Kind: model.KindCiliumBGPPeerConfig, Name: pc.Name}, i, selectorString(f.Advertisements, false))}
 			for _, adv := range c.adverts {
 				if selectorMatches(f.Advertisements, false, labelsOf(adv.Labels)) {
-					fa.Advertisements = append(fa.Advertisements, "CiliumBGPAdvertisement/"+adv.Name)
+					fa.Advertisements = append(fa.Advertisements, model.KindCiliumBGPAdvertisement+"/"+adv.Name)
 				}
 			}
 			ans.Families = append(ans.Families, fa)

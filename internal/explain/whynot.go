@@ -72,7 +72,7 @@ func (c *checker) whyNot(inst *model.Instance, query netip.Prefix) []Reason {
 	if len(cands) == 0 {
 		return []Reason{{Code: CodeNoObject, Instance: inst.Name, Message: fmt.Sprintf(
 			"no object of node %s has an address in %s: no Service's LoadBalancer, external or cluster IP, no pod CIDR or pool allocation of %s, no address of a host interface",
-			model.QuoteUnlessPlain(c.in.Options.Node), query, model.ObjectRef{Kind: "CiliumNode", Name: c.in.Options.Node})}}
+			model.QuoteUnlessPlain(c.in.Options.Node), query, model.ObjectRef{Kind: model.KindCiliumNode, Name: c.in.Options.Node})}}
 	}
 	var out []Reason
 	for _, cand := range cands {
@@ -84,7 +84,7 @@ func (c *checker) whyNot(inst *model.Instance, query netip.Prefix) []Reason {
 func (c *checker) candidates(query netip.Prefix) []candidate {
 	var out []candidate
 	for _, svc := range sortedServices(c.in.Snapshot.Services) {
-		obj := model.ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}
+		obj := model.ObjectRef{Kind: model.KindService, Namespace: svc.Namespace, Name: svc.Name}
 		for _, kind := range []string{model.ServiceLoadBalancerIP, model.ServiceExternalIP, model.ServiceClusterIP} {
 			for _, a := range rawServiceAddresses(svc, kind) {
 				if query.Contains(a) {
@@ -100,7 +100,7 @@ func (c *checker) candidates(query netip.Prefix) []candidate {
 		}
 	}
 	if cn != nil {
-		obj := model.ObjectRef{Kind: "CiliumNode", Name: cn.Name}
+		obj := model.ObjectRef{Kind: model.KindCiliumNode, Name: cn.Name}
 		for i, s := range cn.Spec.IPAM.PodCIDRs {
 			if p, err := netip.ParsePrefix(strings.TrimSpace(s)); err == nil && p.Overlaps(query) {
 				out = append(out, candidate{object: obj, advertType: model.AdvertPodCIDR, addr: p.Addr(), cidr: p.Masked(), field: fmt.Sprintf("spec.ipam.podCIDRs[%d]", i)})
@@ -118,7 +118,7 @@ func (c *checker) candidates(query netip.Prefix) []candidate {
 				if err != nil || !p.Overlaps(query) {
 					continue
 				}
-				ref := model.ObjectRef{Kind: "CiliumPodIPPool", Name: alloc.Pool}
+				ref := model.ObjectRef{Kind: model.KindCiliumPodIPPool, Name: alloc.Pool}
 				out = append(out, candidate{object: ref, advertType: model.AdvertCiliumPodIPPool, addr: p.Addr(), cidr: p, pool: pool,
 					field: fmt.Sprintf("%s spec.ipam.pools.allocated[%d].cidrs[%d]", obj, i, j)})
 			}
@@ -160,7 +160,7 @@ func (c *checker) candidateReasons(inst *model.Instance, cand candidate) []Reaso
 			continue
 		}
 		pc := c.peerConfig(pg.Name)
-		pcRef := model.ObjectRef{Kind: "CiliumBGPPeerConfig", Name: pg.Name}.String()
+		pcRef := model.ObjectRef{Kind: model.KindCiliumBGPPeerConfig, Name: pg.Name}.String()
 		fi := -1
 		if pc != nil {
 			fi = slices.IndexFunc(pc.Spec.Families, func(f model.CiliumBGPFamilyWithAdverts) bool {
@@ -184,7 +184,7 @@ func (c *checker) candidateReasons(inst *model.Instance, cand candidate) []Reaso
 					continue
 				}
 				rules++
-				advRef := model.ObjectRef{Kind: "CiliumBGPAdvertisement", Name: adv.Name}
+				advRef := model.ObjectRef{Kind: model.KindCiliumBGPAdvertisement, Name: adv.Name}
 				ruleRef := fmt.Sprintf("%s spec.advertisements[%d]", advRef, i)
 				code, msg := c.ruleStops(adv, i, cand)
 				if code != "" && !selected {
@@ -351,7 +351,7 @@ func (c *checker) endpoints(svc *corev1.Service) (anyActive, localActive bool) {
 // ruleError is the error diagnostic translate reported on the rule, if any.
 func (c *checker) ruleError(advert, field string) string {
 	for _, d := range c.res.Diagnostics {
-		if d.Severity == model.Error && d.Object.Kind == "CiliumBGPAdvertisement" && d.Object.Name == advert &&
+		if d.Severity == model.Error && d.Object.Kind == model.KindCiliumBGPAdvertisement && d.Object.Name == advert &&
 			(d.Field == field || strings.HasPrefix(d.Field, field+".")) {
 			return d.String()
 		}

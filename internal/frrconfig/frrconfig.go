@@ -185,7 +185,7 @@ type builder struct {
 func (b *builder) warn(field, format string, args ...any) {
 	b.diags = append(b.diags, model.Diagnostic{
 		Severity: model.Warning,
-		Object:   model.ObjectRef{Kind: "CiliumBGPClusterConfig", Name: b.clusterConfig},
+		Object:   model.ObjectRef{Kind: model.KindCiliumBGPClusterConfig, Name: b.clusterConfig},
 		Field:    field,
 		Message:  fmt.Sprintf(format, args...),
 	})

@@ -274,9 +274,9 @@ func (st *instanceState) note(p netip.Prefix, ap *model.AdvertisedPrefix) {
 func (t *Translator) diagShard(d model.Diagnostic) int {
 	key := types.NamespacedName{Namespace: d.Object.Namespace, Name: d.Object.Name}
 	switch d.Object.Kind {
-	case "Service":
+	case model.KindService:
 		return t.shardOf(key)
-	case "EndpointSlice":
+	case model.KindEndpointSlice:
 		if k, ok := t.sliceShard[key]; ok {
 			return k
 		}
@@ -288,7 +288,7 @@ func (t *Translator) diagShard(d model.Diagnostic) int {
 // give it too.
 func (t *Translator) origins(ap model.AdvertisedPrefix) (shards []int, others bool) {
 	for _, o := range ap.Origins {
-		if o.Object.Kind != "Service" {
+		if o.Object.Kind != model.KindService {
 			others = true
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/record"
@@ -48,7 +49,7 @@ func NewEvents(ctx context.Context, client dynamic.Interface, node string, uid f
 		BurstSize: 10,
 		QPS:       1.0 / 60,
 	}))
-	b.StartRecordingToSink(eventSink{client.Resource(core.WithResource("events"))})
+	b.StartRecordingToSink(eventSink{client.Resource(schema.GroupVersionResource{Version: "v1", Resource: "events"})})
 	b.StartLogging(func(format string, args ...any) { log.V(1).Info("event", "text", fmt.Sprintf(format, args...)) })
 	go func() {
 		<-ctx.Done()
@@ -81,7 +82,7 @@ func (e *Events) Diagnostics(appeared []model.Diagnostic) {
 func (e *Events) Applied(err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	node := e.reference(model.ObjectRef{Kind: "Node", Name: e.node})
+	node := e.reference(model.ObjectRef{Kind: model.KindNode, Name: e.node})
 	switch {
 	case err != nil && err.Error() != e.applyErr:
 		e.applyErr = err.Error()
@@ -98,7 +99,7 @@ func (e *Events) SessionsReset(sessions []string) {
 	if len(sessions) == 0 {
 		return
 	}
-	node := e.reference(model.ObjectRef{Kind: "Node", Name: e.node})
+	node := e.reference(model.ObjectRef{Kind: model.KindNode, Name: e.node})
 	e.recorder.Event(node, corev1.EventTypeNormal, ReasonSessionReset,
 		"reset BGP sessions whose negotiated parameters changed: "+strings.Join(sessions, "; "))
 }
@@ -114,14 +115,13 @@ func (e *Events) reference(ref model.ObjectRef) runtime.Object {
 	}
 }
 
+// apiVersionOf is the version a kind is served as; cilium.io/v2 for a kind frr-renderer does
+// not read.
 func apiVersionOf(kind string) string {
-	switch kind {
-	case "Service", "Node", "Secret":
-		return "v1"
-	case "EndpointSlice":
-		return "discovery.k8s.io/v1"
+	if k := model.KindNamed(kind); k != nil {
+		return k.GVR.GroupVersion().String()
 	}
-	return ciliumGroupVersion.String()
+	return schema.GroupVersion{Group: model.CiliumGroup, Version: model.CiliumVersion}.String()
 }
 
 // eventScheme is what the recorder needs to name an object: the references it is given are

@@ -21,7 +21,7 @@ import (
 // shows it; a refused apply becomes one Warning on the Node however often it repeats, and the
 // first success after it a Normal event.
 func TestEvents(t *testing.T) {
-	gvr := core.WithResource("events")
+	gvr := schema.GroupVersionResource{Version: "v1", Resource: "events"}
 	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{gvr: "EventList"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

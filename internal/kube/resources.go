@@ -10,11 +10,9 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/frr-renderer/frr-renderer/internal/model"
-	"github.com/frr-renderer/frr-renderer/internal/snapshot"
 )
 
 // The resources the translator reads, how each is cached and where it goes in the Snapshot.
@@ -22,19 +20,9 @@ import (
 // cache, to the type the translator reads: the model's mirrored types for Cilium's kinds,
 // stripped k8s.io/api types for the core ones.
 
-// ciliumGroupVersion is the version the sidecar watches: cilium.io/v2 is the storage version,
-// and the API server serves v2alpha1 objects as v2.
-var ciliumGroupVersion = schema.GroupVersion{Group: "cilium.io", Version: "v2"}
-
-// podIPPoolGroupVersion is CiliumPodIPPool's: every Cilium release (1.14 to 1.20) serves it as
-// cilium.io/v2alpha1 only. Watching v2 would never sync (the API server has no such resource)
-// and would hold FRR's configuration back forever.
-var podIPPoolGroupVersion = schema.GroupVersion{Group: "cilium.io", Version: "v2alpha1"}
-
-// resource is one kind as the sidecar watches it.
+// resource is one kind (model.Kinds) as the sidecar watches it.
 type resource struct {
-	kind string
-	gvr  schema.GroupVersionResource
+	*model.Kind
 	// thisNode: only the object named after the node is watched (field selector). secrets:
 	// only the BGP secrets namespace is watched.
 	thisNode, secrets bool
@@ -42,91 +30,70 @@ type resource struct {
 	unchanged func(old, new any) bool
 	// optional: the API server may not serve the resource; then it is not watched.
 	optional bool
-	// convert reads an object as the translator's type, stripped of what it does not read.
-	convert func(u *unstructured.Unstructured) (metav1.Object, error)
-	put     func(s *model.Snapshot, o any)
+	// strip strips an object of the kind's type of what the translator does not read.
+	strip func(metav1.Object) metav1.Object
 }
 
-var (
-	core      = schema.GroupVersion{Version: "v1"}
-	discovery = schema.GroupVersion{Group: "discovery.k8s.io", Version: "v1"}
-)
+// resources are model.Kinds with how each is watched and stripped.
+var resources = func() []resource {
+	out := make([]resource, len(model.Kinds))
+	for i, k := range model.Kinds {
+		r, ok := watchedAs[k.Name]
+		if !ok {
+			panic("kube: no watch of kind " + k.Name)
+		}
+		r.Kind = k
+		out[i] = r
+	}
+	return out
+}()
 
-var resources = []resource{
-	kindOf("CiliumBGPClusterConfig", ciliumGroupVersion.WithResource("ciliumbgpclusterconfigs"), stripMeta[*model.CiliumBGPClusterConfig], func(s *model.Snapshot) *[]*model.CiliumBGPClusterConfig { return &s.ClusterConfigs }),
-	kindOf("CiliumBGPPeerConfig", ciliumGroupVersion.WithResource("ciliumbgppeerconfigs"), stripMeta[*model.CiliumBGPPeerConfig], func(s *model.Snapshot) *[]*model.CiliumBGPPeerConfig { return &s.PeerConfigs }),
-	kindOf("CiliumBGPAdvertisement", ciliumGroupVersion.WithResource("ciliumbgpadvertisements"), stripMeta[*model.CiliumBGPAdvertisement], func(s *model.Snapshot) *[]*model.CiliumBGPAdvertisement { return &s.Advertisements }),
-	kindOf("CiliumBGPNodeConfigOverride", ciliumGroupVersion.WithResource("ciliumbgpnodeconfigoverrides"), stripMeta[*model.CiliumBGPNodeConfigOverride], func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfigOverride { return &s.NodeOverrides }),
-	kindOf("CiliumPodIPPool", podIPPoolGroupVersion.WithResource("ciliumpodippools"), stripMeta[*model.CiliumPodIPPool], func(s *model.Snapshot) *[]*model.CiliumPodIPPool { return &s.PodIPPools }),
-	thisNodeOnly(kindOf("CiliumNode", ciliumGroupVersion.WithResource("ciliumnodes"), stripCiliumNode, func(s *model.Snapshot) *[]*model.CiliumNode { return &s.CiliumNodes })),
-	thisNodeOnly(kindOf("Node", core.WithResource("nodes"), stripNode, func(s *model.Snapshot) *[]*corev1.Node { return &s.Nodes })),
+// watchedAs says how each kind is watched (its resource is model.Kinds').
+var watchedAs = map[string]resource{
+	model.KindCiliumBGPClusterConfig:      {strip: stripping(stripMeta[*model.CiliumBGPClusterConfig])},
+	model.KindCiliumBGPPeerConfig:         {strip: stripping(stripMeta[*model.CiliumBGPPeerConfig])},
+	model.KindCiliumBGPAdvertisement:      {strip: stripping(stripMeta[*model.CiliumBGPAdvertisement])},
+	model.KindCiliumBGPNodeConfigOverride: {strip: stripping(stripMeta[*model.CiliumBGPNodeConfigOverride])},
+	model.KindCiliumPodIPPool:             {strip: stripping(stripMeta[*model.CiliumPodIPPool])},
+	model.KindCiliumNode:                  {strip: stripping(stripCiliumNode), thisNode: true},
+	model.KindNode:                        {strip: stripping(stripNode), thisNode: true},
 	// The node's own CiliumBGPNodeConfig: whose it is, and the operator's router IDs. Its
 	// status (the sidecar's own writes) changes nothing the translator reads.
-	specOnly(thisNodeOnly(kindOf(model.KindCiliumBGPNodeConfig, ciliumGroupVersion.WithResource(model.ResourceCiliumBGPNodeConfigs), stripNodeConfig, func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfig { return &s.NodeConfigs }))),
-	kindOf("Service", core.WithResource("services"), stripService, func(s *model.Snapshot) *[]*corev1.Service { return &s.Services }),
-	kindOf("EndpointSlice", discovery.WithResource("endpointslices"), stripEndpointSlice, func(s *model.Snapshot) *[]*discoveryv1.EndpointSlice { return &s.EndpointSlices }),
-	secretsOnly(kindOf("Secret", core.WithResource("secrets"), stripSecret, func(s *model.Snapshot) *[]*corev1.Secret { return &s.Secrets })),
+	model.KindCiliumBGPNodeConfig: {strip: stripping(stripNodeConfig), thisNode: true, unchanged: sameOwnersAndSpec},
+	model.KindService:             {strip: stripping(stripService)},
+	model.KindEndpointSlice:       {strip: stripping(stripEndpointSlice)},
+	model.KindSecret:              {strip: stripping(stripSecret), secrets: true},
 	// Envoy redirects (Cilium's Ingress and Gateway API): optional, as a cluster may not
 	// serve them.
-	optional(kindOf(model.KindCiliumEnvoyConfig, ciliumGroupVersion.WithResource("ciliumenvoyconfigs"), stripEnvoyConfig, func(s *model.Snapshot) *[]*model.CiliumEnvoyConfig { return &s.EnvoyConfigs })),
-	optional(kindOf(model.KindCiliumClusterwideEnvoyConfig, ciliumGroupVersion.WithResource("ciliumclusterwideenvoyconfigs"), stripEnvoyConfig, func(s *model.Snapshot) *[]*model.CiliumEnvoyConfig { return &s.ClusterwideEnvoyConfigs })),
+	model.KindCiliumEnvoyConfig:            {strip: stripping(stripEnvoyConfig), optional: true},
+	model.KindCiliumClusterwideEnvoyConfig: {strip: stripping(stripEnvoyConfig), optional: true},
 }
 
-func thisNodeOnly(r resource) resource { r.thisNode = true; return r }
-func optional(r resource) resource     { r.optional = true; return r }
-
-// specOnly signals a CiliumBGPNodeConfig's updates only when its owners or spec changed.
-func specOnly(r resource) resource {
-	r.unchanged = func(old, new any) bool {
-		a, ok1 := old.(*model.CiliumBGPNodeConfig)
-		b, ok2 := new.(*model.CiliumBGPNodeConfig)
-		return ok1 && ok2 && reflect.DeepEqual(a.OwnerReferences, b.OwnerReferences) && reflect.DeepEqual(a.Spec, b.Spec)
-	}
-	return r
-}
-func secretsOnly(r resource) resource { r.secrets = true; return r }
-
-// kindOf builds the resource whose objects are *T, stripped by strip, in the Snapshot field
-// that field returns.
-func kindOf[T any, P interface {
-	*T
-	metav1.Object
-}](kind string, gvr schema.GroupVersionResource, strip func(P) P, field func(*model.Snapshot) *[]P) resource {
-	return resource{
-		kind: kind,
-		gvr:  gvr,
-		convert: func(u *unstructured.Unstructured) (metav1.Object, error) {
-			// Through JSON, as manifests are decoded: the same types, the same rules.
-			b, err := u.MarshalJSON()
-			if err != nil {
-				return nil, err
-			}
-			o := P(new(T))
-			if err := json.Unmarshal(b, o); err != nil {
-				return nil, err
-			}
-			return strip(o), nil
-		},
-		put: func(s *model.Snapshot, o any) {
-			*field(s) = append(*field(s), o.(P))
-		},
-	}
+// sameOwnersAndSpec signals a CiliumBGPNodeConfig's updates only when its owners or spec
+// changed.
+func sameOwnersAndSpec(old, new any) bool {
+	a, ok1 := old.(*model.CiliumBGPNodeConfig)
+	b, ok2 := new.(*model.CiliumBGPNodeConfig)
+	return ok1 && ok2 && reflect.DeepEqual(a.OwnerReferences, b.OwnerReferences) && reflect.DeepEqual(a.Spec, b.Spec)
 }
 
-// field is the snapshot kind of the resource's objects: where put puts them.
-func (r resource) field() (int, error) {
-	u := &unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"name": "x"}}}
-	o, err := r.convert(u)
+// stripping makes strip, a strip of one kind's type, take and return any object of the kind.
+func stripping[P metav1.Object](strip func(P) P) func(metav1.Object) metav1.Object {
+	return func(o metav1.Object) metav1.Object { return strip(o.(P)) }
+}
+
+// convert reads an object as the translator's type, stripped of what it does not read.
+func (r resource) convert(u *unstructured.Unstructured) (metav1.Object, error) {
+	// Through JSON, as manifests are decoded: the same types, the same rules.
+	b, err := u.MarshalJSON()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	var s model.Snapshot
-	r.put(&s, o)
-	field, ok := snapshot.KindOf(&s)
-	if !ok {
-		return 0, fmt.Errorf("its objects go to no single field of the snapshot")
+	o := r.New()
+	if err := json.Unmarshal(b, o); err != nil {
+		return nil, err
 	}
-	return field, nil
+	return r.strip(o), nil
 }
 
 // transform is the informer's transform: unstructured to the translator's type. It returns
@@ -142,8 +109,8 @@ func (r resource) transform() cache.TransformFunc {
 		if err != nil {
 			return &invalidObject{
 				ObjectMeta: metav1.ObjectMeta{Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(), ResourceVersion: u.GetResourceVersion()},
-				kind:       r.kind,
-				err:        fmt.Errorf("cannot read it as %s %s: %w", r.gvr.GroupVersion(), r.kind, err),
+				kind:       r.Name,
+				err:        fmt.Errorf("cannot read it as %s %s: %w", r.GVR.GroupVersion(), r.Name, err),
 			}, nil
 		}
 		return o, nil
@@ -293,16 +260,13 @@ func stripNode(n *corev1.Node) *corev1.Node {
 	return out
 }
 
-// passwordKey is the only key of a BGP Secret the translator reads (Cilium's).
-const passwordKey = "password"
-
 // stripSecret keeps the password key only: the secrets namespace (kube-system by default) holds
 // many other Secrets, whose data the sidecar has no business caching.
 func stripSecret(s *corev1.Secret) *corev1.Secret {
 	out := &corev1.Secret{ObjectMeta: strippedMeta(&s.ObjectMeta), Type: s.Type}
 	out.Labels = nil
-	if v, ok := s.Data[passwordKey]; ok {
-		out.Data = map[string][]byte{passwordKey: v}
+	if v, ok := s.Data[model.PasswordKey]; ok {
+		out.Data = map[string][]byte{model.PasswordKey: v}
 	}
 	return out
 }

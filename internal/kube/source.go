@@ -41,9 +41,11 @@ type Options struct {
 type Source struct {
 	opts    Options
 	watched []watched
-	changes chan struct{}
-	done    chan struct{}
-	synced  atomic.Bool
+	// informers are the watched kinds' by kind name.
+	informers map[string]cache.SharedIndexInformer
+	changes   chan struct{}
+	done      chan struct{}
+	synced    atomic.Bool
 
 	mu      sync.Mutex
 	store   *snapshot.Store
@@ -53,11 +55,10 @@ type Source struct {
 	other bool
 }
 
-// watched is one informer and where its objects go in a Snapshot.
+// watched is one informer and the kind of its objects.
 type watched struct {
-	kind     string
+	kind     *model.Kind
 	informer cache.SharedIndexInformer
-	field    int // snapshot kind
 }
 
 type objectKey struct {
@@ -79,15 +80,11 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 		return nil, errors.New("kube: no secrets namespace")
 	}
 	s := &Source{opts: opts, changes: make(chan struct{}, 1), done: make(chan struct{}),
-		store: snapshot.New(), invalid: map[objectKey]model.Diagnostic{}}
+		store: snapshot.New(), invalid: map[objectKey]model.Diagnostic{}, informers: map[string]cache.SharedIndexInformer{}}
 	for _, r := range resources {
 		if r.optional && !served(ctx, client, r) {
-			opts.Log.Info("not served by the API server: not watched (restart to watch it once it is)", "kind", r.kind, "resource", r.gvr.String())
+			opts.Log.Info("not served by the API server: not watched (restart to watch it once it is)", "kind", r.Name, "resource", r.GVR.String())
 			continue
-		}
-		field, err := r.field()
-		if err != nil {
-			return nil, fmt.Errorf("kube: %s: %w", r.kind, err)
 		}
 		ns := ""
 		if r.secrets {
@@ -97,26 +94,27 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 		if r.thisNode {
 			name = opts.Node
 		}
-		lw := cache.ToListWatcherWithWatchListSemantics(listWatch(client.Resource(r.gvr), ns, name), client)
+		lw := cache.ToListWatcherWithWatchListSemantics(listWatch(client.Resource(r.GVR), ns, name), client)
 		inf := cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, 0, cache.Indexers{})
 		// Set before the informer starts, so every object is converted before it is cached.
 		if err := inf.SetTransform(r.transform()); err != nil {
-			return nil, fmt.Errorf("kube: %s informer: %w", r.kind, err)
+			return nil, fmt.Errorf("kube: %s informer: %w", r.Name, err)
 		}
 		// The registration is never removed: the informers live as long as the Source.
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc: func(o any) { s.set(r.kind, field, o) },
+			AddFunc: func(o any) { s.set(r.Kind, o) },
 			UpdateFunc: func(old, o any) {
 				// A relist delivers every object again: only a new version is a change, and
 				// only one of what the translator reads.
 				if sameVersion(old, o) || r.unchanged != nil && r.unchanged(old, o) {
 					return
 				}
-				s.set(r.kind, field, o)
+				s.set(r.Kind, o)
 			},
-			DeleteFunc: func(o any) { s.delete(field, o) },
+			DeleteFunc: func(o any) { s.delete(r.Kind, o) },
 		})
-		s.watched = append(s.watched, watched{kind: r.kind, informer: inf, field: field})
+		s.watched = append(s.watched, watched{kind: r.Kind, informer: inf})
+		s.informers[r.Name] = inf
 	}
 	var wg sync.WaitGroup
 	for _, w := range s.watched {
@@ -134,7 +132,7 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 // served reports whether the API server serves r, by listing one object. Any answer but "not
 // found" counts as served: the informer then waits for it as for any other.
 func served(ctx context.Context, client dynamic.Interface, r resource) bool {
-	_, err := client.Resource(r.gvr).List(ctx, metav1.ListOptions{Limit: 1})
+	_, err := client.Resource(r.GVR).List(ctx, metav1.ListOptions{Limit: 1})
 	return !apierrors.IsNotFound(err)
 }
 
@@ -168,7 +166,7 @@ func (s *Source) waitForSync(ctx context.Context) {
 		var waiting []string
 		for _, w := range s.watched {
 			if !w.informer.HasSynced() {
-				waiting = append(waiting, w.kind)
+				waiting = append(waiting, w.kind.Name)
 			}
 		}
 		if len(waiting) == 0 {
@@ -209,31 +207,31 @@ func (s *Source) Done() <-chan struct{} { return s.done }
 func (s *Source) Synced() bool { return s.synced.Load() }
 
 // set records an object the informer of kind added or changed.
-func (s *Source) set(kind string, field int, o any) {
+func (s *Source) set(kind *model.Kind, o any) {
 	obj, ok := o.(metav1.Object)
 	if !ok {
 		return
 	}
-	k := objectKey{field, snapshot.Key(obj)}
+	k := objectKey{kind.Field, snapshot.Key(obj)}
 	s.mu.Lock()
 	if bad, ok := o.(*invalidObject); ok {
 		s.invalid[k] = model.Diagnostic{
 			Severity: model.Error,
-			Object:   model.ObjectRef{Kind: kind, Namespace: bad.Namespace, Name: bad.Name},
+			Object:   model.ObjectRef{Kind: kind.Name, Namespace: bad.Namespace, Name: bad.Name},
 			Message:  bad.err.Error(),
 		}
-		s.store.Delete(field, k.key) // its last good version is gone from the caches too
+		s.store.Delete(kind.Field, k.key) // its last good version is gone from the caches too
 	} else {
 		delete(s.invalid, k)
-		s.store.Set(field, obj)
+		s.store.Set(kind.Field, obj)
 	}
-	s.noteKind(field)
+	s.noteKind(kind)
 	s.mu.Unlock()
 	s.signal()
 }
 
 // delete records an object the informer deleted.
-func (s *Source) delete(field int, o any) {
+func (s *Source) delete(kind *model.Kind, o any) {
 	if d, ok := o.(cache.DeletedFinalStateUnknown); ok {
 		o = d.Obj
 	}
@@ -241,18 +239,18 @@ func (s *Source) delete(field int, o any) {
 	if !ok {
 		return
 	}
-	k := objectKey{field, snapshot.Key(obj)}
+	k := objectKey{kind.Field, snapshot.Key(obj)}
 	s.mu.Lock()
 	delete(s.invalid, k)
-	s.store.Delete(field, k.key)
-	s.noteKind(field)
+	s.store.Delete(kind.Field, k.key)
+	s.noteKind(kind)
 	s.mu.Unlock()
 	s.signal()
 }
 
-func (s *Source) noteKind(field int) {
-	switch snapshot.KindName(field) {
-	case "Services", "EndpointSlices":
+func (s *Source) noteKind(kind *model.Kind) {
+	switch kind.Name {
+	case model.KindService, model.KindEndpointSlice:
 	default:
 		s.other = true
 	}
@@ -306,14 +304,13 @@ func (s *Source) UID(ref model.ObjectRef) types.UID {
 	if ref.Namespace != "" {
 		key = ref.Namespace + "/" + ref.Name
 	}
-	for _, w := range s.watched {
-		if w.kind != ref.Kind {
-			continue
-		}
-		if o, ok, _ := w.informer.GetStore().GetByKey(key); ok {
-			if m, ok := o.(metav1.Object); ok {
-				return m.GetUID()
-			}
+	inf, ok := s.informers[ref.Kind]
+	if !ok {
+		return ""
+	}
+	if o, ok, _ := inf.GetStore().GetByKey(key); ok {
+		if m, ok := o.(metav1.Object); ok {
+			return m.GetUID()
 		}
 	}
 	return ""

@@ -190,7 +190,7 @@ func TestSourceWaitsForSyncThenSignals(t *testing.T) {
 	}
 
 	svc := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "web", "namespace": "prod"}}}
-	if _, err := src.client.Resource(core.WithResource("services")).Namespace("prod").Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
+	if _, err := src.client.Resource(gvrOf(model.KindService)).Namespace("prod").Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitToken(t, src)
@@ -211,7 +211,7 @@ func TestSourceReportsUnreadableObject(t *testing.T) {
 				"spec": map[string]any{"timers": map[string]any{"holdTimeSeconds": int64(9)}}},
 		} {
 			u := &unstructured.Unstructured{Object: o}
-			if _, err := dyn.Resource(ciliumGroupVersion.WithResource("ciliumbgppeerconfigs")).Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
+			if _, err := dyn.Resource(gvrOf(model.KindCiliumBGPPeerConfig)).Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -242,11 +242,11 @@ func TestSourceSkipsOptionalNotServed(t *testing.T) {
 	})
 	waitToken(t, src)
 	for _, w := range src.watched {
-		if w.kind == model.KindCiliumEnvoyConfig {
-			t.Errorf("%s is watched though not served", w.kind)
+		if w.kind.Name == model.KindCiliumEnvoyConfig {
+			t.Errorf("%s is watched though not served", w.kind.Name)
 		}
 	}
-	if !slices.ContainsFunc(src.watched, func(w watched) bool { return w.kind == model.KindCiliumClusterwideEnvoyConfig }) {
+	if !slices.ContainsFunc(src.watched, func(w watched) bool { return w.kind.Name == model.KindCiliumClusterwideEnvoyConfig }) {
 		t.Errorf("%s, served, is not watched", model.KindCiliumClusterwideEnvoyConfig)
 	}
 }
@@ -276,7 +276,7 @@ func TestSourceNodeConfig(t *testing.T) {
 		t.Errorf("cached:\n%s\nwant:\n%s", g, w)
 	}
 
-	res := src.client.Resource(ciliumGroupVersion.WithResource("ciliumbgpnodeconfigs"))
+	res := src.client.Resource(gvrOf(model.KindCiliumBGPNodeConfig))
 	update := func(change func(u *unstructured.Unstructured)) {
 		t.Helper()
 		u, err := res.Get(context.Background(), "worker-1", metav1.GetOptions{})
@@ -331,55 +331,19 @@ func startSourceWith(t *testing.T, node, secretsNS string, snap *model.Snapshot,
 		u.SetKind(kind)
 		objs = append(objs, u)
 	}
-	for _, o := range snap.ClusterConfigs {
-		add(ciliumGroupVersion, "CiliumBGPClusterConfig", o)
-	}
-	for _, o := range snap.PeerConfigs {
-		add(ciliumGroupVersion, "CiliumBGPPeerConfig", o)
-	}
-	for _, o := range snap.Advertisements {
-		add(ciliumGroupVersion, "CiliumBGPAdvertisement", o)
-	}
-	for _, o := range snap.NodeOverrides {
-		add(ciliumGroupVersion, "CiliumBGPNodeConfigOverride", o)
-	}
-	for _, o := range snap.PodIPPools {
-		add(podIPPoolGroupVersion, "CiliumPodIPPool", o)
-	}
-	// The fake ignores field selectors: only this node's Node and CiliumNode.
-	for _, o := range snap.CiliumNodes {
-		if o.Name == node {
-			add(ciliumGroupVersion, "CiliumNode", o)
+	for _, r := range resources {
+		for _, o := range r.Objects(snap) {
+			// The fake ignores field selectors: only this node's Node, CiliumNode and
+			// CiliumBGPNodeConfig.
+			if r.thisNode && o.GetName() != node {
+				continue
+			}
+			add(r.GVR.GroupVersion(), r.Name, o)
 		}
-	}
-	for _, o := range snap.Nodes {
-		if o.Name == node {
-			add(core, "Node", o)
-		}
-	}
-	for _, o := range snap.NodeConfigs {
-		if o.Name == node {
-			add(ciliumGroupVersion, model.KindCiliumBGPNodeConfig, o)
-		}
-	}
-	for _, o := range snap.Services {
-		add(core, "Service", o)
-	}
-	for _, o := range snap.EndpointSlices {
-		add(discovery, "EndpointSlice", o)
-	}
-	for _, o := range snap.Secrets {
-		add(core, "Secret", o)
-	}
-	for _, o := range snap.EnvoyConfigs {
-		add(ciliumGroupVersion, model.KindCiliumEnvoyConfig, o)
-	}
-	for _, o := range snap.ClusterwideEnvoyConfigs {
-		add(ciliumGroupVersion, model.KindCiliumClusterwideEnvoyConfig, o)
 	}
 	listKinds := map[schema.GroupVersionResource]string{}
 	for _, r := range resources {
-		listKinds[r.gvr] = r.kind + "List"
+		listKinds[r.GVR] = r.Name + "List"
 	}
 	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, objs...)
 	if prepare != nil {
@@ -433,9 +397,9 @@ func TestSourceChanges(t *testing.T) {
 		t.Fatalf("first load: %v, changes %+v (want All)", err, ch)
 	}
 	ctx := context.Background()
-	services := src.client.Resource(core.WithResource("services")).Namespace("prod")
-	slices := src.client.Resource(discovery.WithResource("endpointslices")).Namespace("prod")
-	peerConfigs := src.client.Resource(ciliumGroupVersion.WithResource("ciliumbgppeerconfigs"))
+	services := src.client.Resource(gvrOf(model.KindService)).Namespace("prod")
+	slices := src.client.Resource(gvrOf(model.KindEndpointSlice)).Namespace("prod")
+	peerConfigs := src.client.Resource(gvrOf(model.KindCiliumBGPPeerConfig))
 
 	// loadAfter waits until cond holds for what the source loads.
 	loadAfter := func(what string, cond func(*model.Snapshot) bool) (*model.Snapshot, model.Changes) {
@@ -500,3 +464,6 @@ func TestSourceChanges(t *testing.T) {
 		t.Error("not settled after a load")
 	}
 }
+
+// gvrOf is the resource of a kind the sidecar watches.
+func gvrOf(kind string) schema.GroupVersionResource { return model.KindNamed(kind).GVR }

@@ -124,10 +124,10 @@ func parallel(n int, f func(i int)) {
 // object.
 func (l *loader) keep(p parsed) {
 	loc, k, o := p.from, p.kind, p.obj
-	if k.namespaced && o.GetNamespace() == "" {
+	if k.Namespaced && o.GetNamespace() == "" {
 		o.SetNamespace("default") // as kubectl apply does
 	}
-	if !k.namespaced {
+	if !k.Namespaced {
 		// The API server ignores a namespace on cluster-scoped objects; so must keys.
 		o.SetNamespace("")
 	}
@@ -139,7 +139,7 @@ func (l *loader) keep(p parsed) {
 		})
 		return
 	}
-	if !k.namespaced {
+	if !k.Namespaced {
 		if errs := validation.IsDNS1123Subdomain(o.GetName()); len(errs) > 0 {
 			l.diags = append(l.diags, model.Diagnostic{
 				Severity: model.Error,
@@ -174,7 +174,7 @@ func (l *loader) add(k *kind, o object, from location) {
 }
 
 func refOf(k *kind, o object) model.ObjectRef {
-	return model.ObjectRef{Kind: k.name, Namespace: o.GetNamespace(), Name: o.GetName()}
+	return model.ObjectRef{Kind: k.Name, Namespace: o.GetNamespace(), Name: o.GetName()}
 }
 
 // finish writes the surviving definitions into the Snapshot.

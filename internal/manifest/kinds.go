@@ -5,43 +5,46 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/frr-renderer/frr-renderer/internal/model"
 )
 
-// kinds are the kinds the translator reads. Any other type is skipped.
-var kinds = []*kind{
-	// v2alpha1 objects decode into the v2 types: the model keeps their extra fields, and
-	// nothing else the model reads differs between the two versions.
-	kindOf("CiliumBGPClusterConfig", cilium, scope{strict: true}, func(s *model.Snapshot) *[]*model.CiliumBGPClusterConfig { return &s.ClusterConfigs }),
-	kindOf("CiliumBGPPeerConfig", cilium, scope{strict: true}, func(s *model.Snapshot) *[]*model.CiliumBGPPeerConfig { return &s.PeerConfigs }),
-	kindOf("CiliumBGPAdvertisement", cilium, scope{strict: true}, func(s *model.Snapshot) *[]*model.CiliumBGPAdvertisement { return &s.Advertisements }),
-	kindOf("CiliumBGPNodeConfigOverride", cilium, scope{strict: true}, func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfigOverride { return &s.NodeOverrides }),
-	kindOf("CiliumNode", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumNode { return &s.CiliumNodes }),
-	kindOf("CiliumBGPNodeConfig", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumBGPNodeConfig { return &s.NodeConfigs }),
-	kindOf("CiliumEnvoyConfig", cilium, scope{namespaced: true}, func(s *model.Snapshot) *[]*model.CiliumEnvoyConfig { return &s.EnvoyConfigs }),
-	kindOf("CiliumClusterwideEnvoyConfig", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumEnvoyConfig { return &s.ClusterwideEnvoyConfigs }),
-	kindOf("CiliumPodIPPool", cilium, scope{}, func(s *model.Snapshot) *[]*model.CiliumPodIPPool { return &s.PodIPPools }),
-	kindOf("Node", core, scope{strict: true}, func(s *model.Snapshot) *[]*corev1.Node { return &s.Nodes }),
-	kindOf("Service", core, scope{namespaced: true, strict: true}, func(s *model.Snapshot) *[]*corev1.Service { return &s.Services }),
-	kindOf("EndpointSlice", discovery, scope{namespaced: true, strict: true}, func(s *model.Snapshot) *[]*discoveryv1.EndpointSlice { return &s.EndpointSlices }),
-	secretKind,
+// kinds are the kinds the translator reads (model.Kinds), with what decoding them from a
+// manifest needs. Any other type is skipped.
+var kinds = func() []*kind {
+	out := make([]*kind, len(model.Kinds))
+	for i, mk := range model.Kinds {
+		k := &kind{Kind: mk, apiVersions: []string{mk.GVR.GroupVersion().String()}, strict: !writtenByCilium[mk.Name]}
+		if mk.GVR.Group == model.CiliumGroup {
+			// v2alpha1 objects decode into the v2 types: the model keeps their extra
+			// fields, and nothing else the model reads differs between the two versions.
+			k.apiVersions = []string{"cilium.io/v2", "cilium.io/v2alpha1"}
+		}
+		if mk.Name == model.KindSecret {
+			k.normalize = mergeStringData
+		}
+		out[i] = k
+	}
+	return out
+}()
+
+// writtenByCilium are the kinds whose model holds only what the translator reads: Cilium
+// writes them, not users (see kind.strict).
+var writtenByCilium = map[string]bool{
+	model.KindCiliumNode:                   true,
+	model.KindCiliumBGPNodeConfig:          true,
+	model.KindCiliumEnvoyConfig:            true,
+	model.KindCiliumClusterwideEnvoyConfig: true,
+	model.KindCiliumPodIPPool:              true,
 }
 
 // kindsByType finds a kind by the apiVersion and kind of a manifest; kindsByName by its kind
 // only, to tell a kept kind of another version from a kind that is not read.
 var kindsByType, kindsByName = indexKinds(kinds)
 
-var secretKind = kindOf("Secret", core, scope{namespaced: true, strict: true, normalize: mergeStringData}, func(s *model.Snapshot) *[]*corev1.Secret { return &s.Secrets })
-
-var (
-	cilium    = []string{"cilium.io/v2", "cilium.io/v2alpha1"}
-	core      = []string{"v1"}
-	discovery = []string{"discovery.k8s.io/v1"}
-)
+var secretKind = kindsByName[model.KindSecret]
 
 // object is what every kept kind is: Kubernetes metadata and a type.
 type object interface {
@@ -49,24 +52,13 @@ type object interface {
 	GetObjectKind() schema.ObjectKind
 }
 
-// kind is one kind the translator reads: where it goes in the Snapshot and what the API
-// server would have done to it before it reached a cache.
+// kind is one kind the translator reads, with what the API server would have done to it
+// before it reached a cache. Namespaced kinds default to the namespace "default"; the others
+// are cluster-scoped and their names must be DNS-1123 subdomains, which the translator relies
+// on (node names, peer config references, the DEFAULTS peer group).
 type kind struct {
-	name        string
+	*model.Kind
 	apiVersions []string
-	scope
-	newObject func() object
-	// get and set move the kind's objects out of and into a Snapshot.
-	get func(*model.Snapshot) []object
-	set func(*model.Snapshot, []object)
-}
-
-// scope holds the rules that differ between kinds.
-type scope struct {
-	// namespaced kinds default to the namespace "default"; the others are cluster-scoped and
-	// their names must be DNS-1123 subdomains, which the translator relies on (node names,
-	// peer config references, the DEFAULTS peer group).
-	namespaced bool
 	// normalize applies what the API server does on create, if anything.
 	normalize func(object)
 	// strict kinds have every field of their API in the model (but status, which no manifest
@@ -74,6 +66,26 @@ type scope struct {
 	// The model holds only what the translator reads of the others (CiliumNode...), which
 	// Cilium writes, not users.
 	strict bool
+}
+
+func (k *kind) newObject() object { return k.New().(object) }
+
+// get and set move the kind's objects out of and into a Snapshot.
+func (k *kind) get(s *model.Snapshot) []object {
+	objs := k.Objects(s)
+	out := make([]object, len(objs))
+	for i, o := range objs {
+		out[i] = o.(object)
+	}
+	return out
+}
+
+func (k *kind) set(s *model.Snapshot, objs []object) {
+	in := make([]metav1.Object, len(objs))
+	for i, o := range objs {
+		in[i] = o
+	}
+	k.SetObjects(s, in)
 }
 
 // ignoreUnknown reports whether an unknown field is left unsaid: status, which the model of
@@ -96,39 +108,12 @@ type typeKey struct{ apiVersion, kind string }
 func indexKinds(kinds []*kind) (map[typeKey]*kind, map[string]*kind) {
 	byType, byName := make(map[typeKey]*kind), make(map[string]*kind)
 	for _, k := range kinds {
-		byName[k.name] = k
+		byName[k.Name] = k
 		for _, v := range k.apiVersions {
-			byType[typeKey{v, k.name}] = k
+			byType[typeKey{v, k.Name}] = k
 		}
 	}
 	return byType, byName
-}
-
-// kindOf builds a kind whose objects are *T, kept in the Snapshot field that field returns.
-func kindOf[T any, P interface {
-	*T
-	object
-}](name string, apiVersions []string, sc scope, field func(*model.Snapshot) *[]P) *kind {
-	return &kind{
-		name:        name,
-		apiVersions: apiVersions,
-		scope:       sc,
-		newObject:   func() object { return P(new(T)) },
-		get: func(s *model.Snapshot) []object {
-			objs := make([]object, len(*field(s)))
-			for i, o := range *field(s) {
-				objs[i] = o
-			}
-			return objs
-		},
-		set: func(s *model.Snapshot, objs []object) {
-			var typed []P
-			for _, o := range objs {
-				typed = append(typed, o.(P))
-			}
-			*field(s) = typed
-		},
-	}
 }
 
 // mergeStringData does what the API server does on write: stringData is a write-only

@@ -251,8 +251,3 @@ type EnvoyServiceListener struct {
 	Namespace string `json:"namespace,omitempty"`
 	Listener  string `json:"listener,omitempty"`
 }
-
-const (
-	KindCiliumEnvoyConfig            = "CiliumEnvoyConfig"
-	KindCiliumClusterwideEnvoyConfig = "CiliumClusterwideEnvoyConfig"
-)

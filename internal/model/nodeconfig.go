@@ -25,8 +25,6 @@ type CiliumBGPNodeConfig struct {
 const (
 	CiliumGroup                  = "cilium.io"
 	CiliumVersion                = "v2"
-	KindCiliumBGPNodeConfig      = "CiliumBGPNodeConfig"
-	KindCiliumBGPClusterConfig   = "CiliumBGPClusterConfig"
 	ResourceCiliumBGPNodeConfigs = "ciliumbgpnodeconfigs"
 )
 

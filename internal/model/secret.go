@@ -12,6 +12,10 @@ type Password struct {
 	value string
 }
 
+// PasswordKey is the key of a BGP Secret that holds the password (Cilium's), the only one
+// frr-renderer reads.
+const PasswordKey = "password"
+
 // Redacted is what stands for a secret wherever one would be shown: a Password printed or
 // encoded, and a password masked in FRR configuration text (vtysh.MaskSecrets).
 const Redacted = "<redacted>"

@@ -12,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
@@ -20,7 +19,7 @@ import (
 )
 
 // GVR is the cluster-scoped resource of CiliumBGPNodeConfigs.
-var GVR = schema.GroupVersionResource{Group: model.CiliumGroup, Version: model.CiliumVersion, Resource: model.ResourceCiliumBGPNodeConfigs}
+var GVR = model.KindNamed(model.KindCiliumBGPNodeConfig).GVR
 
 // FieldManager names frr-renderer in the objects' managedFields.
 const FieldManager = "frr-renderer"

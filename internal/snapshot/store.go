@@ -2,9 +2,9 @@
 // learn of changes one object at a time (an informer's event, a manifest file read again), and
 // says what changed since the last Take (model.Changes).
 //
-// A kind is a field of model.Snapshot (Services, Nodes, ...), named by its index: every field
-// is a slice of pointers to an object type, and a new field needs nothing here. Adding,
-// replacing or removing an object costs O(1). Take hands out a Snapshot whose slices are never
+// A kind is a field of model.Snapshot (Services, Nodes, ...), named by its index
+// (model.Kind.Field): every field is a slice of pointers to an object type, and a new field
+// needs nothing here. Adding, replacing or removing an object costs O(1). Take hands out a Snapshot whose slices are never
 // modified afterwards: the slice of a kind that changed is made anew (a pointer per object),
 // the others are shared with the previous Take.
 //

@@ -260,7 +260,7 @@ type ruleRefKey struct {
 
 func (t *translation) checkRule(adv *model.CiliumBGPAdvertisement, i int) *ruleInfo {
 	a := &adv.Spec.Advertisements[i]
-	obj := model.ObjectRef{Kind: "CiliumBGPAdvertisement", Name: adv.Name}
+	obj := model.ObjectRef{Kind: model.KindCiliumBGPAdvertisement, Name: adv.Name}
 	field := fmt.Sprintf("spec.advertisements[%d]", i)
 	info := &ruleInfo{ref: model.RuleRef{Advertisement: adv.Name, Index: i, Type: a.AdvertisementType}, spec: a, selector: labels.Nothing()}
 	switch a.AdvertisementType {
@@ -329,7 +329,7 @@ func (t *translation) rule(adv *model.CiliumBGPAdvertisement, i int, fam model.F
 
 // isLoadBalancerIP tells an origin that is a Service's LoadBalancer IP.
 func isLoadBalancerIP(o model.Origin) bool {
-	return o.Object.Kind == "Service" && o.Detail == model.ServiceLoadBalancerIP
+	return o.Object.Kind == model.KindService && o.Detail == model.ServiceLoadBalancerIP
 }
 
 func (t *translation) podCIDRs(ref model.RuleRef, fam model.Family) map[netip.Prefix][]model.Origin {
@@ -339,11 +339,11 @@ func (t *translation) podCIDRs(ref model.RuleRef, fam model.Family) map[netip.Pr
 	}
 	// Cilium's PodCIDR reconciler runs only where the node owns its pod CIDRs.
 	if mode := cmp.Or(t.opts.IPAMMode, IPAMClusterPool); mode != IPAMClusterPool && mode != IPAMKubernetes {
-		t.warn(model.ObjectRef{Kind: "CiliumBGPAdvertisement", Name: ref.Advertisement}, fmt.Sprintf("spec.advertisements[%d]", ref.Index),
+		t.warn(model.ObjectRef{Kind: model.KindCiliumBGPAdvertisement, Name: ref.Advertisement}, fmt.Sprintf("spec.advertisements[%d]", ref.Index),
 			"PodCIDR advertisements need IPAM mode %s or %s; this cluster's is %q: nothing advertised", IPAMClusterPool, IPAMKubernetes, mode)
 		return out
 	}
-	obj := model.ObjectRef{Kind: "CiliumNode", Name: t.ciliumNode.Name}
+	obj := model.ObjectRef{Kind: model.KindCiliumNode, Name: t.ciliumNode.Name}
 	for k, c := range t.ciliumNode.Spec.IPAM.PodCIDRs {
 		p, err := netip.ParsePrefix(strings.TrimSpace(c))
 		if err != nil {
@@ -377,7 +377,7 @@ func (t *translation) podIPPools(info *ruleInfo, fam model.Family) map[netip.Pre
 			pools[pool.Name] = pool
 		}
 	}
-	cn := model.ObjectRef{Kind: "CiliumNode", Name: t.ciliumNode.Name}
+	cn := model.ObjectRef{Kind: model.KindCiliumNode, Name: t.ciliumNode.Name}
 	for k, alloc := range t.ciliumNode.Spec.IPAM.Pools.Allocated {
 		pool, ok := pools[alloc.Pool]
 		if !ok {
@@ -411,7 +411,7 @@ func (t *translation) podIPPools(info *ruleInfo, fam model.Family) map[netip.Pre
 				continue
 			}
 			p = p.Masked()
-			out[p] = append(out[p], model.Origin{Rule: ref, Object: model.ObjectRef{Kind: "CiliumPodIPPool", Name: pool.Name}, Detail: cfield})
+			out[p] = append(out[p], model.Origin{Rule: ref, Object: model.ObjectRef{Kind: model.KindCiliumPodIPPool, Name: pool.Name}, Detail: cfield})
 		}
 	}
 	return out
@@ -441,7 +441,7 @@ func (t *translation) interfacePrefixes(name string, ref model.RuleRef, fam mode
 	}
 	if !found {
 		// Cilium finds no device and announces nothing, without a word.
-		t.warn(model.ObjectRef{Kind: "CiliumBGPAdvertisement", Name: ref.Advertisement}, fmt.Sprintf("spec.advertisements[%d].interface.name", ref.Index),
+		t.warn(model.ObjectRef{Kind: model.KindCiliumBGPAdvertisement, Name: ref.Advertisement}, fmt.Sprintf("spec.advertisements[%d].interface.name", ref.Index),
 			"no interface %q on the host of node %q: nothing advertised", name, t.opts.Node)
 	}
 	return out

@@ -21,8 +21,6 @@ const (
 	defaultRestartTime  = 120
 	// FRR's "timers connect" stops at 65535; Cilium's schema allows up to 2^31-1.
 	maxConnectRetry = 65535
-	// The Secret key Cilium reads the password from.
-	passwordKey = "password"
 )
 
 // resolvedPeerConfig is a CiliumBGPPeerConfig turned into session settings and selectors,
@@ -75,7 +73,7 @@ func (t *translation) peerConfig(name string) *resolvedPeerConfig {
 }
 
 func (t *translation) resolvePeerConfig(pc *model.CiliumBGPPeerConfig) *resolvedPeerConfig {
-	ref := model.ObjectRef{Kind: "CiliumBGPPeerConfig", Name: pc.Name}
+	ref := model.ObjectRef{Kind: model.KindCiliumBGPPeerConfig, Name: pc.Name}
 	r := defaultsGroup()
 	r.group.Name = pc.Name
 	r.group.Families = nil
@@ -209,23 +207,23 @@ func (t *translation) password(r *resolvedPeerConfig, pc *model.CiliumBGPPeerCon
 		return
 	}
 	name := *pc.Spec.AuthSecretRef
-	r.group.Sources["password"] = model.Source{Object: model.ObjectRef{Kind: "Secret", Namespace: t.opts.SecretsNamespace, Name: name}, Field: "data.password"}
+	r.group.Sources["password"] = model.Source{Object: model.ObjectRef{Kind: model.KindSecret, Namespace: t.opts.SecretsNamespace, Name: name}, Field: "data." + model.PasswordKey}
 	secret, ok := t.secrets[name]
 	if !ok {
 		t.error(ref, "spec.authSecretRef", "failed to fetch Secret %q: not found (continuing with an empty password)", t.opts.SecretsNamespace+"/"+name)
 		return
 	}
-	value, ok := secret.Data[passwordKey]
+	value, ok := secret.Data[model.PasswordKey]
 	if !ok || len(value) == 0 {
 		t.error(ref, "spec.authSecretRef", "Secret %q has no %q key: instances with peers using this CiliumBGPPeerConfig are not configured",
-			t.opts.SecretsNamespace+"/"+name, passwordKey)
+			t.opts.SecretsNamespace+"/"+name, model.PasswordKey)
 		r.instanceError = true
 		return
 	}
 	password := model.NewPassword(string(value))
 	if why := password.Unusable(); why != "" {
 		t.error(ref, "spec.authSecretRef", "Secret %q key %q: %s: instances with peers using this CiliumBGPPeerConfig are not configured",
-			t.opts.SecretsNamespace+"/"+name, passwordKey, why)
+			t.opts.SecretsNamespace+"/"+name, model.PasswordKey, why)
 		r.instanceError = true
 		return
 	}
@@ -305,7 +303,7 @@ func (t *translation) peerGroupFor(p *model.CiliumBGPPeer, ccRef model.ObjectRef
 	if ref == nil || ref.Name == "" {
 		return defaultsGroup(), true
 	}
-	if ref.Kind != "" && ref.Kind != "CiliumBGPPeerConfig" {
+	if ref.Kind != "" && ref.Kind != model.KindCiliumBGPPeerConfig {
 		t.warn(ccRef, field+".peerConfigRef.kind", "kind %q is not supported: peer not configured", ref.Kind)
 		return nil, false
 	}
@@ -393,12 +391,12 @@ func (t *translation) ownAddresses() map[netip.Addr]string {
 	}
 	if cn := t.ciliumNode; cn != nil {
 		for i, a := range cn.Spec.Addresses {
-			add(a.IP, fmt.Sprintf("%s spec.addresses[%d].ip", model.ObjectRef{Kind: "CiliumNode", Name: cn.Name}, i))
+			add(a.IP, fmt.Sprintf("%s spec.addresses[%d].ip", model.ObjectRef{Kind: model.KindCiliumNode, Name: cn.Name}, i))
 		}
 	}
 	if n := t.node; n != nil {
 		for i, a := range n.Status.Addresses {
-			add(a.Address, fmt.Sprintf("%s status.addresses[%d].address", model.ObjectRef{Kind: "Node", Name: n.Name}, i))
+			add(a.Address, fmt.Sprintf("%s status.addresses[%d].address", model.ObjectRef{Kind: model.KindNode, Name: n.Name}, i))
 		}
 	}
 	for _, ifc := range t.host.Interfaces {
@@ -436,7 +434,7 @@ func (t *translation) localAddress(peer *model.Peer, rpc *resolvedPeerConfig, ov
 			if op.Name != peer.Name || op.LocalAddress == nil {
 				continue
 			}
-			ref := model.ObjectRef{Kind: "CiliumBGPNodeConfigOverride", Name: o.Name}
+			ref := model.ObjectRef{Kind: model.KindCiliumBGPNodeConfigOverride, Name: o.Name}
 			field := fmt.Sprintf("spec.bgpInstances[%d].peers[%d].localAddress", ovIdx, k)
 			a, err := netip.ParseAddr(strings.TrimSpace(*op.LocalAddress))
 			if err != nil || a.Zone() != "" {
@@ -456,7 +454,7 @@ func (t *translation) localAddress(peer *model.Peer, rpc *resolvedPeerConfig, ov
 	if rpc.sourceInterface == "" {
 		return true
 	}
-	ref := model.ObjectRef{Kind: "CiliumBGPPeerConfig", Name: rpc.group.Name}
+	ref := model.ObjectRef{Kind: model.KindCiliumBGPPeerConfig, Name: rpc.group.Name}
 	a, why := interfaceLocalAddress(t.host.Interfaces, rpc.sourceInterface, peer.Address)
 	if why != "" {
 		t.warn(ref, "spec.transport.sourceInterface", "%s: peer %q not configured", why, peer.Name)

@@ -95,10 +95,10 @@ func virtualRouters(annotations map[string]string) (map[int64]virtualRouter, err
 // CiliumNode's (which mirror the Node's), or the Node's when there is no CiliumNode.
 func (t *translation) nodeAnnotations() (map[string]string, model.ObjectRef) {
 	if t.ciliumNode != nil {
-		return t.ciliumNode.Annotations, model.ObjectRef{Kind: "CiliumNode", Name: t.ciliumNode.Name}
+		return t.ciliumNode.Annotations, model.ObjectRef{Kind: model.KindCiliumNode, Name: t.ciliumNode.Name}
 	}
 	if t.node != nil {
-		return t.node.Annotations, model.ObjectRef{Kind: "Node", Name: t.node.Name}
+		return t.node.Annotations, model.ObjectRef{Kind: model.KindNode, Name: t.node.Name}
 	}
 	return nil, model.ObjectRef{}
 }
@@ -149,7 +149,7 @@ func (t *translation) routerID(inst *model.Instance, ov *model.CiliumBGPNodeConf
 	case RouterIDAllocationIPPool:
 		return t.allocatedRouterID(inst)
 	default:
-		t.error(model.ObjectRef{Kind: "CiliumNode", Name: t.opts.Node}, "", "router ID allocation mode %q is not default or ip-pool: instance %q not configured", mode, inst.Name)
+		t.error(model.ObjectRef{Kind: model.KindCiliumNode, Name: t.opts.Node}, "", "router ID allocation mode %q is not default or ip-pool: instance %q not configured", mode, inst.Name)
 		return false
 	}
 }
@@ -164,14 +164,14 @@ func (t *translation) nodeRouterID(inst *model.Instance) bool {
 	var ref model.ObjectRef
 	switch {
 	case t.ciliumNode != nil:
-		ref = model.ObjectRef{Kind: "CiliumNode", Name: t.ciliumNode.Name}
+		ref = model.ObjectRef{Kind: model.KindCiliumNode, Name: t.ciliumNode.Name}
 		for i, a := range t.ciliumNode.Spec.Addresses {
 			addrs = append(addrs, address{a.Type, a.IP, fmt.Sprintf("spec.addresses[%d].ip", i)})
 		}
 	case t.node != nil:
 		// No CiliumNode (manifests written without one): the Node's addresses, which the
 		// agent copies into the CiliumNode.
-		ref = model.ObjectRef{Kind: "Node", Name: t.node.Name}
+		ref = model.ObjectRef{Kind: model.KindNode, Name: t.node.Name}
 		for i, a := range t.node.Status.Addresses {
 			addrs = append(addrs, address{string(a.Type), a.Address, fmt.Sprintf("status.addresses[%d].address", i)})
 		}
@@ -218,7 +218,7 @@ func (t *translation) macRouterID(inst *model.Instance, nodeRef model.ObjectRef)
 		return true
 	}
 	if nodeRef.Kind == "" {
-		nodeRef = model.ObjectRef{Kind: "CiliumNode", Name: t.opts.Node}
+		nodeRef = model.ObjectRef{Kind: model.KindCiliumNode, Name: t.opts.Node}
 	}
 	t.error(nodeRef, "spec.addresses",
 		"no IPv4 address to use as router ID for instance %q, and no %s device with a link-layer address on the host to derive one from (as Cilium does on IPv6-only nodes): instance not configured; set routerID in a CiliumBGPNodeConfigOverride named %q",

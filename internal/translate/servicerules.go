@@ -34,7 +34,7 @@ const (
 func (t *translation) hasFrontends(svc *corev1.Service) bool {
 	why, parseErr := NoFrontends(svc, t.opts.ServiceProxyName, t.nodeLabels)
 	if parseErr != nil {
-		ref := model.ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}
+		ref := model.ObjectRef{Kind: model.KindService, Namespace: svc.Namespace, Name: svc.Name}
 		t.warn(ref, "metadata.annotations["+serviceNodeSelectorAnnotation+"]", "not a label selector (%v): ignored, as Cilium ignores it", parseErr)
 	}
 	return why == ""

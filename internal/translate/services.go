@@ -125,7 +125,7 @@ func (t *translation) servicePrefixes(info *ruleInfo, fam model.Family) map[neti
 			continue
 		}
 		svc := is.svc
-		obj := model.ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}
+		obj := model.ObjectRef{Kind: model.KindService, Namespace: svc.Namespace, Name: svc.Name}
 		for _, kind := range info.addresses {
 			// LoadBalancer and external IPs follow externalTrafficPolicy, cluster IPs
 			// internalTrafficPolicy.
@@ -194,7 +194,7 @@ func (t *translation) serviceAddresses(svc *corev1.Service, kind string) []netip
 			raw = []value{{"spec.clusterIP", svc.Spec.ClusterIP}}
 		}
 	}
-	obj := model.ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}
+	obj := model.ObjectRef{Kind: model.KindService, Namespace: svc.Namespace, Name: svc.Name}
 	var out []netip.Addr
 	seen := map[netip.Addr]bool{}
 	for _, r := range raw {

@@ -155,7 +155,7 @@ func (t *translation) findNode() error {
 		t.nodeLabels = labels.Set(t.ciliumNode.Labels)
 	case t.node != nil:
 		t.nodeLabels = labels.Set(t.node.Labels)
-		t.warn(model.ObjectRef{Kind: "Node", Name: t.node.Name}, "",
+		t.warn(model.ObjectRef{Kind: model.KindNode, Name: t.node.Name}, "",
 			"no CiliumNode of that name: selecting on the Node's labels, and no PodCIDR or pool is advertised")
 	default:
 		return fmt.Errorf("node %q not found: no CiliumNode or Node of that name in the input", t.opts.Node)
@@ -283,7 +283,7 @@ func (t *translation) findOverride(cc *model.CiliumBGPClusterConfig) *model.Cili
 	if found == nil {
 		return nil
 	}
-	ref := model.ObjectRef{Kind: "CiliumBGPNodeConfigOverride", Name: found.Name}
+	ref := model.ObjectRef{Kind: model.KindCiliumBGPNodeConfigOverride, Name: found.Name}
 	names := map[string]*model.CiliumBGPInstance{}
 	for i := range cc.Spec.BGPInstances {
 		names[cc.Spec.BGPInstances[i].Name] = &cc.Spec.BGPInstances[i]
@@ -327,7 +327,7 @@ func overrideInstance(o *model.CiliumBGPNodeConfigOverride, name string) (*model
 }
 
 func clusterConfigRef(cc *model.CiliumBGPClusterConfig) model.ObjectRef {
-	return model.ObjectRef{Kind: "CiliumBGPClusterConfig", Name: cc.Name}
+	return model.ObjectRef{Kind: model.KindCiliumBGPClusterConfig, Name: cc.Name}
 }
 
 // instance builds one BGP instance; false when an error stops it.
@@ -339,7 +339,7 @@ func (t *translation) instance(cc *model.CiliumBGPClusterConfig, idx int, o *mod
 	var ovRef model.ObjectRef
 	var ovField string
 	if ov != nil {
-		ovRef = model.ObjectRef{Kind: "CiliumBGPNodeConfigOverride", Name: o.Name}
+		ovRef = model.ObjectRef{Kind: model.KindCiliumBGPNodeConfigOverride, Name: o.Name}
 		ovField = fmt.Sprintf("spec.bgpInstances[%d]", ovIdx)
 	}
 	inst := model.Instance{Name: spec.Name, Sources: model.Provenance{}}
