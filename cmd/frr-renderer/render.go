@@ -114,20 +114,15 @@ func (e *instancesFailedError) Error() string {
 // renderConfig translates and renders one node's frr.conf; diagnostics go to stderr. When
 // instances fail, the text comes with an *instancesFailedError.
 func renderConfig(snap *model.Snapshot, facts model.HostFacts, opts translate.Options, d frrconfig.Dialect, stderr io.Writer) ([]byte, error) {
-	res, err := translate.Translate(snap, facts, opts)
+	out, err := frrconfig.RenderNode(snap, facts, opts, d)
+	printDiagnostics(stderr, out.Diagnostics)
 	if err != nil {
 		return nil, err
 	}
-	printDiagnostics(stderr, res.Diagnostics)
-	text, diags, err := frrconfig.Render(res.Config, d)
-	printDiagnostics(stderr, diags)
-	if err != nil {
-		return nil, fmt.Errorf("node %q: %w", opts.Node, err)
+	if len(out.FailedInstances) > 0 {
+		return out.Text, &instancesFailedError{node: opts.Node, instances: out.FailedInstances}
 	}
-	if len(res.FailedInstances) > 0 {
-		return text, &instancesFailedError{node: opts.Node, instances: res.FailedInstances}
-	}
-	return text, nil
+	return out.Text, nil
 }
 
 // loadSnapshot reads the manifests, or the embedded seed when there are none.

@@ -61,15 +61,11 @@ func TestSourceRendersLikeManifests(t *testing.T) {
 
 func render(t *testing.T, snap *model.Snapshot, node string) []byte {
 	t.Helper()
-	res, err := translate.Translate(snap, model.HostFacts{}, translate.Options{Node: node})
+	r, err := frrconfig.RenderNode(snap, model.HostFacts{}, translate.Options{Node: node}, frrconfig.FRR10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, _, err := frrconfig.Render(res.Config, frrconfig.FRR10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return text
+	return r.Text
 }
 
 // What enters the caches is what the translator reads and nothing more.

@@ -79,19 +79,15 @@ func (h *handsOn) render(v frrtest.Version) string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	res, err := translate.Translate(snap, model.HostFacts{}, translate.Options{Node: "cp-1"})
-	if err != nil {
-		h.t.Fatal(err)
-	}
 	d := frrconfig.FRR10
 	if v == frrtest.FRR8 {
 		d = frrconfig.FRR8
 	}
-	text, _, err := frrconfig.Render(res.Config, d)
+	r, err := frrconfig.RenderNode(snap, model.HostFacts{}, translate.Options{Node: "cp-1"}, d)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return string(text)
+	return string(r.Text)
 }
 
 // torRoute is the ToR's view of one prefix: BGP paths and whether its kernel has the route.

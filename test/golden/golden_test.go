@@ -122,22 +122,18 @@ func renderScenario(t testing.TB, ar *archive) []rendering {
 	var out []rendering
 	for _, node := range strings.Fields(nodes) {
 		opts.Node = node
-		res, err := translate.Translate(snap, facts, opts)
-		if err != nil {
-			t.Fatalf("node %s: %v", node, err)
-		}
 		for _, d := range dialects {
-			text, renderDiags, err := frrconfig.Render(res.Config, d)
+			r, err := frrconfig.RenderNode(snap, facts, opts, d)
 			if err != nil {
 				t.Fatalf("node %s, FRR %s: %v", node, d, err)
 			}
 			var diags bytes.Buffer
-			for _, list := range [][]model.Diagnostic{loadDiags, res.Diagnostics, renderDiags} {
+			for _, list := range [][]model.Diagnostic{loadDiags, r.Diagnostics} {
 				for _, dg := range list {
 					fmt.Fprintln(&diags, dg)
 				}
 			}
-			out = append(out, rendering{node: node, dialect: d, config: string(text), diagnostics: diags.String()})
+			out = append(out, rendering{node: node, dialect: d, config: string(r.Text), diagnostics: diags.String()})
 		}
 	}
 	return out

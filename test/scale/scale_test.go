@@ -155,21 +155,14 @@ func scaleSnapshot(services, peers int) *model.Snapshot {
 // render translates and renders the snapshot for node-1.
 func render(tb testing.TB, snap *model.Snapshot, d frrconfig.Dialect) []byte {
 	tb.Helper()
-	res, err := translate.Translate(snap, model.HostFacts{}, translate.Options{Node: nodeName})
+	r, err := frrconfig.RenderNode(snap, model.HostFacts{}, translate.Options{Node: nodeName}, d)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if len(res.Diagnostics) > 0 || len(res.FailedInstances) > 0 {
-		tb.Fatalf("translation is not clean: diagnostics %v, failed instances %v", res.Diagnostics, res.FailedInstances)
+	if len(r.Diagnostics) > 0 || len(r.FailedInstances) > 0 {
+		tb.Fatalf("rendering is not clean: diagnostics %v, failed instances %v", r.Diagnostics, r.FailedInstances)
 	}
-	text, diags, err := frrconfig.Render(res.Config, d)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(diags) > 0 {
-		tb.Fatalf("render diagnostics: %v", diags)
-	}
-	return text
+	return r.Text
 }
 
 // TestSnapshot checks that the scale input means what the benchmarks assume: every Service

@@ -51,17 +51,14 @@ func (p *pipeline) apply(manifests ...string) vtysh.ApplyResult {
 	if _, err := manifest.Decode("test.yaml", []byte(strings.Join(append([]string{fidelityNode}, manifests...), "---\n")), snap); err != nil {
 		p.t.Fatal(err)
 	}
-	res, err := translate.Translate(snap, model.HostFacts{}, translate.Options{Node: "node"})
+	r, err := frrconfig.RenderNode(snap, model.HostFacts{}, translate.Options{Node: "node"}, p.dialect)
+	for _, d := range r.Diagnostics {
+		p.t.Logf("diagnostic: %v", d)
+	}
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	for _, d := range res.Diagnostics {
-		p.t.Logf("translate: %v", d)
-	}
-	text, _, err := frrconfig.Render(res.Config, p.dialect)
-	if err != nil {
-		p.t.Fatal(err)
-	}
+	text := r.Text
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := p.app.Apply(ctx, text)

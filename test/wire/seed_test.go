@@ -128,18 +128,14 @@ func testSeed(t *testing.T, v frrtest.Version, snap *model.Snapshot, torConfig s
 // render runs the pipeline of `frr-renderer render` for one node of the snapshot.
 func render(t *testing.T, snap *model.Snapshot, node string, d frrconfig.Dialect) string {
 	t.Helper()
-	res, err := translate.Translate(snap, model.HostFacts{}, translate.Options{Node: node})
-	if err != nil {
-		t.Fatalf("translate %s: %v", node, err)
-	}
-	text, diags, err := frrconfig.Render(res.Config, d)
+	r, err := frrconfig.RenderNode(snap, model.HostFacts{}, translate.Options{Node: node}, d)
 	if err != nil {
 		t.Fatalf("render %s for FRR %s: %v", node, d, err)
 	}
-	for _, dg := range append(res.Diagnostics, diags...) {
+	for _, dg := range r.Diagnostics {
 		t.Logf("%s: %v", node, dg)
 	}
-	return string(text)
+	return string(r.Text)
 }
 
 // show runs a bgpd JSON command on r and decodes its output into out. It returns the raw

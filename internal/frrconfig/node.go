@@ -1,0 +1,37 @@
+package frrconfig
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/translate"
+)
+
+// Rendered is one node's frr.conf and what translating and rendering it said.
+type Rendered struct {
+	Text []byte
+	// Diagnostics are the translator's, then the renderer's.
+	Diagnostics []model.Diagnostic
+	// FailedInstances are the BGP instances the translator left out (translate.Result's).
+	FailedInstances []string
+}
+
+// RenderNode translates snap for opts.Node and renders the result for d: what `frr-renderer
+// render` prints, for the callers that need neither stage alone (the reconcile loop, which
+// translates incrementally and times each stage, does). The error is the translator's (the
+// snapshot cannot describe the node) or the renderer's, which names the node; Diagnostics
+// holds what both said before it.
+func RenderNode(snap *model.Snapshot, host model.HostFacts, opts translate.Options, d Dialect) (Rendered, error) {
+	res, err := translate.Translate(snap, host, opts)
+	if err != nil {
+		return Rendered{}, err
+	}
+	text, diags, err := Render(res.Config, d)
+	out := Rendered{Diagnostics: slices.Concat(res.Diagnostics, diags), FailedInstances: res.FailedInstances}
+	if err != nil {
+		return out, fmt.Errorf("node %q: %w", opts.Node, err)
+	}
+	out.Text = text
+	return out, nil
+}
