@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/tools/txtar"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -165,7 +166,7 @@ func manifests(t *testing.T) []doc {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m, ok := section(string(data), "manifests.yaml"); ok {
+		if m, ok := section(data, "manifests.yaml"); ok {
 			if err := appendDocs(&out, path, []byte(m)); err != nil {
 				t.Fatal(err)
 			}
@@ -200,17 +201,13 @@ func appendDocs(out *[]doc, path string, data []byte) error {
 }
 
 // section returns a txtar section's text.
-func section(archive, name string) (string, bool) {
-	head := "-- " + name + " --\n"
-	i := strings.Index(archive, head)
-	if i < 0 {
-		return "", false
+func section(archive []byte, name string) (string, bool) {
+	for _, f := range txtar.Parse(archive).Files {
+		if f.Name == name {
+			return string(f.Data), true
+		}
 	}
-	rest := archive[i+len(head):]
-	if j := strings.Index(rest, "\n-- "); j >= 0 {
-		rest = rest[:j+1]
-	}
-	return rest, true
+	return "", false
 }
 
 // older reports whether release a (vX.Y.Z) comes before release b.
