@@ -72,13 +72,17 @@ type Inputs struct {
 
 // Run refreshes the node's CiliumBGPNodeConfig status every interval ± jitter until ctx ends.
 // API errors are logged, never returned: after one it waits twice as long each time, up to
-// MaxBackoff. Zero interval and negative jitter mean the defaults.
+// MaxBackoff. Zero is the default (DefaultInterval, DefaultJitter); a negative jitter is none,
+// and a negative interval the default, as there is no refreshing without pause.
 func Run(ctx context.Context, interval, jitter time.Duration, w *Writer, in Inputs, log logr.Logger) {
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
-	if jitter < 0 {
+	switch {
+	case jitter == 0:
 		jitter = DefaultJitter
+	case jitter < 0:
+		jitter = 0
 	}
 	r := &refresher{w: w, in: in, log: log, now: time.Now}
 	r.loop(ctx, interval, jitter, sleep)

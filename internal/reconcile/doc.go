@@ -11,4 +11,7 @@
 // configuration that cannot be translated or rendered, or a BGP instance that fails keeps the
 // configuration submitted last. It must never start a goroutine per event, never write to
 // bgpd itself (only Submit), and never log the configuration text: it holds BGP passwords.
+//
+// Durations in its options follow the rule of every loop here but vtysh.Applier.Run: zero is
+// the documented default, negative none (no settling: read at once).
 package reconcile

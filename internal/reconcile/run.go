@@ -41,10 +41,22 @@ type Config struct {
 	// none) is written whenever it changes, for what starts bgpd: FRR takes it as a
 	// command-line option (bgpd -p), not as configuration (see deploy/images/frr/frr-start).
 	ListenPortFile string
-	// Settle is how long the sources must be quiet before the loop reads them (0: at once);
-	// QuickSettle replaces it for a change the desired source says is whole (see
-	// DefaultQuickSettle); MaxSettle bounds the wait under changes that never pause.
+	// Settle is how long the sources must be quiet before the loop reads them; QuickSettle
+	// replaces it for a change the desired source says is whole (see DefaultQuickSettle);
+	// MaxSettle bounds the wait under changes that never pause. Zero is the default,
+	// negative none (read at once).
 	Settle, QuickSettle, MaxSettle time.Duration
+}
+
+// orDefault is d by the package's rule for durations: zero is def, negative none.
+func orDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 // Applier is what the loop needs of vtysh.Applier: Submit never blocks (the latest wins), Run
@@ -61,6 +73,9 @@ type Applier interface {
 func Run(ctx context.Context, cfg Config, app Applier, log logr.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	cfg.Settle = orDefault(cfg.Settle, DefaultSettle)
+	cfg.QuickSettle = orDefault(cfg.QuickSettle, DefaultQuickSettle)
+	cfg.MaxSettle = orDefault(cfg.MaxSettle, DefaultMaxSettle)
 
 	desired := cfg.Desired
 	if desired == nil {

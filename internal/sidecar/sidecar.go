@@ -6,6 +6,9 @@
 // It owns no logic of its own beyond that wiring: what to configure is internal/translate's,
 // how to configure it internal/vtysh's. It must never touch FRR before every informer has
 // synced (internal/kube guarantees it) and never let a status, event or metric carry a secret.
+//
+// Durations in its options follow the rule of every loop here but vtysh.Applier.Run: zero is
+// the documented default, negative none (no settling, never a status refresh).
 package sidecar
 
 import (
@@ -59,9 +62,20 @@ type Config struct {
 	HealthAddr string
 	// StatusInterval is how often the CiliumBGPNodeConfig status is refreshed (± jitter);
 	// 0 is nodestatus's default, negative never.
-	StatusInterval                 time.Duration
+	StatusInterval time.Duration
+	// Settle, QuickSettle and MaxSettle are reconcile.Config's, with this package's
+	// defaults: zero is the default, negative none.
 	Settle, QuickSettle, MaxSettle time.Duration
 	Log                            logr.Logger
+}
+
+// orDefault is d with zero replaced by def; a negative d (none) goes to the reconcile loop
+// as it is.
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }
 
 // Run runs the sidecar until ctx ends. It returns nil then, or an error when a part stops by
@@ -109,9 +123,9 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 		HostFacts:      cfg.HostFacts,
 		Options:        withNode(cfg),
 		Dialect:        cfg.Dialect,
-		Settle:         cfg.Settle,
-		QuickSettle:    cfg.QuickSettle,
-		MaxSettle:      cfg.MaxSettle,
+		Settle:         orDefault(cfg.Settle, DefaultSettle),
+		QuickSettle:    orDefault(cfg.QuickSettle, DefaultQuickSettle),
+		MaxSettle:      orDefault(cfg.MaxSettle, DefaultMaxSettle),
 		ListenPortFile: cfg.ListenPortFile,
 		Report: func(r reconcile.Report) {
 			m.Reconciled(r.Outcome)
@@ -160,7 +174,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 	if cfg.StatusInterval >= 0 {
 		wg.Go(func() {
 			w := nodestatus.NewWriter(dynClient, cfg.Node)
-			nodestatus.Run(ctx, cfg.StatusInterval, -1, w, nodestatus.Inputs{State: latest.Get, Sessions: sessions.latest}, log.WithName("status"))
+			nodestatus.Run(ctx, cfg.StatusInterval, 0, w, nodestatus.Inputs{State: latest.Get, Sessions: sessions.latest}, log.WithName("status"))
 		})
 	}
 	checks := []metrics.Check{
