@@ -89,7 +89,8 @@ soak: deps kube-binaries
 ## burst also run in `make test`; the soak SIGKILLs bgpd and the sidecar at random, see above):
 ## - internal/vtysh TestApplierOnTheWire: bgpd, then zebra, SIGKILLed and started again beside a
 ##   live ToR: the configuration is back within ~2 s and, with graceful restart, the ToR never
-##   loses the route.
+##   loses the route. TestApplierOnTheWireNoGR: zebra and bgpd SIGKILLed together without graceful
+##   restart: the ToR loses every route, and has each back ~3 s after watchfrr's restart order.
 ## - internal/vtysh TestClient/*/context and bgpd_killed: a bgpd whose vty socket accepts and never
 ##   answers (SIGSTOP: the call times out, the connection is dropped) and a killed bgpd.
 ## - internal/vtysh TestApplierErrors: a line bgpd refuses, repeated: named (password masked),
@@ -117,7 +118,7 @@ soak: deps kube-binaries
 ## deleted pod, a rolling upgrade; `make deploy-test`) have their fault steps in `make test`.
 .PHONY: faults
 faults: deps kube-binaries
-	$(GO) test -race -count=1 -run '^(TestApplierOnTheWire|TestApplierErrors|TestApplierRunNoFRR|TestBackoff|TestApplierDrift|TestApplierCoalesces|TestApplierStateFileUnwritable)$$' ./internal/vtysh/
+	$(GO) test -race -count=1 -run '^(TestApplierOnTheWire|TestApplierOnTheWireNoGR|TestApplierErrors|TestApplierRunNoFRR|TestBackoff|TestApplierDrift|TestApplierCoalesces|TestApplierStateFileUnwritable)$$' ./internal/vtysh/
 	$(GO) test -race -count=1 -run '^TestClient$$//^(context|bgpd_killed)$$' ./internal/vtysh/
 	$(GO) test -race -count=1 -run '^(TestRunBadEdit|TestRunFailedInstanceKeepsConfiguration|TestRunBurst|TestRunApplierStops|TestRunStorm)$$' ./internal/reconcile/
 	$(GO) test -race -count=1 -run '^(TestRunOnFRR|TestRunServesHealth)$$' ./cmd/frr-renderer/
