@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,8 @@ type Source struct {
 	changes chan struct{}
 	done    chan struct{}
 	synced  atomic.Bool
+	// watchErrors counts the informers' failed lists and watches (see WatchErrors).
+	watchErrors atomic.Uint64
 
 	mu      sync.Mutex
 	store   *snapshot.Store
@@ -101,6 +104,16 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 		inf := cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, 0, cache.Indexers{})
 		// Set before the informer starts, so every object is converted before it is cached.
 		if err := inf.SetTransform(r.transform()); err != nil {
+			return nil, fmt.Errorf("kube: %s informer: %w", r.kind, err)
+		}
+		// client-go's handler logs; the count is what tells, while the caches serve the last
+		// state they saw, that the API server is lost.
+		if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
+			cache.DefaultWatchErrorHandler(ctx, r, err)
+			if countsAsWatchError(err) {
+				s.watchErrors.Add(1)
+			}
+		}); err != nil {
 			return nil, fmt.Errorf("kube: %s informer: %w", r.kind, err)
 		}
 		// The registration is never removed: the informers live as long as the Source.
@@ -207,6 +220,16 @@ func (s *Source) Done() <-chan struct{} { return s.done }
 
 // Synced tells whether every informer has listed once: the sidecar is not ready before.
 func (s *Source) Synced() bool { return s.synced.Load() }
+
+// WatchErrors is the number of lists and watches of the informers that failed since Start (the
+// API server unreachable or refusing them). Each informer retries with a backoff of up to
+// ~30 s, so the count keeps growing for as long as the API server is lost. A watch that ended
+// normally or whose resource version expired (the informer lists again) is no error.
+func (s *Source) WatchErrors() uint64 { return s.watchErrors.Load() }
+
+func countsAsWatchError(err error) bool {
+	return !errors.Is(err, io.EOF) && !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err)
+}
 
 // set records an object the informer of kind added or changed.
 func (s *Source) set(kind string, field int, o any) {

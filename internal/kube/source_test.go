@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,6 +200,46 @@ func TestSourceWaitsForSyncThenSignals(t *testing.T) {
 	snap, _, _ = src.Load()
 	if len(snap.Services) != 1 {
 		t.Errorf("after the create: %d services in the cache, want 1", len(snap.Services))
+	}
+}
+
+// Each failed list is counted: while the API server is lost, WatchErrors grows; a normal
+// start counts nothing.
+func TestSourceCountsWatchErrors(t *testing.T) {
+	var lists atomic.Int32
+	src := startSourceWith(t, "worker-1", "kube-system", &model.Snapshot{}, func(dyn *dynamicfake.FakeDynamicClient) {
+		dyn.PrependReactor("list", "ciliumbgppeerconfigs", func(k8stesting.Action) (bool, runtime.Object, error) {
+			if lists.Add(1) <= 2 {
+				return true, nil, apierrors.NewServiceUnavailable("the API server is away")
+			}
+			return false, nil, nil
+		})
+	})
+	waitToken(t, src)
+	if n := src.WatchErrors(); n != 2 {
+		t.Errorf("after two failed lists: WatchErrors %d, want 2", n)
+	}
+	if n := startSource(t, "worker-1", "kube-system", &model.Snapshot{}).WatchErrors(); n != 0 {
+		t.Errorf("a normal start: WatchErrors %d, want 0", n)
+	}
+}
+
+func TestCountsAsWatchError(t *testing.T) {
+	gr := schema.GroupResource{Resource: "services"}
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{errors.New("dial tcp 127.0.0.1:6443: connect: connection refused"), true},
+		{apierrors.NewServiceUnavailable("shutting down"), true},
+		{apierrors.NewForbidden(gr, "", errors.New("RBAC")), true},
+		{io.EOF, false}, // a watch that ended
+		{apierrors.NewResourceExpired("too old resource version"), false},
+		{&apierrors.StatusError{ErrStatus: metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonGone}}, false},
+	} {
+		if got := countsAsWatchError(c.err); got != c.want {
+			t.Errorf("countsAsWatchError(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
 

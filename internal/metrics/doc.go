@@ -21,6 +21,7 @@
 //	reconciles_total{result}                           counter: submitted, unchanged, error
 //	config_staleness_seconds                           gauge, computed at scrape time
 //	last_apply_success_timestamp_seconds               gauge, unix time
+//	kube_watch_errors_total                            counter (CountWatchErrors)
 //
 // and Cilium's, with Cilium's names and labels (pkg/bgpv1/metrics), for dashboards and alerts
 // made for Cilium's BGP control plane:

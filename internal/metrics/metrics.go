@@ -136,6 +136,16 @@ func New() *Metrics {
 // on it.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
+// CountWatchErrors exposes count, the informers' failed lists and watches since the start
+// (kube.Source's WatchErrors), as kube_watch_errors_total. Call it once, before serving.
+func (m *Metrics) CountWatchErrors(count func() uint64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: namespace,
+		Name:      "kube_watch_errors_total",
+		Help:      "Failed lists and watches of the Kubernetes API by the informers (the API server unreachable or refusing them). It grows, with the informers' retries, for as long as the API server is lost: FRR keeps the last configuration meanwhile and readiness does not change.",
+	}, func() float64 { return float64(count()) }))
+}
+
 // ObserveApply records one apply attempt to bgpd, as vtysh.Applier returns it: its duration,
 // the lines it sent (on failure too: the lines up to the refused one were sent) and its
 // outcome.

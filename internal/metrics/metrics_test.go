@@ -97,6 +97,17 @@ frr_renderer_last_apply_success_timestamp_seconds 0
 `, "frr_renderer_last_apply_success_timestamp_seconds")
 }
 
+func TestCountWatchErrors(t *testing.T) {
+	m := New()
+	var n uint64 = 7
+	m.CountWatchErrors(func() uint64 { return n })
+	compare(t, m, `
+# HELP frr_renderer_kube_watch_errors_total Failed lists and watches of the Kubernetes API by the informers (the API server unreachable or refusing them). It grows, with the informers' retries, for as long as the API server is lost: FRR keeps the last configuration meanwhile and readiness does not change.
+# TYPE frr_renderer_kube_watch_errors_total counter
+frr_renderer_kube_watch_errors_total 7
+`, "frr_renderer_kube_watch_errors_total")
+}
+
 func TestReconciles(t *testing.T) {
 	m := New()
 	compare(t, m, `

@@ -87,6 +87,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 	}
 	events := kube.NewEvents(ctx, dynClient, cfg.Node, src.UID, log.WithName("events"))
 	m := metrics.New()
+	m.CountWatchErrors(src.WatchErrors)
 
 	app := vtysh.NewApplier(vtysh.ApplierOptions{
 		RunDir: cfg.RunDir, StateFile: cfg.StateFile, Log: log.WithName("applier"),
