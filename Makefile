@@ -114,8 +114,11 @@ soak: deps kube-binaries
 ##   missing PeerConfig (an Event; the other peer unaffected).
 ## - test/latency BenchmarkBurst: renames of a manifest in a burst; the ToR ends exactly at the
 ##   last state, the applies counted.
+## - test/deploy TestSeedCluster, its step alone (the cluster set up, ~2 min): bgpd logs a refused
+##   password line in a real pod; `kubectl logs -c frr` shows it masked, never the secret.
 ## The containerlab lab (a link down, a bgpd kill; `make clab-test`) and the kubelet cluster (a
-## deleted pod, a rolling upgrade; `make deploy-test`) have their fault steps in `make test`.
+## deleted pod, a rolling upgrade, the masked log; `make deploy-test`) have their fault steps in
+## `make test`.
 .PHONY: faults
 faults: deps kube-binaries
 	$(GO) test -race -count=1 -run '^(TestApplierOnTheWire|TestApplierOnTheWireNoGR|TestApplierErrors|TestApplierRunNoFRR|TestBackoff|TestApplierDrift|TestApplierCoalesces|TestApplierStateFileUnwritable)$$' ./internal/vtysh/
@@ -124,6 +127,7 @@ faults: deps kube-binaries
 	$(GO) test -race -count=1 -run '^(TestRunOnFRR|TestRunServesHealth)$$' ./cmd/frr-renderer/
 	$(GO) test -race -count=1 -timeout 20m -run '^TestSidecar$$' ./test/e2e/
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkBurst$$' -benchtime 1x ./test/latency/
+	$(GO) test -count=1 -timeout 30m -run '^TestSeedCluster$$/^a_password_bgpd_logs_is_masked' ./test/deploy/
 
 ## clab-test: the seed's containerlab lab (test/containerlab), deployed, checked from the ToR and
 ## from a client that curls the LoadBalancer IP, destroyed. Part of `make test`.
