@@ -100,20 +100,10 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 		if r.thisNode {
 			name = opts.Node
 		}
-		lw := cache.ToListWatcherWithWatchListSemantics(listWatch(client.Resource(r.gvr), ns, name), client)
+		lw := cache.ToListWatcherWithWatchListSemantics(listWatch(client.Resource(r.gvr), ns, name, s.countWatchError), client)
 		inf := cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, 0, cache.Indexers{})
 		// Set before the informer starts, so every object is converted before it is cached.
 		if err := inf.SetTransform(r.transform()); err != nil {
-			return nil, fmt.Errorf("kube: %s informer: %w", r.kind, err)
-		}
-		// client-go's handler logs; the count is what tells, while the caches serve the last
-		// state they saw, that the API server is lost.
-		if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
-			cache.DefaultWatchErrorHandler(ctx, r, err)
-			if countsAsWatchError(err) {
-				s.watchErrors.Add(1)
-			}
-		}); err != nil {
 			return nil, fmt.Errorf("kube: %s informer: %w", r.kind, err)
 		}
 		// The registration is never removed: the informers live as long as the Source.
@@ -152,8 +142,10 @@ func served(ctx context.Context, client dynamic.Interface, r resource) bool {
 }
 
 // listWatch lists and watches one resource, in namespace ns ("" all) and, when name is set,
-// only the object of that name (a field selector: the API server filters).
-func listWatch(r dynamic.NamespaceableResourceInterface, ns, name string) *cache.ListWatch {
+// only the object of that name (a field selector: the API server filters). failed sees every
+// error of a list or watch call: the informer retries a watch refused by a lost API server
+// by itself, and only these calls see it.
+func listWatch(r dynamic.NamespaceableResourceInterface, ns, name string, failed func(error)) *cache.ListWatch {
 	tweak := func(o *metav1.ListOptions) {
 		if name != "" {
 			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
@@ -162,11 +154,19 @@ func listWatch(r dynamic.NamespaceableResourceInterface, ns, name string) *cache
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			tweak(&o)
-			return r.Namespace(ns).List(ctx, o)
+			l, err := r.Namespace(ns).List(ctx, o)
+			if err != nil {
+				failed(err)
+			}
+			return l, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			tweak(&o)
-			return r.Namespace(ns).Watch(ctx, o)
+			w, err := r.Namespace(ns).Watch(ctx, o)
+			if err != nil {
+				failed(err)
+			}
+			return w, err
 		},
 	}
 }
@@ -221,14 +221,20 @@ func (s *Source) Done() <-chan struct{} { return s.done }
 // Synced tells whether every informer has listed once: the sidecar is not ready before.
 func (s *Source) Synced() bool { return s.synced.Load() }
 
-// WatchErrors is the number of lists and watches of the informers that failed since Start (the
-// API server unreachable or refusing them). Each informer retries with a backoff of up to
-// ~30 s, so the count keeps growing for as long as the API server is lost. A watch that ended
-// normally or whose resource version expired (the informer lists again) is no error.
+// WatchErrors is the number of list and watch calls of the informers that failed since Start
+// (the API server unreachable or refusing them). Each informer retries with a backoff of up to
+// ~30 s, so the count keeps growing for as long as the API server is lost. An expired resource
+// version (the informer lists again) and the end of the Source are no errors.
 func (s *Source) WatchErrors() uint64 { return s.watchErrors.Load() }
 
+func (s *Source) countWatchError(err error) {
+	if countsAsWatchError(err) {
+		s.watchErrors.Add(1)
+	}
+}
+
 func countsAsWatchError(err error) bool {
-	return !errors.Is(err, io.EOF) && !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err)
+	return !errors.Is(err, io.EOF) && !errors.Is(err, context.Canceled) && !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err)
 }
 
 // set records an object the informer of kind added or changed.

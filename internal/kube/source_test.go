@@ -5,11 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
@@ -219,6 +224,24 @@ func TestSourceCountsWatchErrors(t *testing.T) {
 	if n := src.WatchErrors(); n != 2 {
 		t.Errorf("after two failed lists: WatchErrors %d, want 2", n)
 	}
+	// A lost API server refuses the watches: the informer retries them by itself.
+	var watches atomic.Int32
+	src = startSourceWith(t, "worker-1", "kube-system", &model.Snapshot{}, func(dyn *dynamicfake.FakeDynamicClient) {
+		dyn.PrependWatchReactor("services", func(k8stesting.Action) (bool, watch.Interface, error) {
+			if watches.Add(1) <= 2 {
+				return true, nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+			}
+			return false, nil, nil
+		})
+	})
+	waitToken(t, src)
+	deadline := time.Now().Add(10 * time.Second)
+	for src.WatchErrors() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := src.WatchErrors(); n != 2 {
+		t.Errorf("after two refused watches: WatchErrors %d, want 2", n)
+	}
 	if n := startSource(t, "worker-1", "kube-system", &model.Snapshot{}).WatchErrors(); n != 0 {
 		t.Errorf("a normal start: WatchErrors %d, want 0", n)
 	}
@@ -233,7 +256,8 @@ func TestCountsAsWatchError(t *testing.T) {
 		{errors.New("dial tcp 127.0.0.1:6443: connect: connection refused"), true},
 		{apierrors.NewServiceUnavailable("shutting down"), true},
 		{apierrors.NewForbidden(gr, "", errors.New("RBAC")), true},
-		{io.EOF, false}, // a watch that ended
+		{io.EOF, false},
+		{fmt.Errorf("list: %w", context.Canceled), false}, // the Source ends
 		{apierrors.NewResourceExpired("too old resource version"), false},
 		{&apierrors.StatusError{ErrStatus: metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonGone}}, false},
 	} {
