@@ -86,7 +86,8 @@ soak: deps kube-binaries
 	E2E_SOAK=$(SOAK) $(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$' ./test/e2e/
 
 ## faults: the fault tests, collected by name from the packages that hold them (all but the
-## burst also run in `make test`; the soak SIGKILLs bgpd and the sidecar at random, see above):
+## burst and the minute-long API server outage also run in `make test`, which does not run
+## `make faults`; the soak SIGKILLs bgpd and the sidecar at random, see above):
 ## - internal/vtysh TestApplierOnTheWire: bgpd, then zebra, SIGKILLed and started again beside a
 ##   live ToR: the configuration is back within ~2 s and, with graceful restart, the ToR never
 ##   loses the route. TestApplierOnTheWireNoGR: zebra and bgpd SIGKILLed together without graceful
@@ -111,7 +112,11 @@ soak: deps kube-binaries
 ##   TestRunServesHealth (/readyz says why it is not ready: no bgpd).
 ## - test/e2e TestSidecar: a sidecar restart withdraws nothing and sends nothing, the API server
 ##   down and a Service created after (the watch resumes, nothing withdrawn meanwhile), a
-##   missing PeerConfig (an Event; the other peer unaffected).
+##   missing PeerConfig (an Event; the other peer unaffected). TestSidecarAPIServerOutage (only
+##   here, E2E_API_OUTAGE=65s, ~3 min): the API server down for over a minute while a Service is
+##   created and another deleted through a second API server on the same etcd; the ToR loses
+##   nothing, /readyz stays 200, frr_renderer_kube_watch_errors_total grows; once it is back
+##   both changes reach the ToR (~45 s later: client-go's jittered watch backoff).
 ## - test/latency BenchmarkBurst: renames of a manifest in a burst; the ToR ends exactly at the
 ##   last state, the applies counted.
 ## - test/deploy TestSeedCluster, its step alone (the cluster set up, ~2 min): bgpd logs a refused
@@ -126,6 +131,7 @@ faults: deps kube-binaries
 	$(GO) test -race -count=1 -run '^(TestRunBadEdit|TestRunFailedInstanceKeepsConfiguration|TestRunBurst|TestRunApplierStops|TestRunStorm)$$' ./internal/reconcile/
 	$(GO) test -race -count=1 -run '^(TestRunOnFRR|TestRunServesHealth)$$' ./cmd/frr-renderer/
 	$(GO) test -race -count=1 -timeout 20m -run '^TestSidecar$$' ./test/e2e/
+	E2E_API_OUTAGE=65s $(GO) test -race -count=1 -timeout 10m -run '^TestSidecarAPIServerOutage$$' ./test/e2e/
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkBurst$$' -benchtime 1x ./test/latency/
 	$(GO) test -count=1 -timeout 30m -run '^TestSeedCluster$$/^a_password_bgpd_logs_is_masked' ./test/deploy/
 
