@@ -119,7 +119,7 @@ soak: deps kube-binaries
 ##   both changes reach the ToR (~45 s later: client-go's jittered watch backoff).
 ## - test/latency BenchmarkBurst: renames of a manifest in a burst; the ToR ends exactly at the
 ##   last state, the applies counted.
-## - test/deploy TestSeedCluster, its step alone (the cluster set up, ~2 min): bgpd logs a refused
+## - test/deploy TestSeedCluster, its step alone (the cluster set up, ~1.5 min): bgpd logs a refused
 ##   password line in a real pod; `kubectl logs -c frr` shows it masked, never the secret.
 ## The containerlab lab (a link down, a bgpd kill; `make clab-test`) and the kubelet cluster (a
 ## deleted pod, a rolling upgrade, the masked log; `make deploy-test`) have their fault steps in
