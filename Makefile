@@ -197,7 +197,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/translate/
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/frrconfig/
 	$(GO) test -run '^$$' -fuzz '^FuzzPipeline$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./test/golden/
-	$(GO) test -run '^$$' -fuzz '^FuzzDelta$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/vtysh/
+	$(GO) test -run '^$$' -fuzz '^FuzzDelta$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/frrconfig/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSessions$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/vtysh/
 
 ## golden-update: rewrite the expected outputs of test/golden/testdata and of the operator

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig/frrconfigtest"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 )
 
@@ -107,8 +109,8 @@ func TestApplierStateFileUnwritable(t *testing.T) {
 				f.fail(disk)
 
 				a := newApplier(t, r, ApplierOptions{StateFile: state, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
-				res := mustApply(t, a, seedConf)
-				if err := runs(r, seedConf); err != nil {
+				res := mustApply(t, a, frrconfigtest.Seed)
+				if err := runs(r, frrconfigtest.Seed); err != nil {
 					t.Fatalf("with the state file's disk %s: %v", f.name, err)
 				}
 				if len(res.Lines) == 0 || !errors.Is(res.StateErr, f.errno) {
@@ -130,7 +132,7 @@ func TestApplierStateFileUnwritable(t *testing.T) {
 					}
 				})
 				defer func() { cancel(); wg.Wait() }()
-				a.Submit([]byte(seedConf))
+				a.Submit([]byte(frrconfigtest.Seed))
 				before := a.Status().Applies
 				frrtest.WaitFor(t, 30*time.Second, func() error {
 					if st := a.Status(); st.Applies < before+3 || st.StateErr == nil || st.Lines != 0 {
@@ -154,7 +156,7 @@ func TestApplierStateFileUnwritable(t *testing.T) {
 				if err := json.Unmarshal(b, &st); err != nil {
 					t.Fatal(err)
 				}
-				if want := ownershipOf(mustParse(t, seedConf)); !ownershipEqual(st.Ownership, want) {
+				if want := frrconfig.OwnershipOf(mustParse(t, frrconfigtest.Seed)); !ownershipEqual(st.Ownership, want) {
 					t.Errorf("state file %s, want ownership %+v", b, want)
 				}
 				cancel()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig/frrconfigtest"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 	"github.com/frr-renderer/frr-renderer/internal/manifest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
@@ -60,7 +61,7 @@ func (h *handsOn) edit(file, old, new string) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if err := os.WriteFile(p, []byte(edit(h.t, string(b), old, new)), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte(frrconfigtest.Edit(h.t, string(b), old, new)), 0o644); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -366,7 +367,7 @@ func testRestart(t *testing.T, a *Applier, node, tor *frrtest.Router, desired, p
 		t.Fatal(err)
 	}
 	// bgpd's configuration is untouched; zebra's own lines (FRR 8) went with it and come back.
-	zebraLines := len(mustParse(t, desired).zebra)
+	zebraLines := len(mustParse(t, desired).Zebra())
 	frrtest.WaitFor(t, 5*time.Second, func() error {
 		if st := a.Status(); st.Reads == before.Reads || st.Err != nil || st.Lines != zebraLines {
 			return fmt.Errorf("after zebra's restart, Run's status: %+v; want %d lines sent (zebra's)", st, zebraLines)

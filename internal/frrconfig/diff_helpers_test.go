@@ -1,4 +1,4 @@
-package vtysh
+package frrconfig
 
 import (
 	"os"
@@ -87,18 +87,6 @@ func mustParse(t testing.TB, text string) *Config {
 		t.Fatalf("Parse: %v", err)
 	}
 	return c
-}
-
-// edit applies replacements (old, new, old, new, ...) to text, each of which must apply.
-func edit(t testing.TB, text string, pairs ...string) string {
-	t.Helper()
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if !strings.Contains(text, pairs[i]) {
-			t.Fatalf("edit: %q not in text", pairs[i])
-		}
-		text = strings.Replace(text, pairs[i], pairs[i+1], 1)
-	}
-	return text
 }
 
 // ownsOf is what an applier would pass: the running config's previous rendering and the
