@@ -421,7 +421,7 @@ func testKilledNoGR(t *testing.T, v frrtest.Version, torConf string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second := edit(t, string(service), "ip: 172.20.0.1", "ip: 172.20.0.7", "name: http-test\n", "name: http-test-2\n")
+	second := frrconfigtest.Edit(t, string(service), "ip: 172.20.0.1", "ip: 172.20.0.7", "name: http-test\n", "name: http-test-2\n")
 	if err := os.WriteFile(filepath.Join(h.dir, "07-http-test-2.yaml"), []byte(second), 0o644); err != nil {
 		t.Fatal(err)
 	}
