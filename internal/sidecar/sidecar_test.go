@@ -3,6 +3,7 @@ package sidecar
 import (
 	"context"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
+	"github.com/frr-renderer/frr-renderer/internal/model"
 	"github.com/frr-renderer/frr-renderer/internal/nodestatus"
 )
 
@@ -121,4 +123,15 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// The metrics name each session's instance from its FRR view: the first instance is bgpd's
+// default one, the others the views their names map to.
+func TestInstanceNamesOfViews(t *testing.T) {
+	var names instanceNames
+	names.set(&model.NodeConfig{Instances: []model.Instance{{Name: "a"}, {Name: "blue"}, {Name: "blue team"}}})
+	want := map[string]string{"": "a", "blue": "blue", model.MappedName("blue team"): "blue team"}
+	if got := names.get().Instances; !maps.Equal(got, want) {
+		t.Errorf("instances by FRR view: %q, want %q", got, want)
+	}
 }
