@@ -97,6 +97,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 				m.Applied(time.Now().Add(-res.Duration))
 			}
 			events.Applied(err)
+			events.StateFile(res.StateErr)
 			events.SessionsReset(res.SessionResets)
 		},
 	})
