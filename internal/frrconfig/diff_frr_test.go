@@ -155,10 +155,14 @@ func transitions(t *testing.T, v frrtest.Version) []transition {
 	}
 	multi := goldenNamed(t, "multi-instance/edge-1.frr"+dialectOf(v))
 	tors := goldenNamed(t, "ref-two-tors-ipv6/rack0-node1.frr"+dialectOf(v))
+	// Views of mapped instance names, "default"'s among them: added, and deleted again.
+	names := goldenNamed(t, "instance-names/node-1.frr"+dialectOf(v))
 	ts = append(ts,
 		transition{"seed to multi-instance", b, multi},
 		transition{"multi-instance to two ToRs", multi, tors},
 		transition{"two ToRs to seed", tors, b},
+		transition{"seed to mapped instance names", b, names},
+		transition{"mapped instance names to seed", names, b},
 	)
 	return ts
 }

@@ -278,3 +278,27 @@ frr_renderer_bgp_session_resets_total 2
 frr_renderer_bgp_instances_failed 0
 `, "frr_renderer_bgp_instances_failed")
 }
+
+// The state file's failure is a gauge an alert can hold for a while: 1 from the apply that
+// could not write it (whether or not that apply succeeded) until one writes it.
+func TestStateFileWriteFailing(t *testing.T) {
+	const header = `
+# HELP frr_renderer_state_file_write_failing 1 while the applier cannot write its state file (disk full or read-only; it retries with backoff), else 0. FRR still gets the configuration, but a restarted frr-renderer would leave what it rendered meanwhile in FRR as foreign configuration.
+# TYPE frr_renderer_state_file_write_failing gauge
+`
+	m := New()
+	compare(t, m, header+"frr_renderer_state_file_write_failing 0\n", "frr_renderer_state_file_write_failing")
+	full := errors.New("writing the state file: no space left on device")
+	for _, step := range []struct {
+		err, stateErr error
+		want          string
+	}{
+		{nil, full, "1"},
+		{errors.New("bgpd is not running"), full, "1"}, // a failed apply does not mend it
+		{nil, nil, "0"},
+		{errors.New("bgpd is not running"), nil, "0"},
+	} {
+		m.ObserveApply(vtysh.ApplyResult{StateErr: step.stateErr}, step.err)
+		compare(t, m, header+"frr_renderer_state_file_write_failing "+step.want+"\n", "frr_renderer_state_file_write_failing")
+	}
+}
