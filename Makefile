@@ -86,10 +86,12 @@ soak: deps kube-binaries
 	E2E_SOAK=$(SOAK) $(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$' ./test/e2e/
 
 ## faults: the fault tests, collected by name from the packages that hold them (all but the
-## burst also run in `make test`; the soak SIGKILLs bgpd and the sidecar at random, see above):
+## burst and the minute-long API server outage also run in `make test`, which does not run
+## `make faults`; the soak SIGKILLs bgpd and the sidecar at random, see above):
 ## - internal/vtysh TestApplierOnTheWire: bgpd, then zebra, SIGKILLed and started again beside a
 ##   live ToR: the configuration is back within ~2 s and, with graceful restart, the ToR never
-##   loses the route.
+##   loses the route. TestApplierOnTheWireNoGR: zebra and bgpd SIGKILLed together without graceful
+##   restart: the ToR loses every route, and has each back ~3 s after watchfrr's restart order.
 ## - internal/vtysh TestClient/*/context and bgpd_killed: a bgpd whose vty socket accepts and never
 ##   answers (SIGSTOP: the call times out, the connection is dropped) and a killed bgpd.
 ## - internal/vtysh TestApplierErrors: a line bgpd refuses, repeated: named (password masked),
@@ -110,19 +112,28 @@ soak: deps kube-binaries
 ##   TestRunServesHealth (/readyz says why it is not ready: no bgpd).
 ## - test/e2e TestSidecar: a sidecar restart withdraws nothing and sends nothing, the API server
 ##   down and a Service created after (the watch resumes, nothing withdrawn meanwhile), a
-##   missing PeerConfig (an Event; the other peer unaffected).
+##   missing PeerConfig (an Event; the other peer unaffected). TestSidecarAPIServerOutage (only
+##   here, E2E_API_OUTAGE=65s, ~3 min): the API server down for over a minute while a Service is
+##   created and another deleted through a second API server on the same etcd; the ToR loses
+##   nothing, /readyz stays 200, frr_renderer_kube_watch_errors_total grows; once it is back
+##   both changes reach the ToR (~45 s later: client-go's jittered watch backoff).
 ## - test/latency BenchmarkBurst: renames of a manifest in a burst; the ToR ends exactly at the
 ##   last state, the applies counted.
+## - test/deploy TestSeedCluster, its step alone (the cluster set up, ~1.5 min): bgpd logs a refused
+##   password line in a real pod; `kubectl logs -c frr` shows it masked, never the secret.
 ## The containerlab lab (a link down, a bgpd kill; `make clab-test`) and the kubelet cluster (a
-## deleted pod, a rolling upgrade; `make deploy-test`) have their fault steps in `make test`.
+## deleted pod, a rolling upgrade, the masked log; `make deploy-test`) have their fault steps in
+## `make test`.
 .PHONY: faults
 faults: deps kube-binaries
-	$(GO) test -race -count=1 -run '^(TestApplierOnTheWire|TestApplierErrors|TestApplierRunNoFRR|TestBackoff|TestApplierDrift|TestApplierCoalesces|TestApplierStateFileUnwritable)$$' ./internal/vtysh/
+	$(GO) test -race -count=1 -run '^(TestApplierOnTheWire|TestApplierOnTheWireNoGR|TestApplierErrors|TestApplierRunNoFRR|TestBackoff|TestApplierDrift|TestApplierCoalesces|TestApplierStateFileUnwritable)$$' ./internal/vtysh/
 	$(GO) test -race -count=1 -run '^TestClient$$//^(context|bgpd_killed)$$' ./internal/vtysh/
 	$(GO) test -race -count=1 -run '^(TestRunBadEdit|TestRunFailedInstanceKeepsConfiguration|TestRunBurst|TestRunApplierStops|TestRunStorm)$$' ./internal/reconcile/
 	$(GO) test -race -count=1 -run '^(TestRunOnFRR|TestRunServesHealth)$$' ./cmd/frr-renderer/
 	$(GO) test -race -count=1 -timeout 20m -run '^TestSidecar$$' ./test/e2e/
+	E2E_API_OUTAGE=65s $(GO) test -race -count=1 -timeout 10m -run '^TestSidecarAPIServerOutage$$' ./test/e2e/
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkBurst$$' -benchtime 1x ./test/latency/
+	$(GO) test -count=1 -timeout 30m -run '^TestSeedCluster$$/^a_password_bgpd_logs_is_masked' ./test/deploy/
 
 ## clab-test: the seed's containerlab lab (test/containerlab), deployed, checked from the ToR and
 ## from a client that curls the LoadBalancer IP, destroyed. Part of `make test`.
@@ -186,7 +197,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/translate/
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/frrconfig/
 	$(GO) test -run '^$$' -fuzz '^FuzzPipeline$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./test/golden/
-	$(GO) test -run '^$$' -fuzz '^FuzzDelta$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/vtysh/
+	$(GO) test -run '^$$' -fuzz '^FuzzDelta$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/frrconfig/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSessions$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/vtysh/
 
 ## golden-update: rewrite the expected outputs of test/golden/testdata and of the operator

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/textdiff"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
@@ -100,7 +101,7 @@ func runDiff(s *streams, in *inputFlags, target *frrFlags, against, stateFile st
 		return false, err
 	}
 
-	var plan vtysh.Plan
+	var plan frrconfig.Plan
 	var runningName string
 	if against != "" {
 		plan, err = planAgainstFile(against, text)
@@ -136,18 +137,18 @@ func runDiff(s *streams, in *inputFlags, target *frrFlags, against, stateFile st
 
 // planAgainstFile previews replacing the rendering in file with desired: everything the file
 // holds is taken to be frr-renderer's.
-func planAgainstFile(file string, desired []byte) (vtysh.Plan, error) {
+func planAgainstFile(file string, desired []byte) (frrconfig.Plan, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return vtysh.Plan{}, err
+		return frrconfig.Plan{}, err
 	}
-	running, err := vtysh.Parse(string(b))
+	running, err := frrconfig.Parse(string(b))
 	if err != nil {
-		return vtysh.Plan{}, fmt.Errorf("%s: %w", file, err)
+		return frrconfig.Plan{}, fmt.Errorf("%s: %w", file, err)
 	}
-	d, err := vtysh.Parse(string(desired))
+	d, err := frrconfig.Parse(string(desired))
 	if err != nil {
-		return vtysh.Plan{}, fmt.Errorf("rendered configuration: %w", err)
+		return frrconfig.Plan{}, fmt.Errorf("rendered configuration: %w", err)
 	}
-	return vtysh.NewPlan(running, d, vtysh.OwnershipOf(running)), nil
+	return frrconfig.NewPlan(running, d, frrconfig.OwnershipOf(running)), nil
 }

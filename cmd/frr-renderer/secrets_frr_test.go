@@ -50,10 +50,18 @@ func secretManifest(p string) string {
 // bgpd and against a file, explain, peers, routes, the applier's errors from FRR, and the
 // files frr-renderer writes) and finds it only in FRR's running configuration and in render's
 // neighbor password line.
+//
+// Each supported FRR version in turn, not in parallel: run stops on this process's SIGINT.
 func TestPasswordOnlyInFRR(t *testing.T) {
-	const v = frrtest.FRR10
+	for _, v := range frrtest.Supported() {
+		t.Run(string(v), func(t *testing.T) { testPasswordOnlyInFRR(t, v) })
+	}
+}
+
+func testPasswordOnlyInFRR(t *testing.T, v frrtest.Version) {
 	frrtest.Require(t, v)
 	r := frrtest.Start(t, v, "secrets")
+	version := map[frrtest.Version]string{frrtest.FRR8: "8", frrtest.FRR10: "10"}[v]
 	dir := manifesttest.SeedCopy(t)
 	manifesttest.Edit(t, filepath.Join(dir, "02-peer-config.yaml"), "spec:\n", "spec:\n  authSecretRef: md5\n")
 	secretFile := filepath.Join(dir, "07-secret.yaml")
@@ -70,7 +78,7 @@ func TestPasswordOnlyInFRR(t *testing.T) {
 	}
 	setPassword(canary)
 	facts := writeFile(t, "facts.yaml", "{}\n")
-	input := []string{"--node", seedNode, "-f", dir, "--host-facts", facts, "--frr-version", "10"}
+	input := []string{"--node", seedNode, "-f", dir, "--host-facts", facts, "--frr-version", version}
 	target := []string{"--vty-socket", r.RunDir()}
 
 	// render: the password is on stdout once, in the neighbor's password line, and nowhere else.
@@ -109,7 +117,7 @@ func TestPasswordOnlyInFRR(t *testing.T) {
 		addr := freeAddr(t)
 		var stderr testbin.SyncBuffer
 		done := make(chan int, 1)
-		args := slices.Concat([]string{"run", "--node", seedNode, "--watch", dir, "--host-facts", facts, "--frr-version", "10",
+		args := slices.Concat([]string{"run", "--node", seedNode, "--watch", dir, "--host-facts", facts, "--frr-version", version,
 			"--health-addr", addr, "--listen-port-file", portFile}, target, logArgs)
 		go func() { done <- run(args, nil, io.Discard, &stderr) }()
 		health := func() string {

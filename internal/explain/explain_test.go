@@ -181,6 +181,37 @@ func TestPrefixAdvertised(t *testing.T) {
 }
 
 // TestPeer: every setting names its source, the password its Secret and never its value.
+// TestPeerOfAView: a peer of an instance after the first says which FRR view it is in, the
+// instance's name mapped when FRR cannot take it as it is (vtysh -c 'show bgp view NAME ...').
+func TestPeerOfAView(t *testing.T) {
+	for _, tt := range []struct{ name, view string }{{"blue", "blue"}, {"blue team", model.MappedName("blue team")}} {
+		in := input(t, "n1", func(s *model.Snapshot) {
+			asn, addr := int64(65010), "10.0.9.1"
+			s.ClusterConfigs[0].Spec.BGPInstances = append(s.ClusterConfigs[0].Spec.BGPInstances, model.CiliumBGPInstance{
+				Name: tt.name, LocalASN: &asn, Peers: []model.CiliumBGPPeer{{Name: "tor-2", PeerAddress: &addr, PeerASN: &asn}},
+			})
+		})
+		for q, want := range map[string]string{"tor": "", "tor-2": tt.view} {
+			ans, err := Peer(in, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			for _, s := range ans.Settings {
+				if s.Name == "FRR view" {
+					got = s.Value + " from " + s.From
+				}
+			}
+			if want != "" {
+				want += " from frr-renderer"
+			}
+			if got != want {
+				t.Errorf("instance %q, peer %s: FRR view %q, want %q", tt.name, q, got, want)
+			}
+		}
+	}
+}
+
 func TestPeer(t *testing.T) {
 	in := input(t, "n1", nil)
 	for _, q := range []string{"tor", "10.0.0.1"} {

@@ -81,6 +81,10 @@ func peerAnswer(in Input, res translate.Result, inst *model.Instance, p *model.P
 	}
 	ccRef := model.Source{Object: model.ObjectRef{Kind: model.KindCiliumBGPClusterConfig, Name: res.Config.ClusterConfig}}
 	add("instance", inst.Name, ccRef, true, "")
+	if inst != &res.Config.Instances[0] {
+		// Every instance but the first is an FRR view; a name FRR cannot take is mapped.
+		add("FRR view", model.ViewName(inst.Name), model.Source{}, false, "frr-renderer")
+	}
 	src, ok := inst.Sources["localASN"]
 	add("local ASN", fmt.Sprint(inst.LocalASN), src, ok, "")
 	src, ok = inst.Sources["routerID"]

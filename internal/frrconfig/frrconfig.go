@@ -2,8 +2,7 @@ package frrconfig
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -159,10 +158,19 @@ type routeMapEntry struct {
 func build(cfg model.NodeConfig, d Dialect) (config, []model.Diagnostic, error) {
 	b := &builder{dialect: d, clusterConfig: cfg.ClusterConfig, routeMaps: map[string]routeMapEntry{}, outMaps: map[string]map[uint32]routeMapEntry{}}
 	v := config{Node: oneLine(cfg.Node), ClusterConfig: oneLine(cfg.ClusterConfig)}
+	views := map[string]string{}
 	for i := range cfg.Instances {
+		name := cfg.Instances[i].Name
 		r, err := b.router(&cfg.Instances[i], i == 0)
+		if err == nil && r.View != "" {
+			if other, dup := views[r.View]; dup {
+				// translate leaves the second out; a model built otherwise is refused whole.
+				err = fmt.Errorf("FRR view %q is instance %q's already", r.View, other)
+			}
+			views[r.View] = name
+		}
 		if err != nil {
-			return config{}, b.diags, fmt.Errorf("instance %q: %w", cfg.Instances[i].Name, err)
+			return config{}, b.diags, fmt.Errorf("instance %q: %w", name, err)
 		}
 		v.Routers = append(v.Routers, r)
 	}
@@ -198,11 +206,10 @@ func (b *builder) router(inst *model.Instance, first bool) (router, error) {
 	}
 	// FRR has one default instance; the others are views, which never touch the RIB.
 	if !first {
-		view, err := safeName(inst.Name)
-		if err != nil {
-			return r, fmt.Errorf("view name: %w", err)
+		r.View = model.ViewName(inst.Name)
+		if r.View == "" {
+			return r, errors.New("a view needs a name")
 		}
-		r.View = view
 	}
 	b.gracefulRestart(&r, inst)
 
@@ -593,18 +600,12 @@ func sortedKeys[V any](m map[string]V) []string {
 
 var dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 
-// mappedNameReadable is how much of a name a mapped FRR name keeps before its hash.
-const mappedNameReadable = 40
-
 // PeerGroupName returns the FRR name of a model peer group (a CiliumBGPPeerConfig's name, or
 // DefaultsGroup), from which its peer-groups and outbound route-maps are named. A Kubernetes
 // object name that is not an IP address is used as it is. Any other name (an object named
 // 10.0.0.1, which `neighbor 10.0.0.1 peer-group` would take for a neighbor; a name from a
-// manifest no API server checked) is mapped, never refused: its first characters with every
-// byte outside [A-Za-z0-9.-] replaced by '_', then '_' and 8 hex digits of its SHA-256. The
-// mapping is stable (it depends on the name alone), keeps the name readable, and cannot
-// produce a name used as it is: those never hold '_'. Two mapped names meet only when both
-// their readable parts and their hashes do.
+// manifest no API server checked) is mapped, never refused (model.MappedName). Those used as
+// they are never hold '_', mapped ones always: the two never meet.
 func PeerGroupName(name string) string {
 	if name == model.DefaultsGroup {
 		return name
@@ -614,27 +615,7 @@ func PeerGroupName(name string) string {
 			return name
 		}
 	}
-	sum := sha256.Sum256([]byte(name))
-	var b strings.Builder
-	for i := 0; i < len(name) && i < mappedNameReadable; i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
-			c = '_'
-		}
-		b.WriteByte(c)
-	}
-	b.WriteByte('_')
-	b.WriteString(hex.EncodeToString(sum[:4]))
-	return b.String()
-}
-
-// safeName returns an FRR identifier for a free-form name (an instance name): the name
-// itself when it is a plain word, else an error.
-func safeName(s string) (string, error) {
-	if !model.IsPlainName(s) {
-		return "", fmt.Errorf("%q is not a plain word of letters, digits, '.', '_' and '-' (at most 63)", s)
-	}
-	return s, nil
+	return model.MappedName(name)
 }
 
 // description makes a peer's name safe as an FRR description: printable ASCII without

@@ -409,15 +409,27 @@ func TestRenderMapsGroupNames(t *testing.T) {
 
 func TestRenderSecondInstanceIsAView(t *testing.T) {
 	second := instance()
-	second.Name = "blue team"
-	if _, _, err := Render(model.NodeConfig{Instances: []model.Instance{instance(), second}}, FRR10); err == nil || !strings.Contains(err.Error(), "plain word") {
-		t.Fatalf("want an error for a view name with a space, got %v", err)
-	}
 	second.Name = "blue"
 	second.LocalASN = 65002
 	got := render(t, FRR10, instance(), second)
 	if !strings.Contains(got, "\nrouter bgp 65001\n") || !strings.Contains(got, "\nrouter bgp 65002 view blue\n") {
 		t.Errorf("want a default instance and a view:\n%s", got)
+	}
+
+	// A name FRR cannot take is mapped, never refused.
+	second.Name = "blue team"
+	got = render(t, FRR10, instance(), second)
+	if want := "\nrouter bgp 65002 view blue_team_" + hash8("blue team") + "\n"; !strings.Contains(got, want) {
+		t.Errorf("want %q in:\n%s", want[1:], got)
+	}
+
+	// Two instances on one view would be one FRR instance: refused, naming both.
+	third := second
+	third.Name = model.MappedName("blue team")
+	third.LocalASN = 65003
+	_, _, err := Render(model.NodeConfig{Instances: []model.Instance{instance(), second, third}}, FRR10)
+	if err == nil || !strings.Contains(err.Error(), `"blue team"`) || !strings.Contains(err.Error(), `"`+third.Name+`"`) {
+		t.Errorf("two instances with one FRR view: %v, want an error naming both", err)
 	}
 }
 

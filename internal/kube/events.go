@@ -21,16 +21,18 @@ import (
 
 // Events tells users, as Kubernetes Events on the object at fault, about the problems they must
 // fix: a diagnostic of the translator (a missing PeerConfig, a bad community) when it appears,
-// and FRR refusing the configuration when it starts or its error changes. Each problem is
-// reported once when it appears, not on every read, and client-go's correlator rate-limits what
-// remains. The texts come from diagnostics and masked apply errors: never a secret.
+// FRR refusing the configuration when it starts or its error changes, and the state file
+// failing to be written when that starts. Each problem is reported once when it appears, not on
+// every read, and client-go's correlator rate-limits what remains. The texts come from
+// diagnostics, masked apply errors and state-file errors (a path and an errno): never a secret.
 type Events struct {
 	recorder record.EventRecorder
 	node     string
 	uid      func(model.ObjectRef) types.UID
 
-	mu       sync.Mutex
-	applyErr string // the apply error reported last; "" when applies succeed
+	mu        sync.Mutex
+	applyErr  string // the apply error reported last; "" when applies succeed
+	stateFail bool   // the state file could not be written, as reported last
 }
 
 // Event reasons.
@@ -39,6 +41,8 @@ const (
 	ReasonApplyFailed   = "FRRApplyFailed"
 	ReasonApplied       = "FRRApplyRecovered"
 	ReasonSessionReset  = "BGPSessionReset"
+	ReasonStateFailing  = "FRRStateFileUnwritable"
+	ReasonStateWritten  = "FRRStateFileWritten"
 )
 
 // NewEvents starts an event broadcaster that writes through client until ctx ends. uid finds
@@ -91,6 +95,26 @@ func (e *Events) Applied(err error) {
 		e.applyErr = ""
 		e.recorder.Event(node, corev1.EventTypeNormal, ReasonApplied, "FRR runs the desired configuration again")
 	}
+}
+
+// StateFile reports, on this node's Node object, that the applier's state file could not be
+// written (err, from vtysh.ApplyResult.StateErr: a path and an errno, names only) when that
+// starts, and that it is written again when that ends. Not each failed retry: the error's
+// temporary file name changes with each.
+func (e *Events) StateFile(err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if failing := err != nil; failing == e.stateFail {
+		return
+	}
+	e.stateFail = err != nil
+	node := e.reference(model.ObjectRef{Kind: "Node", Name: e.node})
+	if err != nil {
+		e.recorder.Event(node, corev1.EventTypeWarning, ReasonStateFailing,
+			"FRR got the configuration, but until the state file is written again a restart leaves what frr-renderer rendered meanwhile in FRR as foreign configuration; retrying: "+model.OneLine(err.Error()))
+		return
+	}
+	e.recorder.Event(node, corev1.EventTypeNormal, ReasonStateWritten, "the state file is written again")
 }
 
 // SessionsReset reports, on this node's Node object, the BGP sessions an apply reset because

@@ -92,3 +92,57 @@ func TestEvents(t *testing.T) {
 		}
 	}
 }
+
+// The state file's failure is one Warning on the Node when writing starts failing, however
+// often the retries fail and whatever each one's error, and one Normal event when it is written
+// again.
+func TestStateFileEvents(t *testing.T) {
+	gvr := schema.GroupVersionResource{Version: "v1", Resource: "events"}
+	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{gvr: "EventList"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ev := NewEvents(ctx, client, "cp-1", nil, testr.New(t))
+
+	full := errors.New("writing the state file: write /run/frr/.frr-renderer.state.123: no space left on device")
+	ev.StateFile(nil) // written: nothing to say
+	ev.StateFile(full)
+	ev.StateFile(errors.New("writing the state file: open /run/frr/.frr-renderer.state.456: read-only file system"))
+	ev.StateFile(nil)
+	ev.StateFile(nil)
+
+	list := func() []corev1.Event {
+		l, err := client.Resource(gvr).Namespace("").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []corev1.Event
+		for _, u := range l.Items {
+			var e corev1.Event
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &e); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, e)
+		}
+		return out
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(list()) < 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// A third event would be written right behind these: give it the time to show.
+	time.Sleep(100 * time.Millisecond)
+	got := list()
+	type summary struct{ Kind, Name, Type, Message string }
+	want := map[string]summary{
+		"FRRStateFileUnwritable": {"Node", "cp-1", corev1.EventTypeWarning,
+			"FRR got the configuration, but until the state file is written again a restart leaves what frr-renderer rendered meanwhile in FRR as foreign configuration; retrying: " + full.Error()},
+		"FRRStateFileWritten": {"Node", "cp-1", corev1.EventTypeNormal, "the state file is written again"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d events, want %d: %+v", len(got), len(want), got)
+	}
+	for _, e := range got {
+		if s := (summary{e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Type, e.Message}); s != want[e.Reason] || e.Count != 1 {
+			t.Errorf("event %s (count %d):\n got %+v\nwant %+v", e.Reason, e.Count, s, want[e.Reason])
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,8 @@ type Source struct {
 	changes   chan struct{}
 	done      chan struct{}
 	synced    atomic.Bool
+	// watchErrors counts the informers' failed lists and watches (see WatchErrors).
+	watchErrors atomic.Uint64
 
 	mu      sync.Mutex
 	store   *snapshot.Store
@@ -94,7 +97,7 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 		if r.thisNode {
 			name = opts.Node
 		}
-		lw := cache.ToListWatcherWithWatchListSemantics(listWatch(client.Resource(r.GVR), ns, name), client)
+		lw := cache.ToListWatcherWithWatchListSemantics(listWatch(client.Resource(r.GVR), ns, name, s.countWatchError), client)
 		inf := cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, 0, cache.Indexers{})
 		// Set before the informer starts, so every object is converted before it is cached.
 		if err := inf.SetTransform(r.transform()); err != nil {
@@ -137,8 +140,10 @@ func served(ctx context.Context, client dynamic.Interface, r resource) bool {
 }
 
 // listWatch lists and watches one resource, in namespace ns ("" all) and, when name is set,
-// only the object of that name (a field selector: the API server filters).
-func listWatch(r dynamic.NamespaceableResourceInterface, ns, name string) *cache.ListWatch {
+// only the object of that name (a field selector: the API server filters). failed sees every
+// error of a list or watch call: the informer retries a watch refused by a lost API server
+// by itself, and only these calls see it.
+func listWatch(r dynamic.NamespaceableResourceInterface, ns, name string, failed func(error)) *cache.ListWatch {
 	tweak := func(o *metav1.ListOptions) {
 		if name != "" {
 			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
@@ -147,11 +152,19 @@ func listWatch(r dynamic.NamespaceableResourceInterface, ns, name string) *cache
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			tweak(&o)
-			return r.Namespace(ns).List(ctx, o)
+			l, err := r.Namespace(ns).List(ctx, o)
+			if err != nil {
+				failed(err)
+			}
+			return l, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			tweak(&o)
-			return r.Namespace(ns).Watch(ctx, o)
+			w, err := r.Namespace(ns).Watch(ctx, o)
+			if err != nil {
+				failed(err)
+			}
+			return w, err
 		},
 	}
 }
@@ -205,6 +218,22 @@ func (s *Source) Done() <-chan struct{} { return s.done }
 
 // Synced tells whether every informer has listed once: the sidecar is not ready before.
 func (s *Source) Synced() bool { return s.synced.Load() }
+
+// WatchErrors is the number of list and watch calls of the informers that failed since Start
+// (the API server unreachable or refusing them). Each informer retries with a backoff of up to
+// ~30 s, so the count keeps growing for as long as the API server is lost. An expired resource
+// version (the informer lists again) and the end of the Source are no errors.
+func (s *Source) WatchErrors() uint64 { return s.watchErrors.Load() }
+
+func (s *Source) countWatchError(err error) {
+	if countsAsWatchError(err) {
+		s.watchErrors.Add(1)
+	}
+}
+
+func countsAsWatchError(err error) bool {
+	return !errors.Is(err, io.EOF) && !errors.Is(err, context.Canceled) && !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err)
+}
 
 // set records an object the informer of kind added or changed.
 func (s *Source) set(kind *model.Kind, o any) {

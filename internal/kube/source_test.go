@@ -4,9 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
@@ -193,6 +201,65 @@ func TestSourceWaitsForSyncThenSignals(t *testing.T) {
 	snap, _, _ = src.Load()
 	if len(snap.Services) != 1 {
 		t.Errorf("after the create: %d services in the cache, want 1", len(snap.Services))
+	}
+}
+
+// Each failed list is counted: while the API server is lost, WatchErrors grows; a normal
+// start counts nothing.
+func TestSourceCountsWatchErrors(t *testing.T) {
+	var lists atomic.Int32
+	src := startSourceWith(t, "worker-1", "kube-system", &model.Snapshot{}, func(dyn *dynamicfake.FakeDynamicClient) {
+		dyn.PrependReactor("list", "ciliumbgppeerconfigs", func(k8stesting.Action) (bool, runtime.Object, error) {
+			if lists.Add(1) <= 2 {
+				return true, nil, apierrors.NewServiceUnavailable("the API server is away")
+			}
+			return false, nil, nil
+		})
+	})
+	waitToken(t, src)
+	if n := src.WatchErrors(); n != 2 {
+		t.Errorf("after two failed lists: WatchErrors %d, want 2", n)
+	}
+	// A lost API server refuses the watches: the informer retries them by itself.
+	var watches atomic.Int32
+	src = startSourceWith(t, "worker-1", "kube-system", &model.Snapshot{}, func(dyn *dynamicfake.FakeDynamicClient) {
+		dyn.PrependWatchReactor("services", func(k8stesting.Action) (bool, watch.Interface, error) {
+			if watches.Add(1) <= 2 {
+				return true, nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+			}
+			return false, nil, nil
+		})
+	})
+	waitToken(t, src)
+	deadline := time.Now().Add(10 * time.Second)
+	for src.WatchErrors() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := src.WatchErrors(); n != 2 {
+		t.Errorf("after two refused watches: WatchErrors %d, want 2", n)
+	}
+	if n := startSource(t, "worker-1", "kube-system", &model.Snapshot{}).WatchErrors(); n != 0 {
+		t.Errorf("a normal start: WatchErrors %d, want 0", n)
+	}
+}
+
+func TestCountsAsWatchError(t *testing.T) {
+	gr := schema.GroupResource{Resource: "services"}
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{errors.New("dial tcp 127.0.0.1:6443: connect: connection refused"), true},
+		{apierrors.NewServiceUnavailable("shutting down"), true},
+		{apierrors.NewForbidden(gr, "", errors.New("RBAC")), true},
+		{io.EOF, false},
+		{fmt.Errorf("list: %w", context.Canceled), false}, // the Source ends
+		{apierrors.NewResourceExpired("too old resource version"), false},
+		{&apierrors.StatusError{ErrStatus: metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonGone}}, false},
+	} {
+		if got := countsAsWatchError(c.err); got != c.want {
+			t.Errorf("countsAsWatchError(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
 

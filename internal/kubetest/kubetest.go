@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,9 +154,10 @@ type Server struct {
 	apiArgs    []string
 	etcd       *Process
 
-	mu    sync.Mutex
-	api   *Process // nil while stopped
-	users int      // kubeconfigs issued by KubeconfigFor, to name their files
+	mu     sync.Mutex
+	api    *Process // nil while stopped
+	users  int      // kubeconfigs issued by KubeconfigFor, to name their files
+	others int      // API servers started by StartOtherAPIServer, to name their logs
 }
 
 // Start starts etcd and kube-apiserver on 127.0.0.1 with free ports and fresh certificates,
@@ -329,19 +331,26 @@ func (s *Server) apiServerArgs(address net.IP, port int, etcdURL string) []strin
 
 // startAPIServer starts kube-apiserver and waits for /readyz. s.mu is held.
 func (s *Server) startAPIServer() error {
-	p, err := StartProcess("kube-apiserver", s.path("kube-apiserver.log"), s.log, s.netns,
-		filepath.Join(s.bin, "kube-apiserver"), s.apiArgs...)
-	if err != nil {
-		return err
-	}
+	p, err := s.launchAPIServer("kube-apiserver.log", s.admin, s.apiArgs)
 	s.api = p
-	c, err := rest.HTTPClientFor(s.admin)
+	return err
+}
+
+// launchAPIServer starts kube-apiserver with args, logging to logName, and waits until it
+// answers /readyz to admin. The process is returned, started, on error too.
+func (s *Server) launchAPIServer(logName string, admin *rest.Config, args []string) (*Process, error) {
+	p, err := StartProcess("kube-apiserver", s.path(logName), s.log, s.netns,
+		filepath.Join(s.bin, "kube-apiserver"), args...)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	c, err := rest.HTTPClientFor(admin)
+	if err != nil {
+		return p, err
 	}
 	c.Timeout = 2 * time.Second
-	return waitFor(p, func() error {
-		resp, err := c.Get(s.host + "/readyz")
+	return p, waitFor(p, func() error {
+		resp, err := c.Get(admin.Host + "/readyz")
 		if err != nil {
 			return err
 		}
@@ -432,6 +441,43 @@ func (s *Server) StartAPIServer(t testing.TB) {
 	if err := s.startAPIServer(); err != nil {
 		t.Fatalf("kubetest: %v", err)
 	}
+}
+
+// StartOtherAPIServer starts a second kube-apiserver on the same etcd and certificates, on a
+// free port of its own, as another control-plane node would be: what is written through it is
+// in the store the first one serves, whether or not that one runs. It returns an admin
+// configuration for it and a stop function, which the test's cleanup calls too. Loopback only
+// (not with Options.Netns).
+func (s *Server) StartOtherAPIServer(t testing.TB) (admin *rest.Config, stop func()) {
+	t.Helper()
+	if s.netns != "" {
+		t.Fatal("kubetest: StartOtherAPIServer: not in a namespace")
+	}
+	ports, err := freePorts(1)
+	if err != nil {
+		t.Fatalf("kubetest: %v", err)
+	}
+	args := append(slices.Clone(s.apiArgs), "--secure-port="+strconv.Itoa(ports[0])) // the last one wins
+	admin = rest.CopyConfig(s.admin)
+	admin.Host = "https://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+	s.mu.Lock()
+	s.others++
+	logName := fmt.Sprintf("kube-apiserver-other-%d.log", s.others)
+	s.mu.Unlock()
+	p, err := s.launchAPIServer(logName, admin, args)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			if p != nil {
+				p.Stop(stopGrace)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	if err != nil {
+		t.Fatalf("kubetest: the other kube-apiserver: %v", err)
+	}
+	return admin, stop
 }
 
 // shutdown stops both children and, when the test failed, logs the end of their logs.

@@ -102,6 +102,16 @@ func TestServer(t *testing.T) {
 		if gone, _ := s.etcd.Exited(); gone {
 			t.Errorf("etcd exited with kube-apiserver")
 		}
+		// Meanwhile another API server on the same etcd takes a write.
+		begin = time.Now()
+		otherCfg, stopOther := s.StartOtherAPIServer(t)
+		t.Logf("the other kube-apiserver ready at %s in %v", otherCfg.Host, time.Since(begin).Round(time.Millisecond))
+		other := kubernetes.NewForConfigOrDie(otherCfg)
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "written-meanwhile", Namespace: "default"}, Data: map[string]string{"k": "v"}}
+		if _, err := other.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Errorf("create through the other kube-apiserver: %v", err)
+		}
+		stopOther()
 		begin = time.Now()
 		s.StartAPIServer(t)
 		t.Logf("kube-apiserver restarted in %v", time.Since(begin).Round(time.Millisecond))
@@ -111,6 +121,9 @@ func TestServer(t *testing.T) {
 		pids = append(pids, s.api.cmd.Process.Pid)
 		// The clients made before the restart carry on: same address, port and certificates.
 		readBack("after restart")
+		if got, err := kube.CoreV1().ConfigMaps("default").Get(ctx, "written-meanwhile", metav1.GetOptions{}); err != nil || got.Data["k"] != "v" {
+			t.Errorf("the ConfigMap written through the other kube-apiserver: %v, %v", got, err)
+		}
 
 		checkRBAC(t, s)
 		logRSS(t, map[string]int{"etcd": s.etcd.cmd.Process.Pid, "kube-apiserver": s.api.cmd.Process.Pid})

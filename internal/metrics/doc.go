@@ -21,6 +21,10 @@
 //	reconciles_total{result}                           counter: submitted, unchanged, error
 //	config_staleness_seconds                           gauge, computed at scrape time
 //	last_apply_success_timestamp_seconds               gauge, unix time
+//	bgp_instances_failed                               gauge
+//	bgp_session_resets_total                           counter
+//	state_file_write_failing                           gauge, 1 while the state file cannot be written
+//	kube_watch_errors_total                            counter (CountWatchErrors)
 //
 // and Cilium's, with Cilium's names and labels (pkg/bgpv1/metrics), for dashboards and alerts
 // made for Cilium's BGP control plane:

@@ -53,6 +53,7 @@ type Metrics struct {
 	lastSuccess   prometheus.Gauge
 	reconciles    *prometheus.CounterVec
 	failed        prometheus.Gauge
+	stateFailing  prometheus.Gauge
 	sessionResets prometheus.Counter
 	sessions      *sessionCollector
 
@@ -107,6 +108,11 @@ func New() *Metrics {
 			Name:      "bgp_instances_failed",
 			Help:      "BGP instances of the node's CiliumBGPClusterConfig left out of the desired configuration for errors in their input (the CiliumBGPNodeConfig's condition and the Events name them); FRR keeps what they ran. 0 when every instance is configured.",
 		}),
+		stateFailing: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace,
+			Name:      "state_file_write_failing",
+			Help:      "1 while the applier cannot write its state file (disk full or read-only; it retries with backoff), else 0. FRR still gets the configuration, but a restarted frr-renderer would leave what it rendered meanwhile in FRR as foreign configuration.",
+		}),
 		sessionResets: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace,
 			Name:      "bgp_session_resets_total",
@@ -127,7 +133,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector(),
 		m.applyDuration, m.applyErrors, m.applyLines, m.applyResets, m.lastSuccess,
-		m.reconciles, m.failed, m.sessionResets, staleness, m.sessions,
+		m.reconciles, m.failed, m.stateFailing, m.sessionResets, staleness, m.sessions,
 	)
 	return m
 }
@@ -135,6 +141,16 @@ func New() *Metrics {
 // Registry is the registry /metrics serves. Other packages may register their own collectors
 // on it.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// CountWatchErrors exposes count, the informers' failed lists and watches since the start
+// (kube.Source's WatchErrors), as kube_watch_errors_total. Call it once, before serving.
+func (m *Metrics) CountWatchErrors(count func() uint64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: namespace,
+		Name:      "kube_watch_errors_total",
+		Help:      "Failed lists and watches of the Kubernetes API by the informers (the API server unreachable or refusing them). It grows, with the informers' retries, for as long as the API server is lost: FRR keeps the last configuration meanwhile and readiness does not change.",
+	}, func() float64 { return float64(count()) }))
+}
 
 // ObserveApply records one apply attempt to bgpd, as vtysh.Applier returns it: its duration,
 // the lines it sent (on failure too: the lines up to the refused one were sent) and its
@@ -146,6 +162,11 @@ func (m *Metrics) ObserveApply(res vtysh.ApplyResult, err error) {
 	m.sessionResets.Add(float64(len(res.SessionResets)))
 	if err != nil {
 		m.applyErrors.Inc()
+	}
+	if res.StateErr != nil {
+		m.stateFailing.Set(1)
+	} else {
+		m.stateFailing.Set(0)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

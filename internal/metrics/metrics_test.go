@@ -97,6 +97,17 @@ frr_renderer_last_apply_success_timestamp_seconds 0
 `, "frr_renderer_last_apply_success_timestamp_seconds")
 }
 
+func TestCountWatchErrors(t *testing.T) {
+	m := New()
+	var n uint64 = 7
+	m.CountWatchErrors(func() uint64 { return n })
+	compare(t, m, `
+# HELP frr_renderer_kube_watch_errors_total Failed lists and watches of the Kubernetes API by the informers (the API server unreachable or refusing them). It grows, with the informers' retries, for as long as the API server is lost: FRR keeps the last configuration meanwhile and readiness does not change.
+# TYPE frr_renderer_kube_watch_errors_total counter
+frr_renderer_kube_watch_errors_total 7
+`, "frr_renderer_kube_watch_errors_total")
+}
+
 func TestReconciles(t *testing.T) {
 	m := New()
 	compare(t, m, `
@@ -266,4 +277,28 @@ frr_renderer_bgp_session_resets_total 2
 # TYPE frr_renderer_bgp_instances_failed gauge
 frr_renderer_bgp_instances_failed 0
 `, "frr_renderer_bgp_instances_failed")
+}
+
+// The state file's failure is a gauge an alert can hold for a while: 1 from the apply that
+// could not write it (whether or not that apply succeeded) until one writes it.
+func TestStateFileWriteFailing(t *testing.T) {
+	const header = `
+# HELP frr_renderer_state_file_write_failing 1 while the applier cannot write its state file (disk full or read-only; it retries with backoff), else 0. FRR still gets the configuration, but a restarted frr-renderer would leave what it rendered meanwhile in FRR as foreign configuration.
+# TYPE frr_renderer_state_file_write_failing gauge
+`
+	m := New()
+	compare(t, m, header+"frr_renderer_state_file_write_failing 0\n", "frr_renderer_state_file_write_failing")
+	full := errors.New("writing the state file: no space left on device")
+	for _, step := range []struct {
+		err, stateErr error
+		want          string
+	}{
+		{nil, full, "1"},
+		{errors.New("bgpd is not running"), full, "1"}, // a failed apply does not mend it
+		{nil, nil, "0"},
+		{errors.New("bgpd is not running"), nil, "0"},
+	} {
+		m.ObserveApply(vtysh.ApplyResult{StateErr: step.stateErr}, step.err)
+		compare(t, m, header+"frr_renderer_state_file_write_failing "+step.want+"\n", "frr_renderer_state_file_write_failing")
+	}
 }

@@ -2,7 +2,6 @@ package model
 
 import (
 	"net/netip"
-	"regexp"
 )
 
 // NodeConfig is the BGP configuration one node must run: what Cilium's agent would program
@@ -169,9 +168,3 @@ type Export struct {
 	LargeCommunities []LargeCommunity `json:"largeCommunities,omitempty"`
 	LocalPreference  *uint32          `json:"localPreference,omitempty"`
 }
-
-var plainName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
-
-// IsPlainName reports whether an instance name can name an FRR view: every instance but the
-// first becomes one (FRR has a single default instance), so their names must be plain words.
-func IsPlainName(s string) bool { return plainName.MatchString(s) }

@@ -17,7 +17,7 @@ type Password struct {
 const PasswordKey = "password"
 
 // Redacted is what stands for a secret wherever one would be shown: a Password printed or
-// encoded, and a password masked in FRR configuration text (vtysh.MaskSecrets).
+// encoded, and a password masked in FRR configuration text (frrconfig.MaskSecrets).
 const Redacted = "<redacted>"
 
 // NewPassword wraps a secret value.

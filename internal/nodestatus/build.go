@@ -21,8 +21,8 @@ const MaxConditionMessage = 32 * 1024
 // (pkg/bgp/manager/reconciler/crd_status.go):
 //
 //   - one entry per instance of cfg, in order, with its name and local ASN. The first instance
-//     is bgpd's default instance (View ""), the others are views named after the instance, as
-//     internal/frrconfig renders them;
+//     is bgpd's default instance (View ""), the others are views named after the instance
+//     (model.ViewName), as internal/frrconfig renders them;
 //   - one entry per peer that has an address: name, address and ASN. A peer bgpd runs (same
 //     view, local AS and address) adds its state, the ASN it announced when configured 0
 //     ("auto"), the time it was established (only while established), its timers and its
@@ -46,7 +46,7 @@ func Build(cfg *model.NodeConfig, sessions []vtysh.Session, problems []string, p
 			inst := &cfg.Instances[i]
 			view := ""
 			if i > 0 {
-				view = inst.Name
+				view = model.ViewName(inst.Name)
 			}
 			is := model.CiliumBGPNodeInstanceStatus{Name: inst.Name, LocalASN: ptr(int64(inst.LocalASN))}
 			for j := range inst.Peers {

@@ -101,6 +101,24 @@ func TestBuildPeers(t *testing.T) {
 			},
 		},
 		{
+			name: "a second instance whose name FRR cannot take: its sessions are in the view it maps to",
+			cfg: nodeConfig(
+				instance("a", 65001, peer("tor", "10.0.0.1", 65000)),
+				instance("blue team", 65002, peer("tor", "10.0.0.1", 65000)),
+			),
+			sessions: []vtysh.Session{
+				session("10.0.0.1", inView(model.MappedName("blue team"), 65002), state("Active", 0)),
+			},
+			want: []model.CiliumBGPNodeInstanceStatus{
+				{Name: "a", LocalASN: ptrTo(int64(65001)), PeerStatuses: []model.CiliumBGPNodePeerStatus{
+					unknownPeer("tor", "10.0.0.1", 65000),
+				}},
+				{Name: "blue team", LocalASN: ptrTo(int64(65002)), PeerStatuses: []model.CiliumBGPNodePeerStatus{
+					notEstablished("tor", "10.0.0.1", 65000, "active"),
+				}},
+			},
+		},
+		{
 			name: "a peer without an address (auto-discovery found none) is left out",
 			cfg:  nodeConfig(instance("inst", 65001, peer("gw", "", 65000), peer("tor", "10.0.0.1", 65000))),
 			want: []model.CiliumBGPNodeInstanceStatus{{Name: "inst", LocalASN: ptrTo(int64(65001)), PeerStatuses: []model.CiliumBGPNodePeerStatus{

@@ -574,8 +574,11 @@ func TestRunBurst(t *testing.T) {
 	l.sync(t)
 	renders := len(l.log.matching(from, "rendered")) - 1 // the sync's
 	submits := l.app.count() - 1
-	// One render per quiet pause, one per longest settle of a busy stream, the first and the last.
-	allowed := quiet + int(burst/reconcile.DefaultMaxSettle) + 2
+	// One render per quiet pause, one per longest settle of a busy stream, the first and the last;
+	// twice that on a loaded machine, whose scheduler makes pauses the writer does not see (the
+	// loop descheduled past its settle time finds the timer and the next event ready together:
+	// 5 against 4 was seen at a load of 10). Without coalescing it would be hundreds.
+	allowed := 2 * (quiet + int(burst/reconcile.DefaultMaxSettle) + 2)
 	t.Logf("%d writes in %v with %d pauses longer than the settle time: %d renders, %d submits (settle %v, at most %v)",
 		writes, burst.Round(time.Millisecond), quiet, renders, submits, reconcile.DefaultSettle, reconcile.DefaultMaxSettle)
 	if renders > allowed {

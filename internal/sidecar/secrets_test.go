@@ -48,8 +48,18 @@ func leaked(text string) string {
 // CiliumBGPNodeConfig status, no other write to the API server, no log record at any
 // verbosity and no /metrics, /healthz or /readyz body holds it.
 func TestPasswordOnlyInFRR(t *testing.T) {
-	frrtest.Require(t, frrtest.FRR10)
-	r := frrtest.Start(t, frrtest.FRR10, "sidesecret")
+	for _, v := range frrtest.Supported() {
+		t.Run(string(v), func(t *testing.T) { testPasswordOnlyInFRR(t, v) })
+	}
+}
+
+func testPasswordOnlyInFRR(t *testing.T, v frrtest.Version) {
+	frrtest.Require(t, v)
+	r := frrtest.Start(t, v, "sidesecret")
+	dialect, err := frrconfig.ParseDialect(string(v))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	cilium := func(resource string) schema.GroupVersionResource {
 		return schema.GroupVersionResource{Group: "cilium.io", Version: "v2", Resource: resource}
@@ -114,7 +124,7 @@ func TestPasswordOnlyInFRR(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, client, Config{
-			Node: "n1", SecretsNamespace: "kube-system", Dialect: frrconfig.FRR10,
+			Node: "n1", SecretsNamespace: "kube-system", Dialect: dialect,
 			RunDir: r.RunDir(), StateFile: stateFile, ListenPortFile: portFile, HostFacts: facts,
 			MetricsAddr: addr, StatusInterval: 50 * time.Millisecond,
 			Settle: DefaultSettle, MaxSettle: DefaultMaxSettle, Log: log,

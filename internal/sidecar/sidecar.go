@@ -101,6 +101,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 	}
 	events := kube.NewEvents(ctx, dynClient, cfg.Node, src.UID, log.WithName("events"))
 	m := metrics.New()
+	m.CountWatchErrors(src.WatchErrors)
 
 	app := vtysh.NewApplier(vtysh.ApplierOptions{
 		RunDir: cfg.RunDir, StateFile: cfg.StateFile, Log: log.WithName("applier"),
@@ -111,6 +112,7 @@ func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
 				m.Applied(time.Now().Add(-res.Duration))
 			}
 			events.Applied(err)
+			events.StateFile(res.StateErr)
 			events.SessionsReset(res.SessionResets)
 		},
 	})
@@ -230,9 +232,9 @@ func (n *instanceNames) set(cfg *model.NodeConfig) {
 	}
 	p := metrics.Peers{Instances: make(map[string]string, len(cfg.Instances)), Ports: map[metrics.PeerKey]uint16{}}
 	for i, in := range cfg.Instances {
-		view := in.Name
-		if i == 0 {
-			view = ""
+		view := ""
+		if i > 0 {
+			view = model.ViewName(in.Name)
 		}
 		p.Instances[view] = in.Name
 		ports := map[string]uint16{}

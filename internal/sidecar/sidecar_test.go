@@ -3,6 +3,7 @@ package sidecar
 import (
 	"context"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
+	"github.com/frr-renderer/frr-renderer/internal/model"
 	"github.com/frr-renderer/frr-renderer/internal/nodestatus"
 )
 
@@ -30,33 +32,11 @@ func TestUnselectedNodeIsReady(t *testing.T) {
 	frrtest.Require(t, frrtest.FRR10)
 	r := frrtest.Start(t, frrtest.FRR10, "sidecar")
 
-	cilium := func(resource string) schema.GroupVersionResource {
-		return schema.GroupVersionResource{Group: "cilium.io", Version: "v2", Resource: resource}
-	}
-	core := func(group, resource string) schema.GroupVersionResource {
-		return schema.GroupVersionResource{Group: group, Version: "v1", Resource: resource}
-	}
-	listKinds := map[schema.GroupVersionResource]string{
-		nodestatus.GVR:                         "CiliumBGPNodeConfigList",
-		cilium("ciliumbgpclusterconfigs"):      "CiliumBGPClusterConfigList",
-		cilium("ciliumbgppeerconfigs"):         "CiliumBGPPeerConfigList",
-		cilium("ciliumbgpadvertisements"):      "CiliumBGPAdvertisementList",
-		cilium("ciliumbgpnodeconfigoverrides"): "CiliumBGPNodeConfigOverrideList",
-		{Group: "cilium.io", Version: "v2alpha1", Resource: "ciliumpodippools"}: "CiliumPodIPPoolList", // v2alpha1 only, as Cilium serves it
-		cilium("ciliumnodes"):                      "CiliumNodeList",
-		cilium("ciliumenvoyconfigs"):               "CiliumEnvoyConfigList",
-		cilium("ciliumclusterwideenvoyconfigs"):    "CiliumClusterwideEnvoyConfigList",
-		core("", "nodes"):                          "NodeList",
-		core("", "services"):                       "ServiceList",
-		core("discovery.k8s.io", "endpointslices"): "EndpointSliceList",
-		core("", "secrets"):                        "SecretList",
-		core("", "events"):                         "EventList",
-	}
 	node := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1", "kind": "Node",
 		"metadata": map[string]any{"name": "n1", "labels": map[string]any{"kubernetes.io/os": "linux"}},
 	}}
-	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, node)
+	client := fakeAPI(node)
 
 	facts := filepath.Join(t.TempDir(), "facts.yaml")
 	if err := os.WriteFile(facts, []byte("interfaces:\n- {name: lo, adminUp: true, operState: unknown, addresses: [127.0.0.1/8]}\n"), 0o644); err != nil {
@@ -102,6 +82,33 @@ func TestUnselectedNodeIsReady(t *testing.T) {
 	}
 }
 
+// fakeAPI is a fake API server's client holding objs, serving every resource the sidecar lists.
+func fakeAPI(objs ...runtime.Object) *dynamicfake.FakeDynamicClient {
+	cilium := func(resource string) schema.GroupVersionResource {
+		return schema.GroupVersionResource{Group: "cilium.io", Version: "v2", Resource: resource}
+	}
+	core := func(group, resource string) schema.GroupVersionResource {
+		return schema.GroupVersionResource{Group: group, Version: "v1", Resource: resource}
+	}
+	listKinds := map[schema.GroupVersionResource]string{
+		nodestatus.GVR:                         "CiliumBGPNodeConfigList",
+		cilium("ciliumbgpclusterconfigs"):      "CiliumBGPClusterConfigList",
+		cilium("ciliumbgppeerconfigs"):         "CiliumBGPPeerConfigList",
+		cilium("ciliumbgpadvertisements"):      "CiliumBGPAdvertisementList",
+		cilium("ciliumbgpnodeconfigoverrides"): "CiliumBGPNodeConfigOverrideList",
+		{Group: "cilium.io", Version: "v2alpha1", Resource: "ciliumpodippools"}: "CiliumPodIPPoolList", // v2alpha1 only, as Cilium serves it
+		cilium("ciliumnodes"):                      "CiliumNodeList",
+		cilium("ciliumenvoyconfigs"):               "CiliumEnvoyConfigList",
+		cilium("ciliumclusterwideenvoyconfigs"):    "CiliumClusterwideEnvoyConfigList",
+		core("", "nodes"):                          "NodeList",
+		core("", "services"):                       "ServiceList",
+		core("discovery.k8s.io", "endpointslices"): "EndpointSliceList",
+		core("", "secrets"):                        "SecretList",
+		core("", "events"):                         "EventList",
+	}
+	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, objs...)
+}
+
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -121,4 +128,15 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// The metrics name each session's instance from its FRR view: the first instance is bgpd's
+// default one, the others the views their names map to.
+func TestInstanceNamesOfViews(t *testing.T) {
+	var names instanceNames
+	names.set(&model.NodeConfig{Instances: []model.Instance{{Name: "a"}, {Name: "blue"}, {Name: "blue team"}}})
+	want := map[string]string{"": "a", "blue": "blue", model.MappedName("blue team"): "blue team"}
+	if got := names.get().Instances; !maps.Equal(got, want) {
+		t.Errorf("instances by FRR view: %q, want %q", got, want)
+	}
 }

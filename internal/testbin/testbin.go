@@ -1,6 +1,7 @@
 // Package testbin builds the frr-renderer command for tests that run it as a process beside
 // real FRR (the standalone loop, the sidecar). It builds once per test process and must never
-// build anywhere but a temporary folder.
+// build anywhere but a temporary folder. It also holds what tests of several packages share: a
+// buffer a running command writes (SyncBuffer), a disk that fills up or turns read-only (Disk).
 package testbin
 
 import (

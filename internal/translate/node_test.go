@@ -278,15 +278,24 @@ func TestInstances(t *testing.T) {
 			t.Errorf("instance %q, failed %q: want b alone", inst.Name, res.FailedInstances)
 		}
 	})
-	t.Run("names of instances after the first must name FRR views", func(t *testing.T) {
+	t.Run("instance names FRR cannot take are mapped, never refused", func(t *testing.T) {
 		snap := baseSnapshot()
 		snap.ClusterConfigs[0].Spec.BGPInstances = []model.CiliumBGPInstance{
 			bgpInstance("first one", 65010), bgpInstance("blue team", 65011), bgpInstance("red", 65012),
+			bgpInstance("default", 65013), bgpInstance(strings.Repeat("long.", 51), 65014),
+			// A name chosen to be blue team's view: the only name left out.
+			bgpInstance(model.MappedName("blue team"), 65015),
 		}
 		res := translateOK(t, snap, model.HostFacts{}, Options{})
-		expectDiags(t, res.Diagnostics, wantDiag{sev: model.Error, kind: "CiliumBGPClusterConfig", field: "spec.bgpInstances[1].name", msg: "cannot name an FRR view"})
-		if len(res.Config.Instances) != 2 || res.Config.Instances[1].Name != "red" || !reflect.DeepEqual(res.FailedInstances, []string{"blue team"}) {
-			t.Errorf("instances %+v, failed %q: want the first and red, blue team failed", res.Config.Instances, res.FailedInstances)
+		expectDiags(t, res.Diagnostics, wantDiag{sev: model.Error, kind: "CiliumBGPClusterConfig", field: "spec.bgpInstances[5].name",
+			msg: `the name instance "blue team" maps to: instance not configured`})
+		var names []string
+		for _, in := range res.Config.Instances {
+			names = append(names, in.Name)
+		}
+		if want := []string{"first one", "blue team", "red", "default", strings.Repeat("long.", 51)}; !reflect.DeepEqual(names, want) ||
+			!reflect.DeepEqual(res.FailedInstances, []string{model.MappedName("blue team")}) {
+			t.Errorf("instances %q, failed %q: want %q, blue team's mapped name failed", names, res.FailedInstances, want)
 		}
 	})
 	t.Run("one listening port for every instance", func(t *testing.T) {

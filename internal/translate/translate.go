@@ -172,6 +172,7 @@ func (t *translation) run() {
 	t.out.ClusterConfig = cc.Name
 	override := t.findOverride(cc)
 	seen := map[string]bool{}
+	views := map[string]string{} // FRR view name: instance name
 	for i := range cc.Spec.BGPInstances {
 		spec := &cc.Spec.BGPInstances[i]
 		ref := clusterConfigRef(cc)
@@ -186,15 +187,25 @@ func (t *translation) run() {
 			continue
 		}
 		seen[spec.Name] = true
-		if i > 0 && !model.IsPlainName(spec.Name) {
-			t.error(ref, field+".name", "%q cannot name an FRR view (every instance but the first is one): use letters, digits, '.', '_' and '-' (at most 63): instance not configured", spec.Name)
-			t.failed = append(t.failed, spec.Name)
-			continue
+		// Every instance but the node's first is an FRR view, named after it (model.ViewName
+		// maps a name FRR cannot take). Two names that map to one view: only by a name chosen
+		// to meet another's mapped form.
+		view := ""
+		if len(t.out.Instances) > 0 {
+			view = model.ViewName(spec.Name)
+			if other, dup := views[view]; dup {
+				t.error(ref, field+".name", "%q is FRR view %q, the name instance %q maps to: instance not configured", spec.Name, view, other)
+				t.failed = append(t.failed, spec.Name)
+				continue
+			}
 		}
 		inst, ok := t.instance(cc, i, override)
 		if !ok {
 			t.failed = append(t.failed, spec.Name)
 			continue
+		}
+		if view != "" {
+			views[view] = spec.Name
 		}
 		t.out.Instances = append(t.out.Instances, inst)
 	}

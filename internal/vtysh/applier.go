@@ -4,6 +4,7 @@ package vtysh
 // sending only the delta, and keeps it so (FRR restarts, drift, refused lines).
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/go-logr/logr"
 )
 
@@ -51,7 +53,7 @@ type ApplierOptions struct {
 	// RunDir is FRR's run directory of the pathspace, as seen from this process: it holds
 	// bgpd.vty, bgpd.pid, zebra.pid (/var/run/frr, or /var/run/frr/NAME for pathspace NAME).
 	RunDir string
-	// StateFile remembers what frr-renderer rendered (Ownership) across its own restarts;
+	// StateFile remembers what frr-renderer rendered (frrconfig.Ownership) across its own restarts;
 	// "" means RunDir/frr-renderer.state.
 	StateFile string
 	// Log receives progress and errors; never a password. The zero Logger discards.
@@ -78,8 +80,8 @@ type ApplyResult struct {
 	// Lines is what was sent, passwords masked; empty when nothing changed. After a refused
 	// line, the lines up to and including it.
 	Lines []string
-	// Resets are the sent lines that reset sessions, masked: the SessionResetting lines that
-	// change a peer (or instance) bgpd had before; a new neighbor has no session to reset.
+	// Resets are the sent lines that reset sessions, masked: the frrconfig.SessionResetting lines
+	// that change a peer (or instance) bgpd had before; a new neighbor has no session to reset.
 	Resets []string
 	// SessionResets are the sessions the applier reset because the apply changed their
 	// negotiated parameters (timers, graceful restart) and FRR kept them up with the old
@@ -121,8 +123,8 @@ type ApplierStatus struct {
 //
 // What bgpd runs is read back when the applier cannot know it (first apply, a new connection,
 // after a failure or a restart of FRR, a drift check); otherwise the next delta is computed
-// from the last applied configuration. frr-renderer's ownership (Ownership) of instances and
-// route-maps is kept in the state file.
+// from the last applied configuration. frr-renderer's ownership (frrconfig.Ownership) of
+// instances and route-maps is kept in the state file.
 type Applier struct {
 	opts  ApplierOptions
 	log   logr.Logger
@@ -130,15 +132,15 @@ type Applier struct {
 
 	mu      sync.Mutex // one writer: held through an apply; guards what follows
 	client  *Client
-	running *Config // what bgpd runs as far as the applier knows; nil: read it back
+	running *frrconfig.Config // what bgpd runs as far as the applier knows; nil: read it back
 	// zebra is a connection to zebra, dialled only for desired configurations with zebra
 	// lines; zebraRunning is the configuration whose zebra lines zebra runs (nil: read back).
 	zebra        *Client
-	zebraRunning *Config
-	desired      *Config    // the last valid desired configuration given to an apply
-	desiredText  []byte     // the text desired was parsed from
-	desiredIdx   *textIndex // where desiredText's family bodies are; nil: never patched
-	owns         Ownership
+	zebraRunning *frrconfig.Config
+	desired      *frrconfig.Config    // the last valid desired configuration given to an apply
+	desiredText  []byte               // the text desired was parsed from
+	desiredIdx   *frrconfig.TextIndex // where desiredText's family bodies are; nil: never patched
+	owns         frrconfig.Ownership
 	ownsLoaded   bool
 	stateErr     error // the last write of owns to the state file failed: write it again
 	closed       bool
@@ -222,7 +224,7 @@ func (a *Applier) apply(ctx context.Context, text []byte) (res ApplyResult, err 
 		return res, err
 	}
 	// zebra first: the peers bgpd is about to start resolve their addresses through it.
-	if len(desired.zebra) > 0 && a.zebraRunning != desired {
+	if len(desired.Zebra()) > 0 && a.zebraRunning != desired {
 		if err := a.applyZebra(ctx, desired, &res); err != nil {
 			return res, err
 		}
@@ -242,20 +244,20 @@ func (a *Applier) apply(ctx context.Context, text []byte) (res ApplyResult, err 
 		res.ReadBack = true
 	}
 	a.loadOwnership()
-	owns := a.owns.Union(ownershipOf(desired))
-	conflicts := Conflicts(a.running, desired, owns)
+	owns := a.owns.Union(frrconfig.OwnershipOf(desired))
+	conflicts := frrconfig.Conflicts(a.running, desired, owns)
 	var delta []string
 	if patch != nil && a.running == patched {
-		delta = patch.delta() // the same as Delta's, without comparing the family's other lines
+		delta = patch.Delta() // the same as frrconfig.Delta's, without comparing the family's other lines
 	} else {
-		delta = Delta(a.running, desired, owns)
+		delta = frrconfig.Delta(a.running, desired, owns)
 	}
 	res.Delta = time.Since(start)
 	if len(delta) > 0 {
 		// Remember what is about to be applied before sending it: after a crash half-way, the
 		// next frr-renderer must still own it.
 		a.saveOwnership(owns)
-		stale := NegotiatedResets(a.running, desired, delta)
+		stale := frrconfig.NegotiatedResets(a.running, desired, delta)
 		before := a.sessionCounts(ctx, stale)
 		res, err = a.send(ctx, delta, res)
 		if err != nil {
@@ -269,8 +271,31 @@ func (a *Applier) apply(ctx context.Context, text []byte) (res ApplyResult, err 
 	}
 	a.running = desired
 	// What is no longer desired is gone from bgpd now: forget it.
-	a.saveOwnership(ownershipOf(desired))
+	a.saveOwnership(frrconfig.OwnershipOf(desired))
 	return res, nil
+}
+
+// desiredFor makes text the applier's desired configuration: patched from the last one when
+// it can be (see frrconfig.PatchText), parsed otherwise. It returns the patch and the Config it
+// patched, or nils when text was parsed (or is the last text).
+func (a *Applier) desiredFor(text []byte) (*frrconfig.FamilyPatch, *frrconfig.Config, error) {
+	if a.desired != nil && bytes.Equal(text, a.desiredText) {
+		return nil, nil, nil
+	}
+	if a.desired != nil && a.desiredIdx != nil {
+		if c, patch, idx, ok := frrconfig.PatchText(a.desired, a.desiredText, a.desiredIdx, text); ok {
+			from := a.desired
+			a.desired, a.desiredText, a.desiredIdx = c, bytes.Clone(text), idx // the caller may reuse text
+			return patch, from, nil
+		}
+	}
+	desired, err := frrconfig.Parse(string(text))
+	if err != nil {
+		return nil, nil, &invalidDesired{err}
+	}
+	a.desired, a.desiredText = desired, bytes.Clone(text)
+	a.desiredIdx, _ = frrconfig.IndexText(a.desiredText, desired)
+	return nil, nil, nil
 }
 
 // send sends delta and fills res. On error, what bgpd runs is unknown.
@@ -285,9 +310,9 @@ func (a *Applier) send(ctx context.Context, delta []string, res ApplyResult) (Ap
 	if errors.As(err, &ce) {
 		sent = delta[:min(ce.Line+1, len(delta))]
 	}
-	resets := resetting(a.running, sent)
+	resets := frrconfig.ResettingLines(a.running, sent)
 	for i, l := range sent {
-		m := MaskSecrets(l)
+		m := frrconfig.MaskSecrets(l)
 		res.Lines = append(res.Lines, m)
 		if resets[i] {
 			res.Resets = append(res.Resets, m)
@@ -313,7 +338,7 @@ func (a *Applier) send(ctx context.Context, delta []string, res ApplyResult) (Ap
 
 // sessionCounts reads how many sessions each neighbor has had established (-1 when it cannot
 // be read), so that resetStale can tell a session FRR kept from one it reset itself.
-func (a *Applier) sessionCounts(ctx context.Context, peers []PeerReset) []int {
+func (a *Applier) sessionCounts(ctx context.Context, peers []frrconfig.PeerReset) []int {
 	counts := make([]int, len(peers))
 	for i, p := range peers {
 		counts[i] = -1
@@ -328,7 +353,7 @@ func (a *Applier) sessionCounts(ctx context.Context, peers []PeerReset) []int {
 // established as the same session as before it (FRR 10.3 resets some itself, a new session
 // negotiated the new values). A reset that fails is logged: the session gets the new values
 // at its next start.
-func (a *Applier) resetStale(ctx context.Context, peers []PeerReset, before []int) []string {
+func (a *Applier) resetStale(ctx context.Context, peers []frrconfig.PeerReset, before []int) []string {
 	var done []string
 	for i, p := range peers {
 		if before[i] < 0 {
@@ -339,7 +364,7 @@ func (a *Applier) resetStale(ctx context.Context, peers []PeerReset, before []in
 			continue
 		}
 		what := p.Peer
-		if v := p.view(); v != "" {
+		if v := p.View(); v != "" {
 			what = "view " + v + " " + p.Peer
 		}
 		if _, err := a.client.Exec(ctx, "clear bgp "+what); err != nil {
@@ -355,9 +380,9 @@ func (a *Applier) resetStale(ctx context.Context, peers []PeerReset, before []in
 }
 
 // neighborState reads a neighbor's FSM state and count of established sessions.
-func (a *Applier) neighborState(ctx context.Context, p PeerReset) (string, int, error) {
+func (a *Applier) neighborState(ctx context.Context, p frrconfig.PeerReset) (string, int, error) {
 	cmd := "show bgp neighbors " + p.Peer + " json"
-	if v := p.view(); v != "" {
+	if v := p.View(); v != "" {
 		cmd = "show bgp view " + v + " neighbors " + p.Peer + " json"
 	}
 	out, err := a.client.Exec(ctx, cmd)
@@ -381,68 +406,6 @@ func (a *Applier) neighborState(ctx context.Context, p PeerReset) (string, int, 
 // durationMS is d in milliseconds, for log lines.
 func durationMS(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms"
-}
-
-// resetting tells which delta lines reset sessions: the SessionResetting lines that change an
-// instance and a peer (neighbor or peer-group) running has. A new neighbor's remote-as, or any
-// line of an instance being created, has no session to reset; a neighbor deleted to be
-// re-created resets once, at its deletion.
-func resetting(running *Config, delta []string) []bool {
-	out := make([]bool, len(delta))
-	var inst *instance               // the running instance the delta is in; nil if none or new
-	deletedInst := map[string]bool{} // by slot
-	deletedPeer := map[string]bool{} // names in inst
-	for i, l := range delta {
-		body := strings.TrimSpace(l)
-		if l == body { // top level: an instance, a route-map entry, exit
-			inst = nil
-			if rest, ok := strings.CutPrefix(body, "no router bgp "); ok {
-				if id, err := parseRouterBGP("router bgp " + rest); err == nil {
-					deletedInst[id.slot()] = true
-				}
-				out[i] = true
-			} else if strings.HasPrefix(body, "router bgp ") {
-				id, err := parseRouterBGP(body)
-				if r := running.instIdx[id.slot()]; err == nil && r != nil && r.id == id && !deletedInst[id.slot()] {
-					inst = r
-				}
-				clear(deletedPeer)
-			}
-			continue
-		}
-		if inst == nil || !SessionResetting(l) {
-			continue
-		}
-		f := strings.Fields(body)
-		no := f[0] == "no"
-		if no {
-			f = f[1:]
-		}
-		if len(f) < 2 || f[0] != "neighbor" {
-			out[i] = true // an instance setting: bgp router-id
-			continue
-		}
-		out[i] = inst.peerIdx[f[1]] != nil && !deletedPeer[f[1]]
-		if no && (len(f) == 2 || len(f) == 3 && f[2] == "peer-group") {
-			deletedPeer[f[1]] = true
-		}
-	}
-	return out
-}
-
-// ownershipOf is what frr-renderer owns once c runs: c's instances and route-maps, and c's
-// peer-groups (named after the model's PeerConfigs, whose outbound route-maps are frr-renderer's).
-func ownershipOf(c *Config) Ownership {
-	o := c.Rendered()
-	for _, in := range c.instances {
-		for _, p := range in.peers {
-			if p.group && !slices.Contains(o.PeerGroups, p.name) {
-				o.PeerGroups = append(o.PeerGroups, p.name)
-			}
-		}
-	}
-	slices.Sort(o.PeerGroups)
-	return o
 }
 
 // connect makes sure the applier has a live connection to bgpd. A new connection means bgpd may
@@ -506,14 +469,14 @@ func (a *Applier) dropZebra() {
 
 // applyZebra makes zebra run desired's zebra lines: what zebra runs is read back when the
 // applier does not know it, and only the missing lines are sent, to zebra's own vty socket.
-func (a *Applier) applyZebra(ctx context.Context, desired *Config, res *ApplyResult) error {
+func (a *Applier) applyZebra(ctx context.Context, desired *frrconfig.Config, res *ApplyResult) error {
 	if a.zebraRunning == nil {
 		if err := a.readZebra(ctx); err != nil {
 			return err
 		}
 		res.ReadBack = true
 	}
-	delta := ZebraDelta(a.zebraRunning, desired)
+	delta := frrconfig.ZebraDelta(a.zebraRunning, desired)
 	if len(delta) > 0 {
 		if _, err := a.zebra.ConfigureNotices(ctx, delta); err != nil {
 			a.dropZebra()
@@ -539,9 +502,9 @@ func (a *Applier) readZebra(ctx context.Context) error {
 		a.zebra = c
 	}
 	text, err := a.zebra.Exec(ctx, "show running-config")
-	var cfg *Config
+	var cfg *frrconfig.Config
 	if err == nil {
-		cfg, err = Parse(text)
+		cfg, err = frrconfig.Parse(text)
 	}
 	if err != nil {
 		a.dropZebra()
@@ -565,7 +528,7 @@ func (a *Applier) readRunning(ctx context.Context) error {
 		}
 		return fmt.Errorf("reading bgpd's configuration: %w", err)
 	}
-	cfg, err := Parse(text)
+	cfg, err := frrconfig.Parse(text)
 	if err != nil {
 		return fmt.Errorf("parsing bgpd's running configuration: %w", err)
 	}
@@ -589,31 +552,52 @@ func (a *Applier) Verify(ctx context.Context) error {
 		return err
 	}
 	a.loadOwnership()
-	owns := a.owns.Union(ownershipOf(a.desired))
-	delta := Delta(a.running, a.desired, owns)
-	if len(a.desired.zebra) > 0 {
+	owns := a.owns.Union(frrconfig.OwnershipOf(a.desired))
+	delta := frrconfig.Delta(a.running, a.desired, owns)
+	if len(a.desired.Zebra()) > 0 {
 		if err := a.readZebra(ctx); err != nil {
 			return err
 		}
-		delta = append(ZebraDelta(a.zebraRunning, a.desired), delta...)
+		delta = append(frrconfig.ZebraDelta(a.zebraRunning, a.desired), delta...)
 	}
-	if c := Conflicts(a.running, a.desired, owns); len(c) > 0 {
+	if c := frrconfig.Conflicts(a.running, a.desired, owns); len(c) > 0 {
 		return fmt.Errorf("bgpd runs a BGP instance frr-renderer did not render: %s", strings.Join(c, "; "))
 	}
 	if len(delta) > 0 {
 		masked := make([]string, len(delta))
 		for i, l := range delta {
-			masked[i] = MaskSecrets(l)
+			masked[i] = frrconfig.MaskSecrets(l)
 		}
 		return fmt.Errorf("bgpd does not run the desired configuration; %d lines would still be sent:\n%s", len(delta), strings.Join(masked, "\n"))
 	}
 	return nil
 }
 
+// Plan reads what bgpd runs and previews applying desired to it, sending nothing.
+func (a *Applier) Plan(ctx context.Context, desired []byte) (frrconfig.Plan, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return frrconfig.Plan{}, errors.New("vtysh: the applier is closed")
+	}
+	d, err := frrconfig.Parse(string(desired))
+	if err != nil {
+		return frrconfig.Plan{}, &invalidDesired{err}
+	}
+	if err := a.connect(ctx); err != nil {
+		return frrconfig.Plan{}, err
+	}
+	if err := a.readRunning(ctx); err != nil {
+		return frrconfig.Plan{}, err
+	}
+	a.loadOwnership()
+	return frrconfig.NewPlan(a.running, d, a.owns), nil
+}
+
 // stateFile is the state file's content.
 type stateFile struct {
-	Version   int       `json:"version"`
-	Ownership Ownership `json:"ownership"`
+	Version   int                 `json:"version"`
+	Ownership frrconfig.Ownership `json:"ownership"`
 }
 
 func (a *Applier) loadOwnership() {
@@ -640,7 +624,7 @@ func (a *Applier) loadOwnership() {
 // saveOwnership remembers o, in memory and in the state file, when it changed or the last
 // write failed. A write that fails is kept in stateErr, and the apply goes on: bgpd must get
 // its configuration even when the disk is full or read-only.
-func (a *Applier) saveOwnership(o Ownership) {
+func (a *Applier) saveOwnership(o frrconfig.Ownership) {
 	if ownershipEqual(a.owns, o) && a.stateErr == nil {
 		return
 	}
@@ -659,7 +643,7 @@ func (a *Applier) saveOwnership(o Ownership) {
 	a.stateErr = err
 }
 
-func ownershipEqual(a, b Ownership) bool {
+func ownershipEqual(a, b frrconfig.Ownership) bool {
 	return slices.Equal(a.Instances, b.Instances) && slices.Equal(a.PeerGroups, b.PeerGroups) && slices.Equal(a.RouteMaps, b.RouteMaps)
 }
 

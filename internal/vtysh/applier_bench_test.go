@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig/frrconfigtest"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 )
 
@@ -27,10 +29,10 @@ const benchChange = "  network 10.200.0.0/24 route-map CILIUM-ORIGIN-2722987788\
 //
 //	go test -run '^$' -bench BenchmarkApply1PrefixChange -benchtime 20x ./internal/vtysh/
 func BenchmarkApply1PrefixChange(b *testing.B) {
-	configs := [2]string{bigConfig(benchPrefixes, ""), bigConfig(benchPrefixes, benchChange)}
-	parsed := [2]*Config{mustParse(b, configs[0]), mustParse(b, configs[1])}
+	configs := [2]string{frrconfigtest.SeedWithPrefixes(benchPrefixes, ""), frrconfigtest.SeedWithPrefixes(benchPrefixes, benchChange)}
+	parsed := [2]*frrconfig.Config{mustParse(b, configs[0]), mustParse(b, configs[1])}
 	// deltas[i] turns configs[1-i] into configs[i].
-	deltas := [2][]string{Delta(parsed[1], parsed[0], Ownership{}), Delta(parsed[0], parsed[1], Ownership{})}
+	deltas := [2][]string{frrconfig.Delta(parsed[1], parsed[0], frrconfig.Ownership{}), frrconfig.Delta(parsed[0], parsed[1], frrconfig.Ownership{})}
 	for _, v := range frrtest.Supported() {
 		b.Run(string(v), func(b *testing.B) {
 			r := frrtest.Start(b, v, "bench")
@@ -121,8 +123,8 @@ func frrReload(b *testing.B, r *frrtest.Router) func(config string) *exec.Cmd {
 //
 //	go test -run '^$' -bench BenchmarkApplyInitial -benchtime 3x ./internal/vtysh/
 func BenchmarkApplyInitial(b *testing.B) {
-	config := bigConfig(benchPrefixes, "")
-	deleteAll := Delta(mustParse(b, config), mustParse(b, ""), mustParse(b, config).Rendered())
+	config := frrconfigtest.SeedWithPrefixes(benchPrefixes, "")
+	deleteAll := frrconfig.Delta(mustParse(b, config), mustParse(b, ""), mustParse(b, config).Rendered())
 	for _, v := range frrtest.Supported() {
 		b.Run(string(v), func(b *testing.B) {
 			r := frrtest.Start(b, v, "bench")
@@ -160,10 +162,10 @@ func BenchmarkApplyInitial(b *testing.B) {
 						case "socket-batch":
 							// What Apply would do batching: read back, delta, send.
 							var text string
-							var running *Config
+							var running *frrconfig.Config
 							if text, err = c.Exec(ctx, "show running-config"); err == nil {
-								if running, err = Parse(text); err == nil {
-									_, err = c.configure(ctx, Delta(running, mustParse(b, config), Ownership{}), true)
+								if running, err = frrconfig.Parse(text); err == nil {
+									_, err = c.configure(ctx, frrconfig.Delta(running, mustParse(b, config), frrconfig.Ownership{}), true)
 								}
 							}
 						case "vtysh-f":
@@ -180,9 +182,10 @@ func BenchmarkApplyInitial(b *testing.B) {
 	}
 }
 
-// BenchmarkReadBack: `show running-config` on bgpd's socket and Parse, at 10,000 prefixes.
+// BenchmarkReadBack: `show running-config` on bgpd's socket and frrconfig.Parse, at 10,000
+// prefixes.
 func BenchmarkReadBack(b *testing.B) {
-	config := bigConfig(benchPrefixes, "")
+	config := frrconfigtest.SeedWithPrefixes(benchPrefixes, "")
 	for _, v := range frrtest.Supported() {
 		b.Run(string(v), func(b *testing.B) {
 			r := frrtest.Start(b, v, "bench")
@@ -196,7 +199,7 @@ func BenchmarkReadBack(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := Parse(text); err != nil {
+				if _, err := frrconfig.Parse(text); err != nil {
 					b.Fatal(err)
 				}
 			}

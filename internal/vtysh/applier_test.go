@@ -17,6 +17,8 @@ import (
 
 	"github.com/go-logr/logr/testr"
 
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig/frrconfigtest"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 )
 
@@ -64,6 +66,15 @@ func mustApply(t *testing.T, a *Applier, desired string) ApplyResult {
 	return res
 }
 
+func mustParse(t testing.TB, text string) *frrconfig.Config {
+	t.Helper()
+	c, err := frrconfig.Parse(text)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return c
+}
+
 // TestApplierEmptyBgpd: the first apply reads bgpd back and loads everything, the same
 // configuration again sends nothing and reads nothing; an Applier that starts over (a
 // restarted frr-renderer) reads back, finds nothing to do, and still owns what it rendered.
@@ -73,15 +84,15 @@ func TestApplierEmptyBgpd(t *testing.T) {
 			t.Parallel()
 			r := frrtest.Start(t, v, "apply")
 			a := newApplier(t, r, ApplierOptions{})
-			res := mustApply(t, a, seedConf)
+			res := mustApply(t, a, frrconfigtest.Seed)
 			if !res.ReadBack || len(res.Lines) == 0 || len(res.Resets) != 0 {
 				t.Errorf("first apply: read back %v, %d lines, resets %q; want a read-back, lines, no reset", res.ReadBack, len(res.Lines), res.Resets)
 			}
 			t.Logf("first apply: %d lines in %v", len(res.Lines), res.Duration)
-			if err := runs(r, seedConf); err != nil {
+			if err := runs(r, frrconfigtest.Seed); err != nil {
 				t.Fatal(err)
 			}
-			res = mustApply(t, a, seedConf)
+			res = mustApply(t, a, frrconfigtest.Seed)
 			if res.ReadBack || len(res.Lines) != 0 {
 				t.Errorf("second apply: read back %v, lines %q; want neither", res.ReadBack, res.Lines)
 			}
@@ -102,13 +113,13 @@ func TestApplierEmptyBgpd(t *testing.T) {
 			if err := json.Unmarshal(b, &st); err != nil {
 				t.Fatal(err)
 			}
-			if want := ownershipOf(mustParse(t, seedConf)); !ownershipEqual(st.Ownership, want) {
+			if want := frrconfig.OwnershipOf(mustParse(t, frrconfigtest.Seed)); !ownershipEqual(st.Ownership, want) {
 				t.Errorf("state file %s, want ownership %+v", b, want)
 			}
 
 			// A new Applier: same configuration, nothing sent.
 			a2 := newApplier(t, r, ApplierOptions{})
-			res = mustApply(t, a2, seedConf)
+			res = mustApply(t, a2, frrconfigtest.Seed)
 			if !res.ReadBack || len(res.Lines) != 0 {
 				t.Errorf("restarted applier: read back %v, lines %q; want a read-back and no line", res.ReadBack, res.Lines)
 			}
@@ -135,11 +146,11 @@ func TestApplierForeign(t *testing.T) {
 				t.Fatal(err)
 			}
 			a := newApplier(t, r, ApplierOptions{})
-			mustApply(t, a, seedConf)
-			if err := runs(r, foreignRead+seedConf); err != nil {
+			mustApply(t, a, frrconfigtest.Seed)
+			if err := runs(r, foreignRead+frrconfigtest.Seed); err != nil {
 				t.Fatal(err)
 			}
-			changed := edit(t, seedConf, network1, network1+"  network 172.20.0.9/32 route-map CILIUM-ORIGIN-2722987788\n",
+			changed := frrconfigtest.Edit(t, frrconfigtest.Seed, frrconfigtest.SeedNetwork, frrconfigtest.SeedNetwork+"  network 172.20.0.9/32 route-map CILIUM-ORIGIN-2722987788\n",
 				" set tag 2722987788\n", " set community 65000:9\n set tag 2722987788\n")
 			if res := mustApply(t, a, changed); len(res.Lines) == 0 || res.ReadBack {
 				t.Errorf("change: read back %v, lines %q; want lines and no read-back", res.ReadBack, res.Lines)
@@ -171,7 +182,7 @@ func TestApplierErrors(t *testing.T) {
 			t.Parallel()
 			r := frrtest.Start(t, v, "errors")
 			// Parse takes it; bgpd refuses it: the neighbor does not exist.
-			bad := edit(t, seedConf, " neighbor 192.168.10.1 graceful-restart\n",
+			bad := frrconfigtest.Edit(t, frrconfigtest.Seed, " neighbor 192.168.10.1 graceful-restart\n",
 				" neighbor 192.168.10.1 graceful-restart\n neighbor 10.9.9.9 password "+secret+"\n")
 			a := newApplier(t, r, ApplierOptions{})
 			res, err := a.Apply(timeout(t, 30*time.Second), []byte(bad))
@@ -219,14 +230,14 @@ func TestApplierErrors(t *testing.T) {
 				t.Errorf("%d attempts in %v: more than %d, the backoff's minimum of 20 ms apart", st.Applies, elapsed, most)
 			}
 			t.Logf("after %v: %d attempts, %d reads, last error %v", elapsed, st.Applies, st.Reads, st.Err)
-			a2.Submit([]byte(seedConf))
+			a2.Submit([]byte(frrconfigtest.Seed))
 			frrtest.WaitFor(t, 5*time.Second, func() error {
 				if st := a2.Status(); st.Err != nil {
 					return st.Err
 				}
 				return nil
 			})
-			if err := runs(r, seedConf); err != nil {
+			if err := runs(r, frrconfigtest.Seed); err != nil {
 				t.Fatal(err)
 			}
 
@@ -241,7 +252,7 @@ func TestApplierErrors(t *testing.T) {
 				}
 				return nil
 			})
-			_, err = a.Apply(timeout(t, 10*time.Second), []byte(seedConf))
+			_, err = a.Apply(timeout(t, 10*time.Second), []byte(frrconfigtest.Seed))
 			t.Logf("bgpd down: %v", err)
 			if !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), "bgpd is not running") {
 				t.Errorf("Apply with bgpd down: %v; want ErrNotRunning", err)
@@ -261,12 +272,12 @@ func TestApplierNoFRR(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	a := NewApplier(ApplierOptions{RunDir: filepath.Join(dir, "missing")})
-	_, err := a.Apply(ctx, []byte(seedConf))
+	_, err := a.Apply(ctx, []byte(frrconfigtest.Seed))
 	if !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), "FRR run directory "+filepath.Join(dir, "missing")) {
 		t.Errorf("missing run directory: %v", err)
 	}
 	a = NewApplier(ApplierOptions{RunDir: dir})
-	_, err = a.Apply(ctx, []byte(seedConf))
+	_, err = a.Apply(ctx, []byte(frrconfigtest.Seed))
 	if !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), "no vty socket "+filepath.Join(dir, "bgpd.vty")) {
 		t.Errorf("no socket: %v", err)
 	}
@@ -288,7 +299,7 @@ func TestApplierCoalesces(t *testing.T) {
 			const n = 1000
 			var last string
 			for i := range n {
-				last = edit(t, seedConf, network1, fmt.Sprintf("  network 10.77.%d.%d/32 route-map CILIUM-ORIGIN-2722987788\n", i/256, i%256)+network1)
+				last = frrconfigtest.Edit(t, frrconfigtest.Seed, frrconfigtest.SeedNetwork, fmt.Sprintf("  network 10.77.%d.%d/32 route-map CILIUM-ORIGIN-2722987788\n", i/256, i%256)+frrconfigtest.SeedNetwork)
 				a.Submit([]byte(last))
 			}
 			frrtest.WaitFor(t, 30*time.Second, func() error { return runs(r, last) })
@@ -340,7 +351,7 @@ func TestApplierRunNoFRR(t *testing.T) {
 	dir := t.TempDir()
 	a := NewApplier(ApplierOptions{RunDir: dir, MinBackoff: 5 * time.Second, Log: testr.New(t)})
 	runApplier(t, a)
-	a.Submit([]byte(seedConf))
+	a.Submit([]byte(frrconfigtest.Seed))
 	frrtest.WaitFor(t, 5*time.Second, func() error {
 		if st := a.Status(); !errors.Is(st.Err, ErrNotRunning) {
 			return fmt.Errorf("status %+v", st)
@@ -371,35 +382,6 @@ func TestApplierRunNoFRR(t *testing.T) {
 	}
 }
 
-func TestResetting(t *testing.T) {
-	running := mustParse(t, seedConf)
-	for _, tc := range []struct {
-		name  string
-		delta []string
-		want  []int // indexes of resetting lines
-	}{
-		{"router-id", []string{"router bgp 65001", " bgp router-id 1.1.1.1", "exit"}, []int{1}},
-		{"new neighbor", []string{"router bgp 65001", " neighbor 10.0.0.9 remote-as 65000", " neighbor 10.0.0.9 peer-group cilium-peer", "exit"}, nil},
-		{"recreated neighbor", []string{"router bgp 65001", " no neighbor 192.168.10.1", " neighbor 192.168.10.1 remote-as 65002", " neighbor 192.168.10.1 peer-group cilium-peer", "exit"}, []int{1}},
-		{"existing group", []string{"router bgp 65001", " address-family ipv4 unicast", "  neighbor cilium-peer activate", " exit-address-family", "exit"}, []int{2}},
-		{"new instance", []string{"router bgp 65002 view blue", " bgp router-id 1.1.1.1", " neighbor 10.0.0.9 remote-as 65000", "exit"}, nil},
-		{"replaced instance", []string{"no router bgp 65001", "router bgp 65002", " bgp router-id 1.1.1.1", "exit"}, []int{0}},
-		{"route-map", []string{"route-map X permit 10", " set community 65000:1", "exit", "no route-map Y"}, nil},
-		{"prefix", []string{"router bgp 65001", " address-family ipv4 unicast", "  network 10.0.0.0/24", " exit-address-family", "exit"}, nil},
-	} {
-		got := resetting(running, tc.delta)
-		var idx []int
-		for i, r := range got {
-			if r {
-				idx = append(idx, i)
-			}
-		}
-		if !slices.Equal(idx, tc.want) {
-			t.Errorf("%s: resetting lines %v, want %v", tc.name, idx, tc.want)
-		}
-	}
-}
-
 func TestBackoff(t *testing.T) {
 	a := NewApplier(ApplierOptions{})
 	var got []time.Duration
@@ -424,15 +406,15 @@ func TestApplierDrift(t *testing.T) {
 			r := frrtest.Start(t, v, "drift")
 			a := newApplier(t, r, ApplierOptions{DriftInterval: 300 * time.Millisecond})
 			runApplier(t, a)
-			a.Submit([]byte(seedConf))
-			frrtest.WaitFor(t, 10*time.Second, func() error { return runs(r, seedConf) })
+			a.Submit([]byte(frrconfigtest.Seed))
+			frrtest.WaitFor(t, 10*time.Second, func() error { return runs(r, frrconfigtest.Seed) })
 			if _, err := r.Vtysh("-c", "configure terminal", "-c", "router bgp 65001", "-c", "address-family ipv4 unicast",
 				"-c", "no network 172.20.0.1/32", "-c", "exit-address-family", "-c", "neighbor 192.168.10.1 description edited", "-c", "exit",
 				"-c", "route-map OPERATOR permit 10"); err != nil {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			frrtest.WaitFor(t, 5*time.Second, func() error { return runs(r, "route-map OPERATOR permit 10\nexit\n"+seedConf) })
+			frrtest.WaitFor(t, 5*time.Second, func() error { return runs(r, "route-map OPERATOR permit 10\nexit\n"+frrconfigtest.Seed) })
 			t.Logf("repaired within %v", time.Since(start).Round(time.Millisecond))
 		})
 	}

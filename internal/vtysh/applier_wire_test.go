@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig/frrconfigtest"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 	"github.com/frr-renderer/frr-renderer/internal/manifest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
@@ -60,7 +61,7 @@ func (h *handsOn) edit(file, old, new string) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if err := os.WriteFile(p, []byte(edit(h.t, string(b), old, new)), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte(frrconfigtest.Edit(h.t, string(b), old, new)), 0o644); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -362,7 +363,7 @@ func testRestart(t *testing.T, a *Applier, node, tor *frrtest.Router, desired, p
 		t.Fatal(err)
 	}
 	// bgpd's configuration is untouched; zebra's own lines (FRR 8) went with it and come back.
-	zebraLines := len(mustParse(t, desired).zebra)
+	zebraLines := len(mustParse(t, desired).Zebra())
 	frrtest.WaitFor(t, 5*time.Second, func() error {
 		if st := a.Status(); st.Reads == before.Reads || st.Err != nil || st.Lines != zebraLines {
 			return fmt.Errorf("after zebra's restart, Run's status: %+v; want %d lines sent (zebra's)", st, zebraLines)
@@ -382,4 +383,104 @@ func testRestart(t *testing.T, a *Applier, node, tor *frrtest.Router, desired, p
 		t.Errorf("the ToR was without %s in %d of %d polls (first: %v)", prefix, n, polls.Load(), firstMiss.Load())
 	}
 	t.Logf("the ToR had %s in each of %d polls", prefix, polls.Load())
+}
+
+// TestApplierOnTheWireNoGR: zebra and bgpd SIGKILLed together on a node without graceful
+// restart. The ToR must lose every route the node advertised (nothing preserves them: that is
+// what graceful restart is for) and get each back once the daemons are started again, zebra
+// first, as watchfrr restarts them, and Run has re-applied the configuration. The log has the
+// times to re-apply and to the ToR's last route.
+func TestApplierOnTheWireNoGR(t *testing.T) {
+	if testing.Short() {
+		t.Skip("~10 s per FRR version")
+	}
+	torConf, err := os.ReadFile(seedTorConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range frrtest.Supported() {
+		t.Run(string(v), func(t *testing.T) { testKilledNoGR(t, v, string(torConf)) })
+	}
+}
+
+func testKilledNoGR(t *testing.T, v frrtest.Version, torConf string) {
+	node := frrtest.Start(t, v, "node")
+	tor := frrtest.Start(t, v, "tor")
+	frrtest.Link(t, node, tor, netip.MustParsePrefix(nodeAddr+"/24"), netip.MustParsePrefix("192.168.10.1/24"))
+	if err := tor.Load(torConf); err != nil {
+		t.Fatal(err)
+	}
+	h := newHandsOn(t)
+	h.edit("02-peer-config.yaml", "  gracefulRestart:\n    enabled: true\n", "  gracefulRestart:\n    enabled: false\n")
+	// A second Service: "every route" is more than one.
+	service, err := os.ReadFile(filepath.Join(seedHandsOn, "05-http-test.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := frrconfigtest.Edit(t, string(service), "ip: 172.20.0.1", "ip: 172.20.0.7", "name: http-test\n", "name: http-test-2\n")
+	if err := os.WriteFile(filepath.Join(h.dir, "07-http-test-2.yaml"), []byte(second), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	desired := h.render(v)
+	if !strings.Contains(desired, " graceful-restart-disable\n") || strings.Contains(desired, "bgp graceful-restart") {
+		t.Fatalf("graceful restart disabled, rendered:\n%s", desired)
+	}
+	prefixes := []string{"172.20.0.1/32", "172.20.0.7/32"}
+	everyRoute := func() error {
+		var errs []error
+		for _, p := range prefixes {
+			errs = append(errs, hasRoute(tor, p))
+		}
+		return errors.Join(errs...)
+	}
+	noRoute := func() error {
+		var errs []error
+		for _, p := range prefixes {
+			errs = append(errs, hasNoRoute(tor, p))
+		}
+		return errors.Join(errs...)
+	}
+
+	a := newApplier(t, node, ApplierOptions{})
+	runApplier(t, a)
+	mustApply(t, a, desired)
+	a.Submit([]byte(desired))
+	frrtest.WaitFor(t, 30*time.Second, everyRoute)
+
+	zebra, bgpd := daemonPID(t, node, "zebra"), daemonPID(t, node, "bgpd")
+	killed := time.Now()
+	for _, pid := range []int{zebra, bgpd} {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	frrtest.WaitFor(t, 5*time.Second, func() error {
+		if syscall.Kill(zebra, 0) == nil || syscall.Kill(bgpd, 0) == nil {
+			return errors.New("zebra or bgpd still running")
+		}
+		return nil
+	})
+	// Without graceful restart the ToR withdraws as soon as the session's TCP connection
+	// closes (the kernel closes it for the dead bgpd), well before the hold time.
+	frrtest.WaitFor(t, 10*time.Second, noRoute)
+	t.Logf("the ToR lost every route %v after the kill", time.Since(killed).Round(time.Millisecond))
+
+	for _, d := range []string{"zebra", "bgpd"} {
+		if err := node.StartDaemon(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	started := time.Now()
+	frrtest.WaitFor(t, 10*time.Second, func() error { return runs(node, desired) })
+	reapplied := time.Since(started)
+	frrtest.WaitFor(t, 60*time.Second, everyRoute)
+	back := time.Since(started)
+	t.Logf("zebra and bgpd started again: configuration re-applied after %v, every route at the ToR after %v (%v after the kill)",
+		reapplied.Round(time.Millisecond), back.Round(time.Millisecond), time.Since(killed).Round(time.Millisecond))
+	if reapplied > 2*time.Second {
+		t.Errorf("Run re-applied %v after the daemons started; want within ~2 s", reapplied)
+	}
+	if st := a.Status(); st.Err != nil {
+		t.Errorf("Run's last apply: %v", st.Err)
+	}
 }

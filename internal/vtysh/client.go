@@ -32,12 +32,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 )
 
 // Status is the status byte a daemon sends after a command's output (lib/command.h CMD_*).
@@ -104,7 +103,7 @@ const DefaultMaxOutput = 256 << 20
 
 // CommandError is a command the daemon answered with a status other than StatusSuccess.
 type CommandError struct {
-	Command string // the command, passwords masked (MaskSecrets)
+	Command string // the command, passwords masked (frrconfig.MaskSecrets)
 	Status  Status
 	Output  string // the daemon's output, masked the same way
 }
@@ -117,7 +116,7 @@ func (e *CommandError) Error() string {
 // applied (FRR has no rollback for bgpd), the ones after it were not sent.
 type ConfigError struct {
 	Line   int    // 0-based index into the lines given to Configure
-	Text   string // the line, passwords masked (MaskSecrets)
+	Text   string // the line, passwords masked (frrconfig.MaskSecrets)
 	Status Status // the daemon's answer; 0 when Err is set
 	Output string // the daemon's output, masked the same way
 	// Err is set when the line was not answered: the client refused it (ErrInvalidCommand,
@@ -140,17 +139,6 @@ func outputSuffix(out string) string {
 		return ""
 	}
 	return ": " + strings.ReplaceAll(out, "\n", "; ")
-}
-
-// secretPattern finds a password and everything after it on its line: the BGP MD5 password
-// (`neighbor PEER password SECRET`) and any other `password SECRET` a config may carry.
-var secretPattern = regexp.MustCompile(`(?m)(\bpassword[ \t]+)\S[^\n]*`)
-
-// MaskSecrets replaces every password in s (a line, or several) and whatever follows it on its
-// line with model.Redacted: " neighbor 10.0.0.1 password s3cret" becomes
-// " neighbor 10.0.0.1 password <redacted>".
-func MaskSecrets(s string) string {
-	return secretPattern.ReplaceAllString(s, "${1}"+model.Redacted)
 }
 
 // Option configures a Client at Dial.
@@ -225,7 +213,7 @@ func (c *Client) Exec(ctx context.Context, cmd string) (string, error) {
 		return "", err
 	}
 	if st != StatusSuccess {
-		return out, &CommandError{Command: MaskSecrets(cmd), Status: st, Output: MaskSecrets(out)}
+		return out, &CommandError{Command: frrconfig.MaskSecrets(cmd), Status: st, Output: frrconfig.MaskSecrets(out)}
 	}
 	return out, nil
 }
@@ -286,7 +274,7 @@ func (c *Client) configure(ctx context.Context, lines []string, batch bool) ([]N
 	// Refuse what cannot be sent before anything is applied.
 	for i, l := range lines {
 		if err := checkCommand(l); err != nil {
-			return nil, &ConfigError{Line: i, Text: MaskSecrets(l), Err: err}
+			return nil, &ConfigError{Line: i, Text: frrconfig.MaskSecrets(l), Err: err}
 		}
 	}
 	if _, err := c.Exec(ctx, "configure terminal"); err != nil {
@@ -327,13 +315,13 @@ func (c *Client) configLines(ctx context.Context, lines []string) ([]Notice, err
 		}
 		out, st, err := c.run(ctx, word)
 		if err != nil {
-			return notices, &ConfigError{Line: i, Text: MaskSecrets(line), Err: err}
+			return notices, &ConfigError{Line: i, Text: frrconfig.MaskSecrets(line), Err: err}
 		}
 		if st != StatusSuccess {
-			return notices, &ConfigError{Line: i, Text: MaskSecrets(line), Status: st, Output: MaskSecrets(out)}
+			return notices, &ConfigError{Line: i, Text: frrconfig.MaskSecrets(line), Status: st, Output: frrconfig.MaskSecrets(out)}
 		}
 		if strings.TrimSpace(out) != "" {
-			notices = append(notices, Notice{Line: i, Text: MaskSecrets(line), Output: MaskSecrets(out)})
+			notices = append(notices, Notice{Line: i, Text: frrconfig.MaskSecrets(line), Output: frrconfig.MaskSecrets(out)})
 		}
 		switch word {
 		case "end", "exit", "quit":
@@ -342,11 +330,11 @@ func (c *Client) configLines(ctx context.Context, lines []string) ([]Notice, err
 			// the session has left it, and changes nothing otherwise.
 			out, st, err := c.run(ctx, "configure terminal")
 			if err != nil {
-				return notices, &ConfigError{Line: i, Text: MaskSecrets(line), Err: err}
+				return notices, &ConfigError{Line: i, Text: frrconfig.MaskSecrets(line), Err: err}
 			}
 			if st != StatusSuccess && st != StatusNoMatch {
-				return notices, &ConfigError{Line: i, Text: MaskSecrets(line), Status: st,
-					Output: "configure terminal after it: " + MaskSecrets(out)}
+				return notices, &ConfigError{Line: i, Text: frrconfig.MaskSecrets(line), Status: st,
+					Output: "configure terminal after it: " + frrconfig.MaskSecrets(out)}
 			}
 		}
 	}
@@ -370,7 +358,7 @@ func (c *Client) run(ctx context.Context, cmd string) (string, Status, error) {
 		return "", 0, c.err
 	}
 	if err := checkCommand(cmd); err != nil {
-		return "", 0, fmt.Errorf("vty %s: %q: %w", c.path, MaskSecrets(cmd), err)
+		return "", 0, fmt.Errorf("vty %s: %q: %w", c.path, frrconfig.MaskSecrets(cmd), err)
 	}
 	if err := ctx.Err(); err != nil {
 		// Nothing sent yet: the session is still in step.

@@ -33,6 +33,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 )
 
 // Route is one path of one prefix, as bgpd has it or as it advertises it to a peer.
@@ -239,7 +241,7 @@ func (pj *pathJSON) route(view, afi string, p netip.Prefix) Route {
 // iBGP (only iBGP peers receive LOCAL_PREF).
 type outboundPolicy struct {
 	name     string
-	entries  []*routeMapEntry // sorted by seq; nil when the map does not exist
+	entries  []frrconfig.RouteMapEntry // sorted by seq; nil when the map does not exist
 	internal bool
 	localAS  uint32
 	// nextHop4 and nextHop6 are the session's own addresses, the next hop bgpd sends for its own
@@ -287,16 +289,11 @@ func (c *Client) outboundPolicy(ctx context.Context, view, afi string, peer neti
 	if err != nil {
 		return pol, err
 	}
-	cfg, err := Parse(text)
+	cfg, err := frrconfig.Parse(text)
 	if err != nil {
 		return pol, fmt.Errorf("parsing bgpd's running configuration: %w", err)
 	}
-	for _, e := range cfg.routeMaps {
-		if e.name == pol.name {
-			pol.entries = append(pol.entries, e)
-		}
-	}
-	slices.SortFunc(pol.entries, func(a, b *routeMapEntry) int { return a.seq - b.seq })
+	pol.entries = cfg.RouteMap(pol.name)
 	return pol, nil
 }
 
@@ -322,7 +319,7 @@ func (pol outboundPolicy) apply(r *Route) {
 		return
 	}
 	for _, e := range pol.entries {
-		matches, why := e.matchesTag(r.Tag)
+		matches, why := matchesTag(e, r.Tag)
 		if why != "" {
 			r.Unresolved = why
 			return
@@ -330,11 +327,11 @@ func (pol outboundPolicy) apply(r *Route) {
 		if !matches {
 			continue
 		}
-		if e.action != "permit" {
-			r.Unresolved = fmt.Sprintf("route-map %s entry %d denies it", e.name, e.seq)
+		if e.Action != "permit" {
+			r.Unresolved = fmt.Sprintf("route-map %s entry %d denies it", e.Name, e.Seq)
 			return
 		}
-		for _, l := range e.lines {
+		for _, l := range e.Lines {
 			f := strings.Fields(l)
 			if len(f) < 2 {
 				continue
@@ -359,7 +356,7 @@ func (pol outboundPolicy) apply(r *Route) {
 				}
 			case f[0] == "match", f[0] == "set" && f[1] == "tag", f[0] == "set" && f[1] == "large-comm-list":
 			default:
-				r.Unresolved = fmt.Sprintf("route-map %s entry %d: %q is not evaluated here", e.name, e.seq, l)
+				r.Unresolved = fmt.Sprintf("route-map %s entry %d: %q is not evaluated here", e.Name, e.Seq, l)
 			}
 		}
 		if !pol.internal {
@@ -371,9 +368,9 @@ func (pol outboundPolicy) apply(r *Route) {
 }
 
 // matchesTag tells whether the entry matches a route of tag, or why that cannot be told.
-func (e *routeMapEntry) matchesTag(tag uint32) (bool, string) {
+func matchesTag(e frrconfig.RouteMapEntry, tag uint32) (bool, string) {
 	matches := true
-	for _, l := range e.lines {
+	for _, l := range e.Lines {
 		f := strings.Fields(l)
 		if len(f) == 0 {
 			continue
@@ -382,7 +379,7 @@ func (e *routeMapEntry) matchesTag(tag uint32) (bool, string) {
 		case len(f) == 3 && f[0] == "match" && f[1] == "tag":
 			matches = matches && f[2] == strconv.FormatUint(uint64(tag), 10)
 		case f[0] == "match", f[0] == "on-match", f[0] == "continue", f[0] == "call":
-			return false, fmt.Sprintf("route-map %s entry %d: %q is not evaluated here", e.name, e.seq, l)
+			return false, fmt.Sprintf("route-map %s entry %d: %q is not evaluated here", e.Name, e.Seq, l)
 		}
 	}
 	return matches, ""

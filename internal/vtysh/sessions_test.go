@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig/frrconfigtest"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 )
 
@@ -276,7 +277,7 @@ func TestSessionsOnFRR(t *testing.T) {
 				auto = "external"
 			}
 			loaded := time.Now()
-			if err := node.Load(edit(t, sessionsNode, "NODEIF", nodeIf, "AUTO", auto)); err != nil {
+			if err := node.Load(frrconfigtest.Edit(t, sessionsNode, "NODEIF", nodeIf, "AUTO", auto)); err != nil {
 				t.Fatal(err)
 			}
 			c := dial(t, node, "bgpd")
@@ -316,7 +317,7 @@ func TestSessionsInstancesOnFRR(t *testing.T) {
 			if v == frrtest.FRR10 {
 				extra = instancesNodeDot
 			}
-			if err := node.Load(edit(t, instancesNode, "EXTRA", extra)); err != nil {
+			if err := node.Load(frrconfigtest.Edit(t, instancesNode, "EXTRA", extra)); err != nil {
 				t.Fatal(err)
 			}
 			got, err := c.Sessions(timeout(t, 5*time.Second))
@@ -546,7 +547,7 @@ func sessionsScaleNode(b *testing.B, v frrtest.Version, peers, prefixes int) (c 
 	if err := torR.Load(sessionsScaleTor); err != nil {
 		b.Fatal(err)
 	}
-	if err := node.Load(edit(b, bigConfig(prefixes, ""), tor, neighbors.String(), "timers connect 120", "timers connect 1")); err != nil {
+	if err := node.Load(frrconfigtest.Edit(b, frrconfigtest.SeedWithPrefixes(prefixes, ""), frrconfigtest.SeedToR, neighbors.String(), "timers connect 120", "timers connect 1")); err != nil {
 		b.Fatal(err)
 	}
 	c = dial(b, node, "bgpd")

@@ -146,10 +146,10 @@ func TestChartAppliesToAPIServer(t *testing.T) {
 	for _, r := range rules {
 		alerts = append(alerts, r.(map[string]any)["alert"].(string))
 	}
-	if !slices.Equal(alerts, []string{"FrrRendererBGPSessionDown", "FrrRendererApplyFailing", "FrrRendererConfigStale", "FrrRendererBGPInstanceFailed"}) {
+	if !slices.Equal(alerts, []string{"FrrRendererBGPSessionDown", "FrrRendererApplyFailing", "FrrRendererConfigStale", "FrrRendererBGPInstanceFailed", "FrrRendererStateFileUnwritable"}) {
 		t.Errorf("alerts %q", alerts)
 	}
-	if y, _ := yaml.Marshal(rules); !strings.Contains(string(y), "for: 2m") || !strings.Contains(string(y), "for: 4m") || !strings.Contains(string(y), "> 60") {
+	if y, _ := yaml.Marshal(rules); !strings.Contains(string(y), "for: 2m") || !strings.Contains(string(y), "for: 4m") || !strings.Contains(string(y), "for: 7m") || !strings.Contains(string(y), "> 60") {
 		t.Errorf("the alert rules do not take the values' durations and threshold:\n%s", y)
 	}
 

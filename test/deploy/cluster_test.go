@@ -113,6 +113,7 @@ func TestSeedCluster(t *testing.T) {
 	t.Run("bgpd's listening port follows localPort", l.checkListenPort)
 	t.Run("a deleted pod withdraws nothing", l.checkPodDeletion)
 	t.Run("helm upgrade rolls one pod at a time and keeps the route", l.checkUpgrade)
+	t.Run("a password bgpd logs is masked in kubectl logs -c frr", l.checkMaskedFRRLog)
 	t.Run("no password in any log", l.checkLogs)
 	l.logSidecarRSS()
 }
@@ -662,6 +663,59 @@ func (l *lab) checkLogs(t *testing.T) {
 	out, err := l.c.Kubectl(t.Context(), "-n", "kube-system", "exec", pods["cp-1"].Name, "-c", "frr", "--", "vtysh", "-c", "show running-config")
 	if err != nil || !strings.Contains(out, "password "+password) {
 		t.Errorf("FRR's running configuration on cp-1 does not hold the password (%v)", err)
+	}
+}
+
+// checkMaskedFRRLog makes cp-1's bgpd log a password: a neighbor line it refuses (no such
+// peer), which it logs in full ("... before: neighbor ADDR password SECRET"). The copy of FRR's
+// log on the frr container's output (frr-start's sed) must show the line masked, never the
+// secret; the log file itself is frr's alone (0600); and the refused line leaves nothing in
+// FRR's configuration.
+func (l *lab) checkMaskedFRRLog(t *testing.T) {
+	const canary, stranger = "Canary-Pw-51d2", "10.255.9.9"
+	pods, err := l.pods(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := pods["cp-1"].Name
+	kubectl := func(args ...string) (string, error) {
+		return l.c.Kubectl(t.Context(), append([]string{"-n", "kube-system"}, args...)...)
+	}
+	out, err := kubectl("exec", pod, "-c", "frr", "--", "vtysh", "-c", "configure terminal", "-c", "router bgp 65001",
+		"-c", "neighbor "+stranger+" password "+canary)
+	if err == nil || !strings.Contains(out, "Specify remote-as or peer-group commands first") {
+		t.Fatalf("bgpd took or refused otherwise a password for a neighbor it does not have (%v):\n%s", err, out)
+	}
+	masked := "neighbor " + stranger + " password <redacted>"
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err = kubectl("logs", pod, "-c", "frr")
+		if err == nil && strings.Contains(out, masked) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kubectl logs %s -c frr has no %q after 30 s (%v)", pod, masked, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if strings.Contains(out, canary) {
+		t.Errorf("kubectl logs %s -c frr holds the password bgpd logged", pod)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, masked) {
+			t.Logf("kubectl logs %s -c frr: %s", pod, line)
+		}
+	}
+	// The unmasked line is in the file, which only frr may read.
+	if out, err := kubectl("exec", pod, "-c", "frr", "--", "stat", "-c", "%a %U:%G", "/var/log/frr/frr.log"); err != nil || strings.TrimSpace(out) != "600 frr:frr" {
+		t.Errorf("/var/log/frr/frr.log: mode and owner %q (%v), want 600 frr:frr", strings.TrimSpace(out), err)
+	}
+	if out, err := kubectl("exec", pod, "-c", "frr", "--", "grep", "-c", canary, "/var/log/frr/frr.log"); err != nil || strings.TrimSpace(out) != "1" {
+		t.Errorf("the log file has the line %q times (%v), want once: the test made bgpd log what it meant to", strings.TrimSpace(out), err)
+	}
+	out, err = kubectl("exec", pod, "-c", "frr", "--", "vtysh", "-c", "show running-config")
+	if err != nil || strings.Contains(out, stranger) || strings.Contains(out, canary) || !strings.Contains(out, "router bgp 65001") {
+		t.Errorf("FRR's running configuration after the refused line (%v):\n%s", err, out)
 	}
 }
 

@@ -443,14 +443,20 @@ func lbService(name string, labels map[string]string, ip string, local bool) *co
 // createService creates svc with its status, as the LB IPAM would.
 func (e *env) createService(svc *corev1.Service) {
 	e.t.Helper()
+	e.createServiceVia(e.kube, svc)
+}
+
+// createServiceVia is createService through another client (another API server).
+func (e *env) createServiceVia(kube kubernetes.Interface, svc *corev1.Service) {
+	e.t.Helper()
 	ctx := context.Background()
 	status := svc.Status
-	created, err := e.kube.CoreV1().Services(svc.Namespace).Create(ctx, svc, metav1.CreateOptions{})
+	created, err := kube.CoreV1().Services(svc.Namespace).Create(ctx, svc, metav1.CreateOptions{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	created.Status = status
-	if _, err := e.kube.CoreV1().Services(svc.Namespace).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+	if _, err := kube.CoreV1().Services(svc.Namespace).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
-	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
 
 // frrFor is the FRR a dialect is written for.
@@ -41,7 +40,7 @@ func TestGoldenOnFRR(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, l := range vtysh.ZebraLines {
+				for _, l := range frrconfig.ZebraLines {
 					if rendered, printed := strings.Contains(r.config, "\n"+l+"\n"), strings.Contains(merged, "\n"+l+"\n"); rendered != printed {
 						t.Errorf("FRR %s: %q rendered %v, printed back %v:\n%s", frrFor[r.dialect], l, rendered, printed, merged)
 					}

@@ -45,6 +45,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 	"github.com/frr-renderer/frr-renderer/internal/measure"
 	"github.com/frr-renderer/frr-renderer/internal/testbin"
@@ -202,15 +203,15 @@ func setupScale(b *testing.B, v frrtest.Version, n int) *scaleEnv {
 	if _, err := e.writeService(baseIP); err != nil {
 		b.Fatal(err)
 	}
-	base, err := vtysh.Parse(e.base)
+	base, err := frrconfig.Parse(e.base)
 	if err != nil {
 		b.Fatal(err)
 	}
-	added, err := vtysh.Parse(e.added)
+	added, err := frrconfig.Parse(e.added)
 	if err != nil {
 		b.Fatal(err)
 	}
-	e.deltas = [2][]string{vtysh.Delta(base, added, vtysh.Ownership{}), vtysh.Delta(added, base, vtysh.Ownership{})}
+	e.deltas = [2][]string{frrconfig.Delta(base, added, frrconfig.Ownership{}), frrconfig.Delta(added, base, frrconfig.Ownership{})}
 	for i, d := range e.deltas {
 		if len(d) != 5 {
 			b.Fatalf("delta %d: want 5 lines (router bgp, address-family, network, exit-address-family, exit), got %q", i, d)
@@ -279,12 +280,12 @@ func summaryCount(ctx context.Context, c *vtysh.Client, peer, field string) (int
 // times it until the ToR has every route; then deletes it all again.
 func (e *scaleEnv) convergeFloor(b *testing.B, ctx context.Context) {
 	b.Helper()
-	cfg, err := vtysh.Parse(e.base)
+	cfg, err := frrconfig.Parse(e.base)
 	if err != nil {
 		b.Fatal(err)
 	}
-	empty, _ := vtysh.Parse("")
-	lines := vtysh.Delta(empty, cfg, vtysh.Ownership{})
+	empty, _ := frrconfig.Parse("")
+	lines := frrconfig.Delta(empty, cfg, frrconfig.Ownership{})
 	c, err := vtysh.Dial(ctx, vtysh.SocketPath(e.node.RunDir(), "bgpd"))
 	if err != nil {
 		b.Fatal(err)
@@ -301,7 +302,7 @@ func (e *scaleEnv) convergeFloor(b *testing.B, ctx context.Context) {
 	e.converge["floor-converge-ms"] = ms(torAll.Sub(start))
 
 	// Everything deleted: frr-renderer starts from an empty bgpd, as on a new node.
-	if err := c.Configure(ctx, vtysh.Delta(cfg, empty, cfg.Rendered())); err != nil {
+	if err := c.Configure(ctx, frrconfig.Delta(cfg, empty, cfg.Rendered())); err != nil {
 		b.Fatalf("floor: deleting the configuration: %v", err)
 	}
 	if _, err := pollUntil(ctx, e.torReceived, func(n int, _ time.Time) bool { return n == 0 }); err != nil {

@@ -1,4 +1,4 @@
-package vtysh
+package frrconfig
 
 import (
 	"slices"
@@ -20,8 +20,8 @@ type PeerReset struct {
 	Why []string
 }
 
-// view is the name show and clear commands take for the instance: "" for the default one.
-func (p PeerReset) view() string {
+// View is the name show and clear commands take for the instance: "" for the default one.
+func (p PeerReset) View() string {
 	if p.Instance.Kind == "view" {
 		return p.Instance.Name
 	}
@@ -38,7 +38,7 @@ func NegotiatedResets(running, desired *Config, delta []string) []PeerReset {
 	// The instances the delta changes (running and desired), and the neighbors it deletes in
 	// each, found first: a neighbor is deleted after its group's lines are sent.
 	type block struct {
-		r, d    *instance
+		r, d    *bgpInstance
 		deleted map[string]bool
 	}
 	blocks := map[string]*block{}

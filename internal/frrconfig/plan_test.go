@@ -1,4 +1,4 @@
-package vtysh
+package frrconfig
 
 import (
 	"slices"

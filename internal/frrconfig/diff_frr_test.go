@@ -1,4 +1,4 @@
-package vtysh
+package frrconfig
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig/frrconfigtest"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 )
 
@@ -109,32 +110,32 @@ type transition struct {
 }
 
 func transitions(t *testing.T, v frrtest.Version) []transition {
-	b := seedConf
-	withPolicy5 := edit(t, b,
+	b := frrconfigtest.Seed
+	withPolicy5 := frrconfigtest.Edit(t, b,
 		"route-map CILIUM-REJECT", "route-map CILIUM-ORIGIN-5 permit 10\n set tag 5\nexit\n!\nroute-map CILIUM-REJECT",
 		outMap, outMap+"route-map cilium-peer-ipv4-out permit 6\n match tag 5\n set community 65000:5\nexit\n!\n",
 		network1, "  network 10.5.0.0/24 route-map CILIUM-ORIGIN-5\n"+network1)
-	rejectOut := edit(t, b, outMap, "", outBind, "  neighbor cilium-peer route-map CILIUM-REJECT out\n")
-	secondPeer := edit(t, b, " neighbor 192.168.10.1 graceful-restart\n", " neighbor 192.168.10.1 graceful-restart\n neighbor 192.168.10.2 remote-as 65000\n neighbor 192.168.10.2 peer-group cilium-peer\n neighbor 192.168.10.2 description tor-2\n neighbor 192.168.10.2 graceful-restart\n")
-	noGR := edit(t, b, " bgp graceful-restart preserve-fw-state\n", "", " neighbor 192.168.10.1 graceful-restart\n", "")
-	password := edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n"+timers)
-	allOptions := edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n neighbor cilium-peer port 1790\n neighbor cilium-peer ebgp-multihop 4\n neighbor cilium-peer timers 3 9\n neighbor cilium-peer timers connect 5\n",
+	rejectOut := frrconfigtest.Edit(t, b, outMap, "", outBind, "  neighbor cilium-peer route-map CILIUM-REJECT out\n")
+	secondPeer := frrconfigtest.Edit(t, b, " neighbor 192.168.10.1 graceful-restart\n", " neighbor 192.168.10.1 graceful-restart\n neighbor 192.168.10.2 remote-as 65000\n neighbor 192.168.10.2 peer-group cilium-peer\n neighbor 192.168.10.2 description tor-2\n neighbor 192.168.10.2 graceful-restart\n")
+	noGR := frrconfigtest.Edit(t, b, " bgp graceful-restart preserve-fw-state\n", "", " neighbor 192.168.10.1 graceful-restart\n", "")
+	password := frrconfigtest.Edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n"+timers)
+	allOptions := frrconfigtest.Edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n neighbor cilium-peer port 1790\n neighbor cilium-peer ebgp-multihop 4\n neighbor cilium-peer timers 3 9\n neighbor cilium-peer timers connect 5\n",
 		" neighbor 192.168.10.1 description FRRouter\n", " neighbor 192.168.10.1 description tor 1\n neighbor 192.168.10.1 update-source 192.168.10.11\n",
 		" bgp graceful-restart preserve-fw-state\n", " bgp graceful-restart restart-time 300\n bgp graceful-restart preserve-fw-state\n")
 	view := b + "router bgp 64520 view blue\n bgp router-id 192.168.10.11\n no bgp default ipv4-unicast\n no bgp network import-check\n neighbor cilium-peer peer-group\n neighbor 192.168.10.3 remote-as 65000\n neighbor 192.168.10.3 peer-group cilium-peer\n !\n address-family ipv4 unicast\n" + network1 + "  neighbor cilium-peer activate\n  neighbor cilium-peer route-map CILIUM-REJECT in\n" + outBind + routerEnd
 	ts := []transition{
-		{"add a prefix", b, edit(t, b, network1, network1+"  network 172.20.0.2/32 route-map CILIUM-ORIGIN-2722987788\n")},
-		{"remove a prefix", edit(t, b, network1, network1+"  network 172.20.0.2/32 route-map CILIUM-ORIGIN-2722987788\n"), b},
+		{"add a prefix", b, frrconfigtest.Edit(t, b, network1, network1+"  network 172.20.0.2/32 route-map CILIUM-ORIGIN-2722987788\n")},
+		{"remove a prefix", frrconfigtest.Edit(t, b, network1, network1+"  network 172.20.0.2/32 route-map CILIUM-ORIGIN-2722987788\n"), b},
 		{"add a prefix with a new policy", b, withPolicy5},
 		{"remove a prefix and its policy", withPolicy5, b},
-		{"move a prefix to another policy", withPolicy5, edit(t, withPolicy5, "  network 10.5.0.0/24 route-map CILIUM-ORIGIN-5\n", "  network 10.5.0.0/24 route-map CILIUM-ORIGIN-2722987788\n")},
-		{"change communities", withPolicy5, edit(t, withPolicy5, " set community 65000:5\n", " set community 65000:6 no-export\n set large-community 64512:1:1\n set local-preference 200\n")},
-		{"remove communities", edit(t, withPolicy5, " set community 65000:5\n", " set community 65000:6 no-export\n set large-community 64512:1:1\n set local-preference 200\n"), withPolicy5},
+		{"move a prefix to another policy", withPolicy5, frrconfigtest.Edit(t, withPolicy5, "  network 10.5.0.0/24 route-map CILIUM-ORIGIN-5\n", "  network 10.5.0.0/24 route-map CILIUM-ORIGIN-2722987788\n")},
+		{"change communities", withPolicy5, frrconfigtest.Edit(t, withPolicy5, " set community 65000:5\n", " set community 65000:6 no-export\n set large-community 64512:1:1\n set local-preference 200\n")},
+		{"remove communities", frrconfigtest.Edit(t, withPolicy5, " set community 65000:5\n", " set community 65000:6 no-export\n set large-community 64512:1:1\n set local-preference 200\n"), withPolicy5},
 		{"add a peer", b, secondPeer},
 		{"remove a peer", secondPeer, b},
-		{"change timers", b, edit(t, b, timers, " neighbor cilium-peer timers 3 9\n neighbor cilium-peer timers connect 5\n")},
+		{"change timers", b, frrconfigtest.Edit(t, b, timers, " neighbor cilium-peer timers 3 9\n neighbor cilium-peer timers connect 5\n")},
 		{"set a password", b, password},
-		{"change the password", password, edit(t, password, "s3cr3t", "n3w-s3cr3t")},
+		{"change the password", password, frrconfigtest.Edit(t, password, "s3cr3t", "n3w-s3cr3t")},
 		{"remove the password", password, b},
 		{"every option", b, allOptions},
 		{"no option", allOptions, b},
@@ -142,11 +143,11 @@ func transitions(t *testing.T, v frrtest.Version) []transition {
 		{"disable graceful restart", b, noGR},
 		{"out route-map to CILIUM-REJECT", b, rejectOut},
 		{"out route-map back", rejectOut, b},
-		{"change the remote AS", b, edit(t, b, "remote-as 65000", "remote-as 65002")},
-		{"external to internal", b, edit(t, b, "remote-as 65000", "remote-as 65001")},
+		{"change the remote AS", b, frrconfigtest.Edit(t, b, "remote-as 65000", "remote-as 65002")},
+		{"external to internal", b, frrconfigtest.Edit(t, b, "remote-as 65000", "remote-as 65001")},
 		{"move a neighbor to another group", b, strings.ReplaceAll(b, "cilium-peer", "gold")},
-		{"change the router ID", b, edit(t, b, "bgp router-id 192.168.10.11", "bgp router-id 192.168.10.99")},
-		{"route-map entry action", b, edit(t, b, "route-map cilium-peer-ipv4-out permit 8539", "route-map cilium-peer-ipv4-out deny 8539")},
+		{"change the router ID", b, frrconfigtest.Edit(t, b, "bgp router-id 192.168.10.11", "bgp router-id 192.168.10.99")},
+		{"route-map entry action", b, frrconfigtest.Edit(t, b, "route-map cilium-peer-ipv4-out permit 8539", "route-map cilium-peer-ipv4-out deny 8539")},
 		{"add a view", b, view},
 		{"remove a view", view, b},
 		{"change the ASN of a view", view, strings.Replace(view, "router bgp 64520 view blue", "router bgp 64521 view blue", 1)},
@@ -154,10 +155,14 @@ func transitions(t *testing.T, v frrtest.Version) []transition {
 	}
 	multi := goldenNamed(t, "multi-instance/edge-1.frr"+dialectOf(v))
 	tors := goldenNamed(t, "ref-two-tors-ipv6/rack0-node1.frr"+dialectOf(v))
+	// Views of mapped instance names, "default"'s among them: added, and deleted again.
+	names := goldenNamed(t, "instance-names/node-1.frr"+dialectOf(v))
 	ts = append(ts,
 		transition{"seed to multi-instance", b, multi},
 		transition{"multi-instance to two ToRs", multi, tors},
 		transition{"two ToRs to seed", tors, b},
+		transition{"seed to mapped instance names", b, names},
+		transition{"mapped instance names to seed", names, b},
 	)
 	return ts
 }
@@ -246,7 +251,7 @@ func TestSessionResetsOnFRR(t *testing.T) {
 		t.Skip("about a minute per FRR version")
 	}
 	// A fast base: short timers so that a reset session comes back within seconds.
-	b := edit(t, seedConf, timers, " neighbor cilium-peer timers 3 9\n neighbor cilium-peer timers connect 1\n")
+	b := frrconfigtest.Edit(t, frrconfigtest.Seed, timers, " neighbor cilium-peer timers 3 9\n neighbor cilium-peer timers connect 1\n")
 	// resets: whether the change resets the session, and whether reverting it does.
 	type change struct {
 		name         string
@@ -259,22 +264,22 @@ func TestSessionResetsOnFRR(t *testing.T) {
 	// v10: what only FRR 10.3 resets.
 	changes := func(v10 bool) []change {
 		return []change{
-			{"add a prefix", edit(t, b, network1, network1+"  network 172.20.0.2/32 route-map CILIUM-ORIGIN-2722987788\n"), false, false, false},
-			{"change communities", edit(t, b, " match tag 2722987788\n", " match tag 2722987788\n set community 65000:7\n"), false, false, false},
-			{"out route-map to CILIUM-REJECT", edit(t, b, outBind, "  neighbor cilium-peer route-map CILIUM-REJECT out\n"), false, false, false},
-			{"timers", edit(t, b, "timers 3 9", "timers 4 12"), false, false, false},
-			{"connect timer", edit(t, b, "timers connect 1", "timers connect 2"), false, false, false},
-			{"description", edit(t, b, "description FRRouter", "description ToR"), false, false, false},
-			{"graceful restart off", edit(t, b, " neighbor 192.168.10.1 graceful-restart\n", " neighbor 192.168.10.1 graceful-restart-disable\n"), v10, v10, false},
-			{"graceful restart helper", edit(t, b, " neighbor 192.168.10.1 graceful-restart\n", ""), v10, v10, false},
-			{"connected check off", edit(t, b, " neighbor cilium-peer timers 3 9\n", " neighbor cilium-peer disable-connected-check\n neighbor cilium-peer timers 3 9\n"), true, true, false},
-			{"preserve-fw-state off", edit(t, b, " bgp graceful-restart preserve-fw-state\n", ""), false, false, false},
-			{"restart time", edit(t, b, " bgp graceful-restart preserve-fw-state\n", " bgp graceful-restart restart-time 30\n bgp graceful-restart preserve-fw-state\n"), false, false, false},
-			{"router ID", edit(t, b, "bgp router-id 192.168.10.11", "bgp router-id 192.168.10.99"), true, true, false},
-			{"update-source", edit(t, b, " neighbor 192.168.10.1 description FRRouter\n", " neighbor 192.168.10.1 description FRRouter\n neighbor 192.168.10.1 update-source 192.168.10.11\n"), true, true, false},
-			{"ebgp-multihop", edit(t, b, " neighbor cilium-peer timers 3 9\n", " neighbor cilium-peer ebgp-multihop 2\n neighbor cilium-peer timers 3 9\n"), true, true, false},
-			{"password", edit(t, b, " neighbor cilium-peer timers 3 9\n", " neighbor cilium-peer password s3cr3t\n neighbor cilium-peer timers 3 9\n"), true, false, true},
-			{"activate a family", edit(t, b, routerEnd, routerEnd[:len(" exit-address-family\n")]+" !\n address-family ipv6 unicast\n  neighbor cilium-peer activate\n"+routerEnd), true, true, false},
+			{"add a prefix", frrconfigtest.Edit(t, b, network1, network1+"  network 172.20.0.2/32 route-map CILIUM-ORIGIN-2722987788\n"), false, false, false},
+			{"change communities", frrconfigtest.Edit(t, b, " match tag 2722987788\n", " match tag 2722987788\n set community 65000:7\n"), false, false, false},
+			{"out route-map to CILIUM-REJECT", frrconfigtest.Edit(t, b, outBind, "  neighbor cilium-peer route-map CILIUM-REJECT out\n"), false, false, false},
+			{"timers", frrconfigtest.Edit(t, b, "timers 3 9", "timers 4 12"), false, false, false},
+			{"connect timer", frrconfigtest.Edit(t, b, "timers connect 1", "timers connect 2"), false, false, false},
+			{"description", frrconfigtest.Edit(t, b, "description FRRouter", "description ToR"), false, false, false},
+			{"graceful restart off", frrconfigtest.Edit(t, b, " neighbor 192.168.10.1 graceful-restart\n", " neighbor 192.168.10.1 graceful-restart-disable\n"), v10, v10, false},
+			{"graceful restart helper", frrconfigtest.Edit(t, b, " neighbor 192.168.10.1 graceful-restart\n", ""), v10, v10, false},
+			{"connected check off", frrconfigtest.Edit(t, b, " neighbor cilium-peer timers 3 9\n", " neighbor cilium-peer disable-connected-check\n neighbor cilium-peer timers 3 9\n"), true, true, false},
+			{"preserve-fw-state off", frrconfigtest.Edit(t, b, " bgp graceful-restart preserve-fw-state\n", ""), false, false, false},
+			{"restart time", frrconfigtest.Edit(t, b, " bgp graceful-restart preserve-fw-state\n", " bgp graceful-restart restart-time 30\n bgp graceful-restart preserve-fw-state\n"), false, false, false},
+			{"router ID", frrconfigtest.Edit(t, b, "bgp router-id 192.168.10.11", "bgp router-id 192.168.10.99"), true, true, false},
+			{"update-source", frrconfigtest.Edit(t, b, " neighbor 192.168.10.1 description FRRouter\n", " neighbor 192.168.10.1 description FRRouter\n neighbor 192.168.10.1 update-source 192.168.10.11\n"), true, true, false},
+			{"ebgp-multihop", frrconfigtest.Edit(t, b, " neighbor cilium-peer timers 3 9\n", " neighbor cilium-peer ebgp-multihop 2\n neighbor cilium-peer timers 3 9\n"), true, true, false},
+			{"password", frrconfigtest.Edit(t, b, " neighbor cilium-peer timers 3 9\n", " neighbor cilium-peer password s3cr3t\n neighbor cilium-peer timers 3 9\n"), true, false, true},
+			{"activate a family", frrconfigtest.Edit(t, b, routerEnd, routerEnd[:len(" exit-address-family\n")]+" !\n address-family ipv6 unicast\n  neighbor cilium-peer activate\n"+routerEnd), true, true, false},
 		}
 	}
 	for _, v := range frrtest.Supported() {

@@ -1,4 +1,4 @@
-package vtysh
+package frrconfig
 
 // This file makes a desired configuration from the last one when the new text differs from
 // the last in lines of one address family only (a prefix added, removed or changed: what most
@@ -12,9 +12,9 @@ import (
 	"strings"
 )
 
-// textIndex locates the address-family bodies of a configuration's text: the lines between a
+// TextIndex locates the address-family bodies of a configuration's text: the lines between a
 // family's header and its exit-address-family.
-type textIndex struct {
+type TextIndex struct {
 	families []familySpan
 }
 
@@ -24,11 +24,11 @@ type familySpan struct {
 	lines        int    // lines of the body
 }
 
-// indexText finds the family bodies of text, which Parse read into c. false when the text is
+// IndexText finds the family bodies of text, which Parse read into c. false when the text is
 // not laid out as frr-renderer renders it (a block opened twice, a family left unterminated, a
 // blank or comment line in a body): then nothing is patched.
-func indexText(text []byte, c *Config) (*textIndex, bool) {
-	idx := &textIndex{}
+func IndexText(text []byte, c *Config) (*TextIndex, bool) {
+	idx := &TextIndex{}
 	seen := map[string]bool{}
 	slot := ""
 	open := -1 // the family being read, in idx.families
@@ -88,17 +88,17 @@ func indexText(text []byte, c *Config) (*textIndex, bool) {
 	return idx, true
 }
 
-// familyPatch is a change of one address family's lines: old lines [at, at+len(removed)) gave
+// FamilyPatch is a change of one address family's lines: old lines [at, at+len(removed)) gave
 // way to added.
-type familyPatch struct {
+type FamilyPatch struct {
 	id             InstanceID
 	header         string
 	removed, added []string
 }
 
-// delta is the delta of the patch from the configuration it patched: what Delta returns for
+// Delta is the delta of the patch from the configuration it patched: what Delta returns for
 // the two, since every other line is the same and a family's keys are unique.
-func (p *familyPatch) delta() []string {
+func (p *FamilyPatch) Delta() []string {
 	ch := diffLines(FamilyScope, p.removed, p.added)
 	if len(ch) == 0 {
 		return nil
@@ -109,12 +109,12 @@ func (p *familyPatch) delta() []string {
 	return append(out, " exit-address-family", "exit")
 }
 
-// patchText returns the Config of text made from old, the Config of oldText (indexed by idx),
+// PatchText returns the Config of text made from old, the Config of oldText (indexed by idx),
 // and the patch, when text differs from oldText in lines of one family's body only and the
 // family's keys stay unique; false otherwise. old is not modified; the result shares
 // everything but the changed instance and family with it. The new text's index is idx
 // shifted.
-func patchText(old *Config, oldText []byte, idx *textIndex, text []byte) (*Config, *familyPatch, *textIndex, bool) {
+func PatchText(old *Config, oldText []byte, idx *TextIndex, text []byte) (*Config, *FamilyPatch, *TextIndex, bool) {
 	// The changed region, in whole lines: oldText[from:oldEnd] became text[from:newEnd].
 	p := commonPrefix(oldText, text)
 	s := commonSuffix(oldText[p:], text[p:])
@@ -184,24 +184,24 @@ func patchText(old *Config, oldText []byte, idx *textIndex, text []byte) (*Confi
 	nc := *old
 	nc.instances = slices.Clone(old.instances)
 	nc.instances[slices.Index(old.instances, inst)] = &ni
-	nc.instIdx = make(map[string]*instance, len(old.instIdx))
+	nc.instIdx = make(map[string]*bgpInstance, len(old.instIdx))
 	for k, v := range old.instIdx {
 		nc.instIdx[k] = v
 	}
 	nc.instIdx[span.slot] = &ni
 
 	shift := newEnd - oldEnd
-	nidx := &textIndex{families: slices.Clone(idx.families)}
+	nidx := &TextIndex{families: slices.Clone(idx.families)}
 	nidx.families[fi].end += shift
 	nidx.families[fi].lines += len(added) - len(removed)
 	for i := fi + 1; i < len(nidx.families); i++ {
 		nidx.families[i].start += shift
 		nidx.families[i].end += shift
 	}
-	return &nc, &familyPatch{id: inst.id, header: fam.header, removed: removed, added: added}, nidx, true
+	return &nc, &FamilyPatch{id: inst.id, header: fam.header, removed: removed, added: added}, nidx, true
 }
 
-// keyIndex counts the keys of the family's lines, made once and kept up to date by patchText;
+// keyIndex counts the keys of the family's lines, made once and kept up to date by PatchText;
 // false when a key is there twice (then it is not kept).
 func (f *family) keyIndex() (map[string]int, bool) {
 	if f.keys == nil {
@@ -216,29 +216,6 @@ func (f *family) keyIndex() (map[string]int, bool) {
 		f.keys = keys
 	}
 	return f.keys, true
-}
-
-// desiredFor makes text the applier's desired configuration: patched from the last one when
-// it can be (see patchText), parsed otherwise. It returns the patch and the Config it patched,
-// or nils when text was parsed (or is the last text).
-func (a *Applier) desiredFor(text []byte) (*familyPatch, *Config, error) {
-	if a.desired != nil && bytes.Equal(text, a.desiredText) {
-		return nil, nil, nil
-	}
-	if a.desired != nil && a.desiredIdx != nil {
-		if c, patch, idx, ok := patchText(a.desired, a.desiredText, a.desiredIdx, text); ok {
-			from := a.desired
-			a.desired, a.desiredText, a.desiredIdx = c, bytes.Clone(text), idx // the caller may reuse text
-			return patch, from, nil
-		}
-	}
-	desired, err := Parse(string(text))
-	if err != nil {
-		return nil, nil, &invalidDesired{err}
-	}
-	a.desired, a.desiredText = desired, bytes.Clone(text)
-	a.desiredIdx, _ = indexText(a.desiredText, desired)
-	return nil, nil, nil
 }
 
 // bodies returns the lines of a region of a family's body as Parse files them; false when a

@@ -1,4 +1,4 @@
-package vtysh
+package frrconfig
 
 import (
 	"fmt"
@@ -288,15 +288,6 @@ func (m *frrModel) String() string {
 		}
 	}
 	return b.String()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // canonical says why c is not a configuration FRR prints and Delta converges in one step, or

@@ -1,9 +1,11 @@
-package vtysh
+package frrconfig
 
 import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig/frrconfigtest"
 )
 
 // checkOrder replays a delta against a model of what FRR holds and fails the test when a line
@@ -29,7 +31,7 @@ func orderErrors(running *Config, delta []string) []string {
 		refs    map[string]string // "family|neighbor G route-map dir" or "family|network P" -> route-map
 	}
 	insts := map[string]*inst{}
-	load := func(in *instance) *inst {
+	load := func(in *bgpInstance) *inst {
 		s := &inst{groups: map[string]bool{}, members: map[string]string{}, hasAS: map[string]bool{}, refs: map[string]string{}}
 		for _, p := range in.peers {
 			s.groups[p.name] = p.group
@@ -66,7 +68,7 @@ func orderErrors(running *Config, delta []string) []string {
 						fail(i, "%q still holds its place", k)
 					}
 				}
-				insts[l] = load(&instance{})
+				insts[l] = load(&bgpInstance{})
 			}
 			cur = insts[l]
 		case strings.HasPrefix(raw, "no router bgp "):
@@ -145,7 +147,7 @@ func orderErrors(running *Config, delta []string) []string {
 
 // TestCheckOrder: the checker catches each kind of mistake.
 func TestCheckOrder(t *testing.T) {
-	run := mustParse(t, seedConf)
+	run := mustParse(t, frrconfigtest.Seed)
 	for _, bad := range [][]string{
 		{"router bgp 65001", " address-family ipv4 unicast", "  network 10.0.0.0/8 route-map CILIUM-ORIGIN-9", " exit-address-family", "exit", "route-map CILIUM-ORIGIN-9 permit 10", "exit"},
 		{"no route-map cilium-peer-ipv4-out", "router bgp 65001", " address-family ipv4 unicast", "  neighbor cilium-peer route-map CILIUM-REJECT out", " exit-address-family", "exit"},

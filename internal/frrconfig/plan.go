@@ -1,10 +1,8 @@
-package vtysh
+package frrconfig
 
 // This file previews an apply without sending anything, for `frr-renderer diff`.
 
 import (
-	"context"
-	"errors"
 	"slices"
 	"strings"
 )
@@ -14,7 +12,7 @@ type Plan struct {
 	// Running and Desired are the part of each configuration that frr-renderer owns (its BGP
 	// instances and route-maps), printed the same way (FRR's, instances first), for a diff.
 	Running, Desired string
-	// Commands are the lines Apply would send (Delta); empty when nothing would change.
+	// Commands are the lines an apply would send (Delta); empty when nothing would change.
 	Commands []string
 	// Conflicts are the desired instances that cannot be applied (see Conflicts).
 	Conflicts []string
@@ -26,7 +24,7 @@ func (p Plan) Changes() bool { return len(p.Commands) > 0 || len(p.Conflicts) > 
 // NewPlan previews turning running into desired; owns is what frr-renderer owned before (the
 // state file's), united here with what desired holds, as Apply does.
 func NewPlan(running, desired *Config, owns Ownership) Plan {
-	owns = owns.Union(ownershipOf(desired))
+	owns = owns.Union(OwnershipOf(desired))
 	// A password that changes must show as a change, though both sides are masked.
 	runningSecrets := map[string]bool{}
 	running.eachLine(func(instance, l string) {
@@ -46,31 +44,6 @@ func NewPlan(running, desired *Config, owns Ownership) Plan {
 	}
 	return p
 }
-
-// Plan reads what bgpd runs and previews applying desired to it, sending nothing.
-func (a *Applier) Plan(ctx context.Context, desired []byte) (Plan, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return Plan{}, errors.New("vtysh: the applier is closed")
-	}
-	d, err := Parse(string(desired))
-	if err != nil {
-		return Plan{}, &invalidDesired{err}
-	}
-	if err := a.connect(ctx); err != nil {
-		return Plan{}, err
-	}
-	if err := a.readRunning(ctx); err != nil {
-		return Plan{}, err
-	}
-	a.loadOwnership()
-	return NewPlan(a.running, d, a.owns), nil
-}
-
-// OwnershipOf is what frr-renderer owns once c runs (for a rendering used as the running side
-// of a plan).
-func OwnershipOf(c *Config) Ownership { return ownershipOf(c) }
 
 // eachLine calls fn with every instance-level line and the instance's `router bgp` line.
 func (c *Config) eachLine(fn func(instance, line string)) {
@@ -133,7 +106,7 @@ func (c *Config) ownedText(owns Ownership, changed func(instance, line string) b
 		line("", "!")
 	}
 	entries := slices.Clone(c.routeMaps)
-	slices.SortFunc(entries, func(x, y *routeMapEntry) int {
+	slices.SortFunc(entries, func(x, y *parsedRouteMapEntry) int {
 		if c := strings.Compare(x.name, y.name); c != 0 {
 			return c
 		}

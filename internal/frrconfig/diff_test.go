@@ -1,57 +1,20 @@
-package vtysh
+package frrconfig
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// seedConf is the seed scenario's rendering for node cp-1 (test/golden), which FRR 8.4 and 10.3
-// print back unchanged; kept here so that the transitions do not move with the renderer.
-const seedConf = `! frr.conf for node cp-1, rendered by frr-renderer from CiliumBGPClusterConfig cilium-bgp.
-frr defaults traditional
-!
-route-map CILIUM-ORIGIN-2722987788 permit 10
- set tag 2722987788
-exit
-!
-route-map CILIUM-REJECT deny 10
-exit
-!
-route-map cilium-peer-ipv4-out permit 8539
- match tag 2722987788
-exit
-!
-router bgp 65001
- bgp router-id 192.168.10.11
- no bgp default ipv4-unicast
- bgp graceful-restart preserve-fw-state
- no bgp network import-check
- neighbor cilium-peer peer-group
- neighbor cilium-peer timers 30 90
- neighbor cilium-peer timers connect 120
- neighbor 192.168.10.1 remote-as 65000
- neighbor 192.168.10.1 peer-group cilium-peer
- neighbor 192.168.10.1 description FRRouter
- neighbor 192.168.10.1 graceful-restart
- !
- address-family ipv4 unicast
-  network 172.20.0.1/32 route-map CILIUM-ORIGIN-2722987788
-  neighbor cilium-peer activate
-  neighbor cilium-peer route-map CILIUM-REJECT in
-  neighbor cilium-peer route-map cilium-peer-ipv4-out out
- exit-address-family
-exit
-!
-`
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig/frrconfigtest"
+)
 
 // Lines of the base rendering that the transitions edit.
 const (
-	network1  = "  network 172.20.0.1/32 route-map CILIUM-ORIGIN-2722987788\n"
+	network1  = frrconfigtest.SeedNetwork
 	outMap    = "route-map cilium-peer-ipv4-out permit 8539\n match tag 2722987788\nexit\n!\n"
 	timers    = " neighbor cilium-peer timers 30 90\n neighbor cilium-peer timers connect 120\n"
-	tor       = " neighbor 192.168.10.1 remote-as 65000\n neighbor 192.168.10.1 peer-group cilium-peer\n neighbor 192.168.10.1 description FRRouter\n neighbor 192.168.10.1 graceful-restart\n"
+	tor       = frrconfigtest.SeedToR
 	outBind   = "  neighbor cilium-peer route-map cilium-peer-ipv4-out out\n"
 	routerEnd = " exit-address-family\nexit\n!\n"
 )
@@ -164,17 +127,33 @@ func TestParseErrorsHidePasswords(t *testing.T) {
 	}
 }
 
+func TestMaskSecrets(t *testing.T) {
+	for in, want := range map[string]string{
+		" neighbor 10.0.0.1 password s3cret":                       " neighbor 10.0.0.1 password <redacted>",
+		"neighbor tor password a!b#c":                              "neighbor tor password <redacted>",
+		"% [BGP] Unknown command:  neighbor x password abc extra":  "% [BGP] Unknown command:  neighbor x password <redacted>",
+		"line 1\n neighbor gold password pw\nline 3":               "line 1\n neighbor gold password <redacted>\nline 3",
+		" neighbor 10.0.0.1 remote-as 65000":                       " neighbor 10.0.0.1 remote-as 65000",
+		" no neighbor 10.0.0.1 password":                           " no neighbor 10.0.0.1 password",
+		" neighbor 10.0.0.1 description password-rotation-pending": " neighbor 10.0.0.1 description password-rotation-pending",
+	} {
+		if got := MaskSecrets(in); got != want {
+			t.Errorf("MaskSecrets(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // TestDeltaTransitions pins the exact delta of each kind of change to the seed rendering.
 func TestDeltaTransitions(t *testing.T) {
-	b := seedConf
-	withPrefix2 := edit(t, b, network1, network1+"  network 172.20.0.2/32 route-map CILIUM-ORIGIN-2722987788\n")
-	withPolicy5 := edit(t, b,
+	b := frrconfigtest.Seed
+	withPrefix2 := frrconfigtest.Edit(t, b, network1, network1+"  network 172.20.0.2/32 route-map CILIUM-ORIGIN-2722987788\n")
+	withPolicy5 := frrconfigtest.Edit(t, b,
 		"route-map CILIUM-REJECT", "route-map CILIUM-ORIGIN-5 permit 10\n set tag 5\nexit\n!\nroute-map CILIUM-REJECT",
 		outMap, outMap+"route-map cilium-peer-ipv4-out permit 6\n match tag 5\n set community 65000:5\nexit\n!\n",
 		network1, "  network 10.5.0.0/24 route-map CILIUM-ORIGIN-5\n"+network1)
-	rejectOut := edit(t, b, outMap, "", outBind, "  neighbor cilium-peer route-map CILIUM-REJECT out\n")
-	secondPeer := edit(t, b, " neighbor 192.168.10.1 graceful-restart\n", " neighbor 192.168.10.1 graceful-restart\n neighbor 192.168.10.2 remote-as 65000\n neighbor 192.168.10.2 peer-group cilium-peer\n neighbor 192.168.10.2 description tor-2\n")
-	noGR := edit(t, b, " bgp graceful-restart preserve-fw-state\n", "", " neighbor 192.168.10.1 graceful-restart\n", "")
+	rejectOut := frrconfigtest.Edit(t, b, outMap, "", outBind, "  neighbor cilium-peer route-map CILIUM-REJECT out\n")
+	secondPeer := frrconfigtest.Edit(t, b, " neighbor 192.168.10.1 graceful-restart\n", " neighbor 192.168.10.1 graceful-restart\n neighbor 192.168.10.2 remote-as 65000\n neighbor 192.168.10.2 peer-group cilium-peer\n neighbor 192.168.10.2 description tor-2\n")
+	noGR := frrconfigtest.Edit(t, b, " bgp graceful-restart preserve-fw-state\n", "", " neighbor 192.168.10.1 graceful-restart\n", "")
 	view := b + "router bgp 64520 view blue\n bgp router-id 192.168.10.11\n no bgp default ipv4-unicast\n no bgp network import-check\n neighbor cilium-peer peer-group\n neighbor 192.168.10.3 remote-as 65000\n neighbor 192.168.10.3 peer-group cilium-peer\n !\n address-family ipv4 unicast\n" + network1 + "  neighbor cilium-peer activate\n  neighbor cilium-peer route-map CILIUM-REJECT in\n" + outBind + routerEnd
 	gold := strings.ReplaceAll(b, "cilium-peer", "gold")
 
@@ -195,43 +174,43 @@ func TestDeltaTransitions(t *testing.T) {
 		{"remove a prefix and its policy", withPolicy5, b, Ownership{}, []string{
 			"router bgp 65001", " address-family ipv4 unicast", "  no network 10.5.0.0/24", " exit-address-family", "exit",
 			"no route-map CILIUM-ORIGIN-5", "no route-map cilium-peer-ipv4-out permit 6"}},
-		{"change communities", withPolicy5, edit(t, withPolicy5, " set community 65000:5\n", " set community 65000:6 no-export\n set local-preference 200\n"), Ownership{}, []string{
+		{"change communities", withPolicy5, frrconfigtest.Edit(t, withPolicy5, " set community 65000:5\n", " set community 65000:6 no-export\n set local-preference 200\n"), Ownership{}, []string{
 			"route-map cilium-peer-ipv4-out permit 6", " set community 65000:6 no-export", " set local-preference 200", "exit"}},
-		{"remove communities", withPolicy5, edit(t, withPolicy5, " set community 65000:5\n", ""), Ownership{}, []string{
+		{"remove communities", withPolicy5, frrconfigtest.Edit(t, withPolicy5, " set community 65000:5\n", ""), Ownership{}, []string{
 			"route-map cilium-peer-ipv4-out permit 6", " no set community", "exit"}},
-		{"move a prefix to another policy", withPolicy5, edit(t, withPolicy5, "  network 10.5.0.0/24 route-map CILIUM-ORIGIN-5\n", "  network 10.5.0.0/24 route-map CILIUM-ORIGIN-2722987788\n"), Ownership{}, []string{
+		{"move a prefix to another policy", withPolicy5, frrconfigtest.Edit(t, withPolicy5, "  network 10.5.0.0/24 route-map CILIUM-ORIGIN-5\n", "  network 10.5.0.0/24 route-map CILIUM-ORIGIN-2722987788\n"), Ownership{}, []string{
 			"router bgp 65001", " address-family ipv4 unicast", "  network 10.5.0.0/24 route-map CILIUM-ORIGIN-2722987788", " exit-address-family", "exit"}},
-		{"change timers", b, edit(t, b, timers, " neighbor cilium-peer timers 3 9\n neighbor cilium-peer timers connect 5\n"), Ownership{}, []string{
+		{"change timers", b, frrconfigtest.Edit(t, b, timers, " neighbor cilium-peer timers 3 9\n neighbor cilium-peer timers connect 5\n"), Ownership{}, []string{
 			"router bgp 65001", " neighbor cilium-peer timers 3 9", " neighbor cilium-peer timers connect 5", "exit"}},
-		{"default timers", edit(t, b, timers, " neighbor cilium-peer timers 3 9\n neighbor cilium-peer timers connect 5\n"), edit(t, b, timers, ""), Ownership{}, []string{
+		{"default timers", frrconfigtest.Edit(t, b, timers, " neighbor cilium-peer timers 3 9\n neighbor cilium-peer timers connect 5\n"), frrconfigtest.Edit(t, b, timers, ""), Ownership{}, []string{
 			"router bgp 65001", " no neighbor cilium-peer timers connect", " no neighbor cilium-peer timers", "exit"}},
-		{"set a password", b, edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n"+timers), Ownership{}, []string{
+		{"set a password", b, frrconfigtest.Edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n"+timers), Ownership{}, []string{
 			"router bgp 65001", " neighbor cilium-peer password s3cr3t", "exit"}},
-		{"change a password", edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n"+timers), edit(t, b, timers, " neighbor cilium-peer password n3w\n"+timers), Ownership{}, []string{
+		{"change a password", frrconfigtest.Edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n"+timers), frrconfigtest.Edit(t, b, timers, " neighbor cilium-peer password n3w\n"+timers), Ownership{}, []string{
 			"router bgp 65001", " neighbor cilium-peer password n3w", "exit"}},
-		{"remove a password", edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n"+timers), b, Ownership{}, []string{
+		{"remove a password", frrconfigtest.Edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n"+timers), b, Ownership{}, []string{
 			"router bgp 65001", " no neighbor cilium-peer password", "exit"}},
-		{"every group option", b, edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n neighbor cilium-peer port 1790\n neighbor cilium-peer ebgp-multihop 4\n"+timers), Ownership{}, []string{
+		{"every group option", b, frrconfigtest.Edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n neighbor cilium-peer port 1790\n neighbor cilium-peer ebgp-multihop 4\n"+timers), Ownership{}, []string{
 			"router bgp 65001", " neighbor cilium-peer password s3cr3t", " neighbor cilium-peer port 1790", " neighbor cilium-peer ebgp-multihop 4", "exit"}},
-		{"no group option", edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n neighbor cilium-peer port 1790\n neighbor cilium-peer ebgp-multihop\n"+timers), b, Ownership{}, []string{
+		{"no group option", frrconfigtest.Edit(t, b, timers, " neighbor cilium-peer password s3cr3t\n neighbor cilium-peer port 1790\n neighbor cilium-peer ebgp-multihop\n"+timers), b, Ownership{}, []string{
 			"router bgp 65001", " no neighbor cilium-peer ebgp-multihop", " no neighbor cilium-peer port", " no neighbor cilium-peer password", "exit"}},
 		{"disable graceful restart", b, noGR, Ownership{}, []string{
 			"router bgp 65001", " no bgp graceful-restart preserve-fw-state", " no neighbor 192.168.10.1 graceful-restart", "exit"}},
-		{"enable graceful restart", noGR, edit(t, b, " bgp graceful-restart preserve-fw-state\n", " bgp graceful-restart restart-time 300\n bgp graceful-restart preserve-fw-state\n"), Ownership{}, []string{
+		{"enable graceful restart", noGR, frrconfigtest.Edit(t, b, " bgp graceful-restart preserve-fw-state\n", " bgp graceful-restart restart-time 300\n bgp graceful-restart preserve-fw-state\n"), Ownership{}, []string{
 			"router bgp 65001", " bgp graceful-restart restart-time 300", " bgp graceful-restart preserve-fw-state", " neighbor 192.168.10.1 graceful-restart", "exit"}},
-		{"neighbor options", b, edit(t, b, " neighbor 192.168.10.1 description FRRouter\n", " neighbor 192.168.10.1 description tor 1\n neighbor 192.168.10.1 update-source 192.168.10.11\n"), Ownership{}, []string{
+		{"neighbor options", b, frrconfigtest.Edit(t, b, " neighbor 192.168.10.1 description FRRouter\n", " neighbor 192.168.10.1 description tor 1\n neighbor 192.168.10.1 update-source 192.168.10.11\n"), Ownership{}, []string{
 			"router bgp 65001", " neighbor 192.168.10.1 description tor 1", " neighbor 192.168.10.1 update-source 192.168.10.11", "exit"}},
-		{"no neighbor options", edit(t, b, " neighbor 192.168.10.1 description FRRouter\n", " neighbor 192.168.10.1 update-source 192.168.10.11\n"), edit(t, b, " neighbor 192.168.10.1 description FRRouter\n", ""), Ownership{}, []string{
+		{"no neighbor options", frrconfigtest.Edit(t, b, " neighbor 192.168.10.1 description FRRouter\n", " neighbor 192.168.10.1 update-source 192.168.10.11\n"), frrconfigtest.Edit(t, b, " neighbor 192.168.10.1 description FRRouter\n", ""), Ownership{}, []string{
 			"router bgp 65001", " no neighbor 192.168.10.1 update-source", "exit"}},
 		{"add a peer", b, secondPeer, Ownership{}, []string{
 			"router bgp 65001", " neighbor 192.168.10.2 remote-as 65000", " neighbor 192.168.10.2 peer-group cilium-peer", " neighbor 192.168.10.2 description tor-2", "exit"}},
 		{"remove a peer", secondPeer, b, Ownership{}, []string{
 			"router bgp 65001", " no neighbor 192.168.10.2", "exit"}},
-		{"remove the last peer and its group", b, edit(t, b, " neighbor cilium-peer peer-group\n"+timers+tor, "", "  neighbor cilium-peer activate\n  neighbor cilium-peer route-map CILIUM-REJECT in\n"+outBind, "", outMap, ""), Ownership{}, []string{
+		{"remove the last peer and its group", b, frrconfigtest.Edit(t, b, " neighbor cilium-peer peer-group\n"+timers+tor, "", "  neighbor cilium-peer activate\n  neighbor cilium-peer route-map CILIUM-REJECT in\n"+outBind, "", outMap, ""), Ownership{}, []string{
 			"router bgp 65001", " no neighbor 192.168.10.1", " no neighbor cilium-peer peer-group", "exit", "no route-map cilium-peer-ipv4-out"}},
-		{"change the remote AS", b, edit(t, b, "remote-as 65000", "remote-as 65002"), Ownership{}, []string{
+		{"change the remote AS", b, frrconfigtest.Edit(t, b, "remote-as 65000", "remote-as 65002"), Ownership{}, []string{
 			"router bgp 65001", " neighbor 192.168.10.1 remote-as 65002", "exit"}},
-		{"external to internal", b, edit(t, b, "remote-as 65000", "remote-as 65001"), Ownership{}, append(append([]string{
+		{"external to internal", b, frrconfigtest.Edit(t, b, "remote-as 65000", "remote-as 65001"), Ownership{}, append(append([]string{
 			"router bgp 65001", " no neighbor 192.168.10.1"}, indent(strings.Replace(tor, "65000", "65001", 1))...), "exit")},
 		{"move a neighbor to a new group", b, gold, Ownership{}, append(append([]string{
 			"route-map gold-ipv4-out permit 8539", " match tag 2722987788", "exit",
@@ -248,13 +227,13 @@ func TestDeltaTransitions(t *testing.T) {
 		{"remove a view rendered before", view, b, ownsOf(mustParse(t, view)), []string{"no router bgp 64520 vrf blue"}},
 		{"leave a foreign view", view, b, Ownership{}, nil},
 		{"change the ASN", b, strings.Replace(b, "router bgp 65001", "router bgp 65002", 1), ownsOf(mustParse(t, b)), append(append([]string{"no router bgp 65001", "router bgp 65002"}, indent(strings.TrimPrefix(routersOnly(b), "router bgp 65001\n"))...), "exit")},
-		{"change the router ID", b, edit(t, b, "bgp router-id 192.168.10.11", "bgp router-id 192.168.10.99"), Ownership{}, []string{
+		{"change the router ID", b, frrconfigtest.Edit(t, b, "bgp router-id 192.168.10.11", "bgp router-id 192.168.10.99"), Ownership{}, []string{
 			"router bgp 65001", " bgp router-id 192.168.10.99", "exit"}},
-		{"an operator's line in our instance", edit(t, b, timers, timers+" neighbor cilium-peer bfd\n"), b, Ownership{}, []string{
+		{"an operator's line in our instance", frrconfigtest.Edit(t, b, timers, timers+" neighbor cilium-peer bfd\n"), b, Ownership{}, []string{
 			"router bgp 65001", " no neighbor cilium-peer bfd", "exit"}},
-		{"route-map entry action", b, edit(t, b, "route-map cilium-peer-ipv4-out permit 8539", "route-map cilium-peer-ipv4-out deny 8539"), Ownership{}, []string{
+		{"route-map entry action", b, frrconfigtest.Edit(t, b, "route-map cilium-peer-ipv4-out permit 8539", "route-map cilium-peer-ipv4-out deny 8539"), Ownership{}, []string{
 			"route-map cilium-peer-ipv4-out deny 8539", "exit"}},
-		{"an operator's entry in our route-map", edit(t, b, outMap, outMap+"route-map cilium-peer-ipv4-out permit 9000\nexit\n"), b, Ownership{}, []string{
+		{"an operator's entry in our route-map", frrconfigtest.Edit(t, b, outMap, outMap+"route-map cilium-peer-ipv4-out permit 9000\nexit\n"), b, Ownership{}, []string{
 			"no route-map cilium-peer-ipv4-out permit 9000"}},
 	}
 	for _, tt := range tests {
@@ -288,10 +267,10 @@ func indent(block string) []string {
 // TestForeignObjectsSurvive: an operator's route-maps, another instance, lists and daemon
 // settings are never changed nor deleted, whatever desired holds.
 func TestForeignObjectsSurvive(t *testing.T) {
-	b := seedConf
+	b := frrconfigtest.Seed
 	foreign := "log syslog informational\nbgp community-list standard OPS seq 5 permit 65000:666\n!\nroute-map OPERATOR permit 10\n set local-preference 50\nexit\n!\nroute-map uplink-ipv4-out permit 10\nexit\n!\nrouter bgp 65010 vrf red\n bgp router-id 1.1.1.1\n neighbor 10.9.9.9 remote-as 65011\nexit\n!\nip route 192.0.2.0/24 blackhole\n"
 	running := mustParse(t, b+foreign)
-	for _, desired := range []string{b, "", edit(t, b, network1, "")} {
+	for _, desired := range []string{b, "", frrconfigtest.Edit(t, b, network1, "")} {
 		for _, line := range Delta(running, mustParse(t, desired), ownsOf(running.withoutForeign(t), "cilium-peer")) {
 			if strings.Contains(line, "OPERATOR") || strings.Contains(line, "uplink") || strings.Contains(line, "65010") || strings.Contains(line, "red") {
 				t.Errorf("delta touches a foreign object: %q", line)
@@ -318,7 +297,7 @@ func TestForeignObjectsSurvive(t *testing.T) {
 // instance and CILIUM route-maps.
 func (c *Config) withoutForeign(t testing.TB) *Config {
 	t.Helper()
-	out := &Config{instIdx: map[string]*instance{}, rmIdx: map[string]*routeMapEntry{}, rmNames: map[string]bool{}}
+	out := &Config{instIdx: map[string]*bgpInstance{}, rmIdx: map[string]*parsedRouteMapEntry{}, rmNames: map[string]bool{}}
 	for _, in := range c.instances {
 		if in.id.Kind == "" {
 			out.instances = append(out.instances, in)
@@ -329,15 +308,15 @@ func (c *Config) withoutForeign(t testing.TB) *Config {
 
 // TestOnePrefixOfTenThousand: one prefix more or less is the lines for that prefix only.
 func TestOnePrefixOfTenThousand(t *testing.T) {
-	big := bigConfig(10000, "")
+	big := frrconfigtest.SeedWithPrefixes(10000, "")
 	for _, tt := range []struct {
 		name string
 		to   string
 		max  int
 	}{
-		{"add", bigConfig(10000, "  network 10.200.0.0/24 route-map CILIUM-ORIGIN-2722987788\n"), 5},
-		{"add with a new policy", bigConfig(10000, "  network 10.200.0.0/24 route-map CILIUM-ORIGIN-7\n") + "route-map CILIUM-ORIGIN-7 permit 10\n set tag 7\nexit\n", 8},
-		{"remove", bigConfig(9999, ""), 5},
+		{"add", frrconfigtest.SeedWithPrefixes(10000, "  network 10.200.0.0/24 route-map CILIUM-ORIGIN-2722987788\n"), 5},
+		{"add with a new policy", frrconfigtest.SeedWithPrefixes(10000, "  network 10.200.0.0/24 route-map CILIUM-ORIGIN-7\n") + "route-map CILIUM-ORIGIN-7 permit 10\n set tag 7\nexit\n", 8},
+		{"remove", frrconfigtest.SeedWithPrefixes(9999, ""), 5},
 		{"change", strings.Replace(big, "network 10.0.39.15/32 route-map CILIUM-ORIGIN-2722987788", "network 10.0.39.15/32 route-map CILIUM-ORIGIN-1", 1) + "route-map CILIUM-ORIGIN-1 permit 10\n set tag 1\nexit\n", 8},
 	} {
 		d := Delta(mustParse(t, big), mustParse(t, tt.to), Ownership{})
@@ -357,16 +336,6 @@ func TestOnePrefixOfTenThousand(t *testing.T) {
 func isNodeLine(l string) bool {
 	l = strings.TrimSpace(l)
 	return l == "exit" || l == "exit-address-family" || strings.HasPrefix(l, "router bgp ") || strings.HasPrefix(l, "address-family ") || strings.HasPrefix(l, "route-map ")
-}
-
-// bigConfig is the seed rendering with n /32 prefixes (10.0.x.y) and extra AF lines.
-func bigConfig(n int, extra string) string {
-	var nets strings.Builder
-	for i := range n {
-		fmt.Fprintf(&nets, "  network 10.%d.%d.%d/32 route-map CILIUM-ORIGIN-2722987788\n", i>>16&255, i>>8&255, i&255)
-	}
-	nets.WriteString(extra)
-	return strings.Replace(seedConf, network1, nets.String(), 1)
 }
 
 func TestLineEffect(t *testing.T) {
@@ -400,23 +369,52 @@ func TestLineEffect(t *testing.T) {
 	}
 }
 
+func TestResettingLines(t *testing.T) {
+	running := mustParse(t, frrconfigtest.Seed)
+	for _, tc := range []struct {
+		name  string
+		delta []string
+		want  []int // indexes of resetting lines
+	}{
+		{"router-id", []string{"router bgp 65001", " bgp router-id 1.1.1.1", "exit"}, []int{1}},
+		{"new neighbor", []string{"router bgp 65001", " neighbor 10.0.0.9 remote-as 65000", " neighbor 10.0.0.9 peer-group cilium-peer", "exit"}, nil},
+		{"recreated neighbor", []string{"router bgp 65001", " no neighbor 192.168.10.1", " neighbor 192.168.10.1 remote-as 65002", " neighbor 192.168.10.1 peer-group cilium-peer", "exit"}, []int{1}},
+		{"existing group", []string{"router bgp 65001", " address-family ipv4 unicast", "  neighbor cilium-peer activate", " exit-address-family", "exit"}, []int{2}},
+		{"new instance", []string{"router bgp 65002 view blue", " bgp router-id 1.1.1.1", " neighbor 10.0.0.9 remote-as 65000", "exit"}, nil},
+		{"replaced instance", []string{"no router bgp 65001", "router bgp 65002", " bgp router-id 1.1.1.1", "exit"}, []int{0}},
+		{"route-map", []string{"route-map X permit 10", " set community 65000:1", "exit", "no route-map Y"}, nil},
+		{"prefix", []string{"router bgp 65001", " address-family ipv4 unicast", "  network 10.0.0.0/24", " exit-address-family", "exit"}, nil},
+	} {
+		got := ResettingLines(running, tc.delta)
+		var idx []int
+		for i, r := range got {
+			if r {
+				idx = append(idx, i)
+			}
+		}
+		if !slices.Equal(idx, tc.want) {
+			t.Errorf("%s: resetting lines %v, want %v", tc.name, idx, tc.want)
+		}
+	}
+}
+
 // FuzzDelta checks on every pair of configurations that the fast path of keys agrees with
 // classify on every line, that a configuration's delta to itself is empty, and that the delta,
 // replayed on a model of FRR (frrModel), turns the running configuration into the desired one
 // wherever both are configurations FRR prints (canonical).
 func FuzzDelta(f *testing.F) {
 	f.Add("router bgp 1\n neighbor a peer-group\n neighbor 10.0.0.1 remote-as 2\n neighbor 10.0.0.1 peer-group a\n address-family ipv4 unicast\n  network 10.0.0.0/8\n exit-address-family\nexit\nroute-map A permit 10\n set tag 1\nexit\n", "router bgp 1\nexit\n")
-	b := seedConf
-	withPolicy5 := edit(f, b,
+	b := frrconfigtest.Seed
+	withPolicy5 := frrconfigtest.Edit(f, b,
 		"route-map CILIUM-REJECT", "route-map CILIUM-ORIGIN-5 permit 10\n set tag 5\nexit\n!\nroute-map CILIUM-REJECT",
 		outMap, outMap+"route-map cilium-peer-ipv4-out permit 6\n match tag 5\n set community 65000:5\nexit\n!\n",
 		network1, "  network 10.5.0.0/24 route-map CILIUM-ORIGIN-5\n"+network1)
 	for _, to := range []string{
 		withPolicy5,
-		edit(f, b, timers, " neighbor cilium-peer password s3cr3t\n neighbor cilium-peer port 1790\n neighbor cilium-peer ebgp-multihop 4\n"),
-		edit(f, b, " neighbor 192.168.10.1 graceful-restart\n", " neighbor 192.168.10.2 remote-as 65000\n neighbor 192.168.10.2 peer-group cilium-peer\n"),
-		edit(f, b, "remote-as 65000", "remote-as 65001"),
-		edit(f, b, "route-map cilium-peer-ipv4-out permit 8539", "route-map cilium-peer-ipv4-out deny 8539"),
+		frrconfigtest.Edit(f, b, timers, " neighbor cilium-peer password s3cr3t\n neighbor cilium-peer port 1790\n neighbor cilium-peer ebgp-multihop 4\n"),
+		frrconfigtest.Edit(f, b, " neighbor 192.168.10.1 graceful-restart\n", " neighbor 192.168.10.2 remote-as 65000\n neighbor 192.168.10.2 peer-group cilium-peer\n"),
+		frrconfigtest.Edit(f, b, "remote-as 65000", "remote-as 65001"),
+		frrconfigtest.Edit(f, b, "route-map cilium-peer-ipv4-out permit 8539", "route-map cilium-peer-ipv4-out deny 8539"),
 		strings.ReplaceAll(b, "cilium-peer", "gold"),
 		strings.Replace(b, "router bgp 65001", "router bgp 65002", 1),
 		b + "router bgp 64520 view blue\n bgp router-id 192.168.10.11\n neighbor 192.168.10.3 remote-as 65000\n address-family ipv4 unicast\n" + network1 + "  neighbor 192.168.10.3 activate\n" + routerEnd,

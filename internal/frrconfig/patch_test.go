@@ -1,4 +1,4 @@
-package vtysh
+package frrconfig
 
 import (
 	"fmt"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig/frrconfigtest"
 )
 
 // randomConf is a rendering with two instances, their families' networks and a few route-maps,
@@ -50,9 +52,9 @@ func (c *randomConf) text() string {
 }
 
 // TestPatchRandomEdits edits a rendering at random and checks, after every edit, that the
-// configuration patchText makes is the one Parse reads, and that the patch's delta is Delta's.
+// configuration PatchText makes is the one Parse reads, and that the patch's delta is Delta's.
 // Most edits are a family's networks (added, removed, given another route-map), the rest
-// elsewhere (a route-map, a timer, a neighbor), which patchText must leave to Parse.
+// elsewhere (a route-map, a timer, a neighbor), which PatchText must leave to Parse.
 // RANDOM_SEED replays a run.
 func TestPatchRandomEdits(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
@@ -77,7 +79,7 @@ func TestPatchRandomEdits(t *testing.T) {
 	}
 	text := conf.text()
 	cfg := mustParse(t, text)
-	idx, ok := indexText([]byte(text), cfg)
+	idx, ok := IndexText([]byte(text), cfg)
 	if !ok {
 		t.Fatal("the rendering cannot be indexed")
 	}
@@ -116,16 +118,16 @@ func TestPatchRandomEdits(t *testing.T) {
 		want := mustParse(t, next)
 		owns := cfg.Rendered()
 		wantDelta := Delta(cfg, want, owns)
-		c, patch, nidx, ok := patchText(cfg, []byte(text), idx, []byte(next))
+		c, patch, nidx, ok := PatchText(cfg, []byte(text), idx, []byte(next))
 		if ok {
 			patched++
 			if d, w := dumpConfig(c), dumpConfig(want); d != w {
 				t.Fatalf("step %d (%s): patched configuration\n%s\nwant (parsed)\n%s", step, what, d, w)
 			}
-			if got := patch.delta(); !slices.Equal(got, wantDelta) {
+			if got := patch.Delta(); !slices.Equal(got, wantDelta) {
 				t.Fatalf("step %d (%s): patch delta\n%q\nwant\n%q", step, what, got, wantDelta)
 			}
-			if want, _ := indexText([]byte(next), want); want == nil || !slices.Equal(nidx.families, want.families) {
+			if want, _ := IndexText([]byte(next), want); want == nil || !slices.Equal(nidx.families, want.families) {
 				t.Fatalf("step %d (%s): shifted index %+v, want %+v", step, what, nidx.families, want)
 			}
 			cfg, idx = c, nidx
@@ -134,7 +136,7 @@ func TestPatchRandomEdits(t *testing.T) {
 				t.Errorf("step %d (%s): a change of networks was not patched", step, what)
 			}
 			cfg = want
-			if idx, ok = indexText([]byte(next), want); !ok {
+			if idx, ok = IndexText([]byte(next), want); !ok {
 				t.Fatalf("step %d: the rendering cannot be indexed", step)
 			}
 		}
@@ -165,19 +167,19 @@ func dumpConfig(c *Config) string {
 // A rendering frr-renderer would not make is parsed whole: a blank line in a family, a family
 // opened twice, a family line that is not a plain one.
 func TestPatchRefuses(t *testing.T) {
-	base := bigConfig(20, "")
+	base := frrconfigtest.SeedWithPrefixes(20, "")
 	for name, text := range map[string]string{
 		"comment in a family": strings.Replace(base, "  neighbor cilium-peer activate\n", "  !\n  neighbor cilium-peer activate\n", 1),
 		"family twice":        strings.Replace(base, " exit-address-family\n", " exit-address-family\n address-family ipv4 unicast\n  network 10.9.9.9/32\n exit-address-family\n", 1),
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, ok := indexText([]byte(text), mustParse(t, text)); ok {
+			if _, ok := IndexText([]byte(text), mustParse(t, text)); ok {
 				t.Error("indexed")
 			}
 		})
 	}
 	cfg := mustParse(t, base)
-	idx, ok := indexText([]byte(base), cfg)
+	idx, ok := IndexText([]byte(base), cfg)
 	if !ok {
 		t.Fatal("not indexed")
 	}
@@ -188,14 +190,14 @@ func TestPatchRefuses(t *testing.T) {
 		"exit changed":     strings.Replace(base, " exit-address-family\n", " exit-address-family\n!\n", 1),
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, _, _, ok := patchText(cfg, []byte(base), idx, []byte(next)); ok {
+			if _, _, _, ok := PatchText(cfg, []byte(base), idx, []byte(next)); ok {
 				t.Error("patched")
 			}
 		})
 	}
 	// A refused duplicate leaves the key index to be made again, right.
 	next := strings.Replace(base, "  network 10.0.0.5/32 route-map CILIUM-ORIGIN-2722987788\n", "", 1)
-	if _, _, _, ok := patchText(cfg, []byte(base), idx, []byte(next)); !ok {
+	if _, _, _, ok := PatchText(cfg, []byte(base), idx, []byte(next)); !ok {
 		t.Error("a removed network was not patched after a refusal")
 	}
 }

@@ -1,11 +1,9 @@
-package vtysh
+package frrconfig
 
 import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 )
 
 // Ownership says which running route-maps and BGP instances frr-renderer may change or delete.
@@ -21,7 +19,7 @@ type Ownership struct {
 	// Instances are the running instances frr-renderer rendered before: one no longer desired is
 	// deleted, one whose place a desired instance takes (another ASN) is deleted and re-created.
 	Instances []InstanceID
-	// PeerGroups are the FRR names of the model's peer groups (frrconfig.PeerGroupName of the
+	// PeerGroups are the FRR names of the model's peer groups (PeerGroupName of the
 	// CiliumBGPPeerConfig names): route-maps NAME-ipv4-out and NAME-ipv6-out are frr-renderer's.
 	PeerGroups []string
 	// RouteMaps are further route-map names frr-renderer rendered before.
@@ -31,6 +29,21 @@ type Ownership struct {
 // Rendered returns the ownership of everything c holds: c's instances and route-maps.
 func (c *Config) Rendered() Ownership {
 	return Ownership{Instances: c.Instances(), RouteMaps: c.RouteMaps()}
+}
+
+// OwnershipOf is what frr-renderer owns once c runs: c's instances and route-maps, and c's
+// peer-groups (named after the model's PeerConfigs, whose outbound route-maps are frr-renderer's).
+func OwnershipOf(c *Config) Ownership {
+	o := c.Rendered()
+	for _, in := range c.instances {
+		for _, p := range in.peers {
+			if p.group && !slices.Contains(o.PeerGroups, p.name) {
+				o.PeerGroups = append(o.PeerGroups, p.name)
+			}
+		}
+	}
+	slices.Sort(o.PeerGroups)
+	return o
 }
 
 // Union returns the ownership of both o and p.
@@ -50,10 +63,10 @@ func (o Ownership) Union(p Ownership) Ownership {
 }
 
 // OwnsRouteMap reports whether a route-map name is frr-renderer's by its name alone:
-// frrconfig.RejectRouteMap, frrconfig.OriginRouteMapPrefix + anything, a peer group's outbound
+// RejectRouteMap, OriginRouteMapPrefix + anything, a peer group's outbound
 // maps, or a name rendered before.
 func (o Ownership) OwnsRouteMap(name string) bool {
-	if name == frrconfig.RejectRouteMap || strings.HasPrefix(name, frrconfig.OriginRouteMapPrefix) || slices.Contains(o.RouteMaps, name) {
+	if name == RejectRouteMap || strings.HasPrefix(name, OriginRouteMapPrefix) || slices.Contains(o.RouteMaps, name) {
 		return true
 	}
 	for _, g := range o.PeerGroups {
@@ -132,7 +145,7 @@ func Delta(running, desired *Config, owns Ownership) []string {
 		r := running.instIdx[d.id.slot()]
 		switch {
 		case r == nil || replaced[d.id.slot()]:
-			r = &instance{id: d.id, peerIdx: map[string]*peer{}, afIdx: map[string]*family{}}
+			r = &bgpInstance{id: d.id, peerIdx: map[string]*peer{}, afIdx: map[string]*family{}}
 		case r.id != d.id:
 			continue // a foreign instance holds the place
 		}
@@ -181,7 +194,7 @@ func deleteInstance(id InstanceID) string {
 }
 
 // diffInstance returns the lines inside `router bgp` that turn r into d (same instance).
-func diffInstance(r, d *instance) []string {
+func diffInstance(r, d *bgpInstance) []string {
 	var out []string
 	out = appendIndented(out, " ", diffLines(InstanceScope, r.globals, d.globals))
 

@@ -1,10 +1,13 @@
-package vtysh
+package frrconfig
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/frr-renderer/frr-renderer/internal/model"
 )
 
 // Config is a parsed FRR configuration, restricted to what frr-renderer owns: BGP instances
@@ -13,10 +16,10 @@ import (
 //
 // A Config holds passwords in clear text (FRR prints them so): never log one.
 type Config struct {
-	instances []*instance
-	instIdx   map[string]*instance // by InstanceID.slot()
-	routeMaps []*routeMapEntry
-	rmIdx     map[string]*routeMapEntry // by "NAME SEQ"
+	instances []*bgpInstance
+	instIdx   map[string]*bgpInstance // by InstanceID.slot()
+	routeMaps []*parsedRouteMapEntry
+	rmIdx     map[string]*parsedRouteMapEntry // by "NAME SEQ"
 	rmNames   map[string]bool
 	// zebra holds the top-level zebra lines frr-renderer renders (ZebraLines), as found.
 	zebra []string
@@ -26,6 +29,17 @@ type Config struct {
 // default route, which frr-renderer renders for FRR 8 (FRR 10 resolves so by default). They
 // belong to zebra, not bgpd: Delta leaves them to ZebraDelta.
 var ZebraLines = []string{"ip nht resolve-via-default", "ipv6 nht resolve-via-default"}
+
+// secretPattern finds a password and everything after it on its line: the BGP MD5 password
+// (`neighbor PEER password SECRET`) and any other `password SECRET` a config may carry.
+var secretPattern = regexp.MustCompile(`(?m)(\bpassword[ \t]+)\S[^\n]*`)
+
+// MaskSecrets replaces every password in s (a line, or several) and whatever follows it on its
+// line with model.Redacted: " neighbor 10.0.0.1 password s3cret" becomes
+// " neighbor 10.0.0.1 password <redacted>".
+func MaskSecrets(s string) string {
+	return secretPattern.ReplaceAllString(s, "${1}"+model.Redacted)
+}
 
 // InstanceID names a BGP instance as `router bgp` does.
 type InstanceID struct {
@@ -49,8 +63,8 @@ func (id InstanceID) String() string {
 // VRFs share one namespace of names).
 func (id InstanceID) slot() string { return id.Name }
 
-// instance is one `router bgp` block.
-type instance struct {
+// bgpInstance is one `router bgp` block.
+type bgpInstance struct {
 	id      InstanceID
 	globals []string // instance-level lines other than neighbor lines, in order
 	peers   []*peer  // peer-groups and neighbors, in order of first line
@@ -75,20 +89,21 @@ type family struct {
 	lines  []string
 	// opaque: the block nests deeper blocks (such as EVPN's vni): it is never converged.
 	opaque bool
-	// keys counts the keys of lines, for patchText; nil until it needs them.
+	// keys counts the keys of lines, for PatchText; nil until it needs them.
 	keys map[string]int
 }
 
-// routeMapEntry is one `route-map NAME ACTION SEQ` stanza.
-type routeMapEntry struct {
+// parsedRouteMapEntry is one `route-map NAME ACTION SEQ` stanza as parsed (routeMapEntry is
+// the renderer's).
+type parsedRouteMapEntry struct {
 	name, action string
 	seq          int
 	lines        []string
 }
 
-func (e *routeMapEntry) key() string { return e.name + " " + strconv.Itoa(e.seq) }
+func (e *parsedRouteMapEntry) key() string { return e.name + " " + strconv.Itoa(e.seq) }
 
-func (e *routeMapEntry) header() string {
+func (e *parsedRouteMapEntry) header() string {
 	return "route-map " + e.name + " " + e.action + " " + strconv.Itoa(e.seq)
 }
 
@@ -111,6 +126,30 @@ func (c *Config) RouteMaps() []string {
 	return names
 }
 
+// Zebra returns the lines of ZebraLines the configuration holds, in order.
+func (c *Config) Zebra() []string { return c.zebra }
+
+// RouteMapEntry is one entry of a parsed route-map, as Config.RouteMap returns it.
+type RouteMapEntry struct {
+	Name   string
+	Action string // "permit" or "deny"
+	Seq    int
+	Lines  []string // the entry's lines, without indentation
+}
+
+// RouteMap returns the entries of the route-map name, by sequence number; none when the
+// configuration has no such route-map.
+func (c *Config) RouteMap(name string) []RouteMapEntry {
+	var out []RouteMapEntry
+	for _, e := range c.routeMaps {
+		if e.name == name {
+			out = append(out, RouteMapEntry{Name: e.name, Action: e.action, Seq: e.seq, Lines: slices.Clone(e.lines)})
+		}
+	}
+	slices.SortFunc(out, func(a, b RouteMapEntry) int { return a.Seq - b.Seq })
+	return out
+}
+
 // Parse reads frr.conf text or `show running-config` output (FRR 8.4 prints route-maps after
 // `router bgp`, 10.3 before: the order of blocks does not matter). It keeps `router bgp ASN
 // [view|vrf NAME]` blocks (global lines, neighbor lines, address-family sub-blocks) and
@@ -122,13 +161,13 @@ func (c *Config) RouteMaps() []string {
 // Errors never quote a password.
 func Parse(text string) (*Config, error) {
 	c := &Config{
-		instIdx: map[string]*instance{},
-		rmIdx:   map[string]*routeMapEntry{},
+		instIdx: map[string]*bgpInstance{},
+		rmIdx:   map[string]*parsedRouteMapEntry{},
 		rmNames: map[string]bool{},
 	}
 	var (
-		inst   *instance
-		rm     *routeMapEntry
+		inst   *bgpInstance
+		rm     *parsedRouteMapEntry
 		af     *family
 		opaque *[]string // the instance's open non-family sub-block
 		subDep int       // indentation of the open sub-block's header
@@ -158,7 +197,7 @@ func Parse(text string) (*Config, error) {
 					return nil, fmt.Errorf("line %d: %q: FRR cannot have it beside %q", lineNo, id, inst.id)
 				}
 				if inst == nil {
-					inst = &instance{id: id, peerIdx: map[string]*peer{}, afIdx: map[string]*family{}}
+					inst = &bgpInstance{id: id, peerIdx: map[string]*peer{}, afIdx: map[string]*family{}}
 					c.instIdx[id.slot()] = inst
 					c.instances = append(c.instances, inst)
 				}
@@ -247,7 +286,7 @@ func parseRouterBGP(line string) (InstanceID, error) {
 }
 
 // parseRouteMapHeader reads "route-map NAME permit|deny SEQ".
-func parseRouteMapHeader(line string) (*routeMapEntry, error) {
+func parseRouteMapHeader(line string) (*parsedRouteMapEntry, error) {
 	f := strings.Fields(line)
 	if len(f) != 4 || (f[2] != "permit" && f[2] != "deny") {
 		return nil, fmt.Errorf("%q: want route-map NAME permit|deny SEQ", MaskSecrets(line))
@@ -256,11 +295,11 @@ func parseRouteMapHeader(line string) (*routeMapEntry, error) {
 	if err != nil || seq < 1 || seq > 65535 {
 		return nil, fmt.Errorf("%q: sequence number is not 1-65535", MaskSecrets(line))
 	}
-	return &routeMapEntry{name: f[1], action: f[2], seq: seq}, nil
+	return &parsedRouteMapEntry{name: f[1], action: f[2], seq: seq}, nil
 }
 
 // addLine files an instance-level line as a global or under its peer.
-func (in *instance) addLine(body string) error {
+func (in *bgpInstance) addLine(body string) error {
 	rest, ok := strings.CutPrefix(body, "neighbor ")
 	if !ok && body != "neighbor" {
 		in.globals = append(in.globals, body)
@@ -284,7 +323,7 @@ func (in *instance) addLine(body string) error {
 }
 
 // dropLast removes body, the last line addLine filed, when it turns out to head a sub-block.
-func (in *instance) dropLast(body string) {
+func (in *bgpInstance) dropLast(body string) {
 	if rest, ok := strings.CutPrefix(body, "neighbor "); ok {
 		name, _, _ := strings.Cut(rest, " ")
 		p := in.peerIdx[name]

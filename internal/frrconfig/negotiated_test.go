@@ -1,4 +1,4 @@
-package vtysh
+package frrconfig
 
 import (
 	"fmt"
@@ -76,7 +76,7 @@ func TestNegotiatedResets(t *testing.T) {
 			var got []string
 			for _, p := range NegotiatedResets(running, desired, delta) {
 				name := p.Peer
-				if v := p.view(); v != "" {
+				if v := p.View(); v != "" {
 					name = "view " + v + " " + p.Peer
 				}
 				got = append(got, name)

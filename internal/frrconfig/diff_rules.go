@@ -1,4 +1,4 @@
-package vtysh
+package frrconfig
 
 import (
 	"strings"
@@ -325,3 +325,50 @@ func lineRule(line string) *Rule {
 // lineEffect). An applier can count them, log them, or hold such a delta for a maintenance
 // window; frr-renderer sends them only when the value really changed.
 func SessionResetting(line string) bool { return lineEffect(line) == Resets }
+
+// ResettingLines tells which delta lines reset sessions: the SessionResetting lines that change an
+// instance and a peer (neighbor or peer-group) running has. A new neighbor's remote-as, or any
+// line of an instance being created, has no session to reset; a neighbor deleted to be
+// re-created resets once, at its deletion.
+func ResettingLines(running *Config, delta []string) []bool {
+	out := make([]bool, len(delta))
+	var inst *bgpInstance            // the running instance the delta is in; nil if none or new
+	deletedInst := map[string]bool{} // by slot
+	deletedPeer := map[string]bool{} // names in inst
+	for i, l := range delta {
+		body := strings.TrimSpace(l)
+		if l == body { // top level: an instance, a route-map entry, exit
+			inst = nil
+			if rest, ok := strings.CutPrefix(body, "no router bgp "); ok {
+				if id, err := parseRouterBGP("router bgp " + rest); err == nil {
+					deletedInst[id.slot()] = true
+				}
+				out[i] = true
+			} else if strings.HasPrefix(body, "router bgp ") {
+				id, err := parseRouterBGP(body)
+				if r := running.instIdx[id.slot()]; err == nil && r != nil && r.id == id && !deletedInst[id.slot()] {
+					inst = r
+				}
+				clear(deletedPeer)
+			}
+			continue
+		}
+		if inst == nil || !SessionResetting(l) {
+			continue
+		}
+		f := strings.Fields(body)
+		no := f[0] == "no"
+		if no {
+			f = f[1:]
+		}
+		if len(f) < 2 || f[0] != "neighbor" {
+			out[i] = true // an instance setting: bgp router-id
+			continue
+		}
+		out[i] = inst.peerIdx[f[1]] != nil && !deletedPeer[f[1]]
+		if no && (len(f) == 2 || len(f) == 3 && f[2] == "peer-group") {
+			deletedPeer[f[1]] = true
+		}
+	}
+	return out
+}

@@ -1,11 +1,12 @@
-package vtysh
+package frrconfig
 
 import (
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"golang.org/x/tools/txtar"
 )
 
 // golden is one rendering of test/golden/testdata: FRR prints each back unchanged.
@@ -24,13 +25,13 @@ func goldens(t testing.TB) []golden {
 	}
 	var out []golden
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		archive, err := txtar.ParseFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		scenario := strings.TrimSuffix(filepath.Base(f), ".txtar")
-		for name, body := range txtarSections(string(data)) {
-			base, ok := strings.CutPrefix(name, "want/")
+		for _, file := range archive.Files {
+			base, ok := strings.CutPrefix(file.Name, "want/")
 			if !ok || !strings.HasSuffix(base, ".conf") {
 				continue
 			}
@@ -39,7 +40,7 @@ func goldens(t testing.TB) []golden {
 			if strings.HasSuffix(base, ".frr8") {
 				dialect = "8"
 			}
-			out = append(out, golden{name: scenario + "/" + base, dialect: dialect, text: body})
+			out = append(out, golden{name: scenario + "/" + base, dialect: dialect, text: string(file.Data)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
@@ -57,29 +58,6 @@ func goldenNamed(t testing.TB, name string) string {
 	return ""
 }
 
-func txtarSections(data string) map[string]string {
-	out := map[string]string{}
-	var cur string
-	var b strings.Builder
-	in := false
-	for _, line := range strings.SplitAfter(data, "\n") {
-		l := strings.TrimRight(line, "\n")
-		if strings.HasPrefix(l, "-- ") && strings.HasSuffix(l, " --") && len(l) > 6 {
-			if in {
-				out[cur] = b.String()
-			}
-			cur, in = strings.TrimSpace(l[3:len(l)-3]), true
-			b.Reset()
-			continue
-		}
-		b.WriteString(line)
-	}
-	if in {
-		out[cur] = b.String()
-	}
-	return out
-}
-
 func mustParse(t testing.TB, text string) *Config {
 	t.Helper()
 	c, err := Parse(text)
@@ -87,18 +65,6 @@ func mustParse(t testing.TB, text string) *Config {
 		t.Fatalf("Parse: %v", err)
 	}
 	return c
-}
-
-// edit applies replacements (old, new, old, new, ...) to text, each of which must apply.
-func edit(t testing.TB, text string, pairs ...string) string {
-	t.Helper()
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if !strings.Contains(text, pairs[i]) {
-			t.Fatalf("edit: %q not in text", pairs[i])
-		}
-		text = strings.Replace(text, pairs[i], pairs[i+1], 1)
-	}
-	return text
 }
 
 // ownsOf is what an applier would pass: the running config's previous rendering and the
