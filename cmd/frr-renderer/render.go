@@ -16,6 +16,7 @@ import (
 	"github.com/frr-renderer/frr-renderer/internal/hostfacts"
 	"github.com/frr-renderer/frr-renderer/internal/manifest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/nodeconfig"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 )
 
@@ -114,7 +115,7 @@ func (e *instancesFailedError) Error() string {
 // renderConfig translates and renders one node's frr.conf; diagnostics go to stderr. When
 // instances fail, the text comes with an *instancesFailedError.
 func renderConfig(snap *model.Snapshot, facts model.HostFacts, opts translate.Options, d frrconfig.Dialect, stderr io.Writer) ([]byte, error) {
-	out, err := frrconfig.RenderNode(snap, facts, opts, d)
+	out, err := nodeconfig.Render(snap, facts, opts, d)
 	printDiagnostics(stderr, out.Diagnostics)
 	if err != nil {
 		return nil, err

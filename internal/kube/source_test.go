@@ -34,6 +34,7 @@ import (
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/manifest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/nodeconfig"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 )
 
@@ -69,7 +70,7 @@ func TestSourceRendersLikeManifests(t *testing.T) {
 
 func render(t *testing.T, snap *model.Snapshot, node string) []byte {
 	t.Helper()
-	r, err := frrconfig.RenderNode(snap, model.HostFacts{}, translate.Options{Node: node}, frrconfig.FRR10)
+	r, err := nodeconfig.Render(snap, model.HostFacts{}, translate.Options{Node: node}, frrconfig.FRR10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 	"github.com/frr-renderer/frr-renderer/internal/manifest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/nodeconfig"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 )
 
@@ -84,7 +85,7 @@ func (h *handsOn) render(v frrtest.Version) string {
 	if v == frrtest.FRR8 {
 		d = frrconfig.FRR8
 	}
-	r, err := frrconfig.RenderNode(snap, model.HostFacts{}, translate.Options{Node: "cp-1"}, d)
+	r, err := nodeconfig.Render(snap, model.HostFacts{}, translate.Options{Node: "cp-1"}, d)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/frr-renderer/frr-renderer/internal/hostfacts"
 	"github.com/frr-renderer/frr-renderer/internal/manifest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/nodeconfig"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 )
 
@@ -123,7 +124,7 @@ func renderScenario(t testing.TB, ar *archive) []rendering {
 	for _, node := range strings.Fields(nodes) {
 		opts.Node = node
 		for _, d := range dialects {
-			r, err := frrconfig.RenderNode(snap, facts, opts, d)
+			r, err := nodeconfig.Render(snap, facts, opts, d)
 			if err != nil {
 				t.Fatalf("node %s, FRR %s: %v", node, d, err)
 			}

@@ -27,6 +27,7 @@ import (
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 	"github.com/frr-renderer/frr-renderer/internal/incremental"
 	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/nodeconfig"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 )
 
@@ -155,7 +156,7 @@ func scaleSnapshot(services, peers int) *model.Snapshot {
 // render translates and renders the snapshot for node-1.
 func render(tb testing.TB, snap *model.Snapshot, d frrconfig.Dialect) []byte {
 	tb.Helper()
-	r, err := frrconfig.RenderNode(snap, model.HostFacts{}, translate.Options{Node: nodeName}, d)
+	r, err := nodeconfig.Render(snap, model.HostFacts{}, translate.Options{Node: nodeName}, d)
 	if err != nil {
 		tb.Fatal(err)
 	}

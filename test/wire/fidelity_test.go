@@ -18,6 +18,7 @@ import (
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 	"github.com/frr-renderer/frr-renderer/internal/manifest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/nodeconfig"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 	"github.com/frr-renderer/frr-renderer/internal/vtysh"
 )
@@ -51,7 +52,7 @@ func (p *pipeline) apply(manifests ...string) vtysh.ApplyResult {
 	if _, err := manifest.Decode("test.yaml", []byte(strings.Join(append([]string{fidelityNode}, manifests...), "---\n")), snap); err != nil {
 		p.t.Fatal(err)
 	}
-	r, err := frrconfig.RenderNode(snap, model.HostFacts{}, translate.Options{Node: "node"}, p.dialect)
+	r, err := nodeconfig.Render(snap, model.HostFacts{}, translate.Options{Node: "node"}, p.dialect)
 	for _, d := range r.Diagnostics {
 		p.t.Logf("diagnostic: %v", d)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 	"github.com/frr-renderer/frr-renderer/internal/manifest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
+	"github.com/frr-renderer/frr-renderer/internal/nodeconfig"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 )
 
@@ -128,7 +129,7 @@ func testSeed(t *testing.T, v frrtest.Version, snap *model.Snapshot, torConfig s
 // render runs the pipeline of `frr-renderer render` for one node of the snapshot.
 func render(t *testing.T, snap *model.Snapshot, node string, d frrconfig.Dialect) string {
 	t.Helper()
-	r, err := frrconfig.RenderNode(snap, model.HostFacts{}, translate.Options{Node: node}, d)
+	r, err := nodeconfig.Render(snap, model.HostFacts{}, translate.Options{Node: node}, d)
 	if err != nil {
 		t.Fatalf("render %s for FRR %s: %v", node, d, err)
 	}

@@ -1,4 +1,4 @@
-package frrconfig
+package nodeconfig
 
 import (
 	"io/fs"
@@ -9,14 +9,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/frr-renderer/frr-renderer/examples"
+	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/manifest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 )
 
-// RenderNode is Translate then Render: the same text, both stages' diagnostics in order, the
+// Render is Translate then Render: the same text, both stages' diagnostics in order, the
 // translator's failed instances and its error.
-func TestRenderNode(t *testing.T) {
+func TestRender(t *testing.T) {
 	snap := &model.Snapshot{}
 	err := fs.WalkDir(examples.Seed, examples.SeedDir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
@@ -35,9 +36,9 @@ func TestRenderNode(t *testing.T) {
 	if len(snap.CiliumNodes) == 0 {
 		t.Fatal("the seed has no CiliumNode")
 	}
-	for _, d := range []Dialect{FRR8, FRR10} {
+	for _, d := range []frrconfig.Dialect{frrconfig.FRR8, frrconfig.FRR10} {
 		opts := translate.Options{Node: snap.CiliumNodes[0].Name}
-		got, err := RenderNode(snap, model.HostFacts{}, opts, d)
+		got, err := Render(snap, model.HostFacts{}, opts, d)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,16 +46,16 @@ func TestRenderNode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		text, diags, err := Render(res.Config, d)
+		text, diags, err := frrconfig.Render(res.Config, d)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := Rendered{Text: text, Diagnostics: slices.Concat(res.Diagnostics, diags), FailedInstances: res.FailedInstances}
 		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("FRR %s: RenderNode differs from Translate then Render (-want +got):\n%s", d, diff)
+			t.Errorf("FRR %s: Render differs from Translate then Render (-want +got):\n%s", d, diff)
 		}
 	}
-	if _, err := RenderNode(snap, model.HostFacts{}, translate.Options{Node: "nowhere"}, FRR10); err == nil || !strings.Contains(err.Error(), `node "nowhere" not found`) {
+	if _, err := Render(snap, model.HostFacts{}, translate.Options{Node: "nowhere"}, frrconfig.FRR10); err == nil || !strings.Contains(err.Error(), `node "nowhere" not found`) {
 		t.Errorf("a node not in the input: error %v, want the translator's", err)
 	}
 }
