@@ -455,6 +455,15 @@ func FuzzDelta(f *testing.F) {
 		if got, want := m.String(), modelOf(cb).String(); got != want {
 			t.Fatalf("running + delta != desired\ndelta:\n%s\ngot:\n%swant:\n%s", strings.Join(delta, "\n"), got, want)
 		}
+		// The new peers held down while the delta runs: the same end.
+		held := HoldNewPeers(ca, delta)
+		m = modelOf(ca)
+		if err := m.apply(held); err != nil {
+			t.Fatalf("held: %v\ndelta:\n%s", err, strings.Join(held, "\n"))
+		}
+		if got, want := m.String(), modelOf(cb).String(); got != want {
+			t.Fatalf("running + held delta != desired\ndelta:\n%s\ngot:\n%swant:\n%s", strings.Join(held, "\n"), got, want)
+		}
 	})
 }
 

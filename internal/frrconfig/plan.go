@@ -12,7 +12,8 @@ type Plan struct {
 	// Running and Desired are the part of each configuration that frr-renderer owns (its BGP
 	// instances and route-maps), printed the same way (FRR's, instances first), for a diff.
 	Running, Desired string
-	// Commands are the lines an apply would send (Delta); empty when nothing would change.
+	// Commands are the lines an apply would send (Delta, new peers held: HoldNewPeers); empty
+	// when nothing would change.
 	Commands []string
 	// Conflicts are the desired instances that cannot be applied (see Conflicts).
 	Conflicts []string
@@ -39,7 +40,7 @@ func NewPlan(running, desired *Config, owns Ownership) Plan {
 		}),
 		Conflicts: Conflicts(running, desired, owns),
 	}
-	for _, l := range Delta(running, desired, owns) {
+	for _, l := range HoldNewPeers(running, Delta(running, desired, owns)) {
 		p.Commands = append(p.Commands, MaskSecrets(l))
 	}
 	return p

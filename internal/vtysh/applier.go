@@ -259,7 +259,7 @@ func (a *Applier) apply(ctx context.Context, text []byte) (res ApplyResult, err 
 		a.saveOwnership(owns)
 		stale := frrconfig.NegotiatedResets(a.running, desired, delta)
 		before := a.sessionCounts(ctx, stale)
-		res, err = a.send(ctx, delta, res)
+		res, err = a.send(ctx, frrconfig.HoldNewPeers(a.running, delta), res)
 		if err != nil {
 			return res, err
 		}
