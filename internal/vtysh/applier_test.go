@@ -202,9 +202,11 @@ func TestApplierErrors(t *testing.T) {
 			if err == nil || !res.ReadBack {
 				t.Errorf("second attempt: read back %v, error %v; want a read-back and the error", res.ReadBack, err)
 			}
-			// The read-back shows what the first attempt applied: only the refused line is sent.
-			if len(res.Lines) != 2 {
-				t.Errorf("second attempt sent %q, want router bgp and the refused line", res.Lines)
+			// The read-back shows what the first attempt applied: the neighbor it created, still
+			// held (HoldNewPeers: the refused line came before the block's end), is released,
+			// and the refused line sent again.
+			if want := []string{"router bgp 65001", " no neighbor 192.168.10.1 shutdown", " neighbor 10.9.9.9 password <redacted>"}; !slices.Equal(res.Lines, want) {
+				t.Errorf("second attempt sent %q, want %q", res.Lines, want)
 			}
 
 			// Run retries with backoff, reading back each time, until a good configuration.
