@@ -46,6 +46,12 @@ var frrFiles = map[string]bool{
 // sockets), checks that bgpd answers every LivenessInterval and repairs drift every
 // DriftInterval. It runs in the calling goroutine and returns nil when ctx ends, or an error
 // when it cannot watch files at all or runs twice.
+//
+// The loop keeps one question, dirty (must desired be applied?), and one time, notBefore (not
+// before the backoff of the last failures ends); every event sets one or the other. A work
+// queue (client-go's single-key rate-limited queue, as sample-controller uses) would say the
+// submit and the backoff in fewer lines, but not FRR's restarts, drift and liveness, which
+// would still need this select, beside a second goroutine.
 func (a *Applier) Run(ctx context.Context) error {
 	if !a.runs.CompareAndSwap(false, true) {
 		return errors.New("vtysh: Applier.Run is already running")
@@ -70,19 +76,26 @@ func (a *Applier) Run(ctx context.Context) error {
 	watch()
 
 	var (
-		desired  []byte // the latest configuration; nil until the first Submit
-		good     []byte // the last configuration applied without error
-		dirty    bool   // desired must be applied (again)
-		drifting bool   // the apply is a drift check
-		failures int    // consecutive failed attempts
-		retrying bool   // waiting out a backoff
-		// stateFailures counts consecutive applies that left the state file unwritten.
-		stateFailures int
-		// submitted is when desired was submitted, until its first apply starts.
-		submitted time.Time
+		desired   []byte    // the latest configuration; nil until the first Submit
+		good      []byte    // the last configuration applied without error
+		dirty     bool      // desired must be applied (again)
+		drifting  bool      // the next apply is a drift check
+		failures  int       // consecutive attempts that failed, the apply's or the state file's
+		notBefore time.Time // the backoff of those failures ends; zero when there is none
+		submitted time.Time // when desired was submitted, until its first apply starts
 	)
-	retry := stoppedTimer()
-	stateRetry := stoppedTimer()
+	wake := stoppedTimer() // at notBefore
+	backOff := func() time.Duration {
+		failures++
+		d := a.backoff(failures)
+		notBefore = time.Now().Add(d)
+		wake.Reset(d)
+		return d
+	}
+	tryNow := func() { // a new configuration, a restarted daemon: the backoff is no reason to wait
+		notBefore = time.Time{}
+		wake.Stop()
+	}
 	settle := stoppedTimer()
 	drift := tick(a.opts.DriftInterval)
 	defer drift.Stop()
@@ -90,7 +103,7 @@ func (a *Applier) Run(ctx context.Context) error {
 	defer live.Stop()
 
 	for {
-		if dirty && !retrying && desired != nil {
+		if dirty && desired != nil && !time.Now().Before(notBefore) {
 			actx, cancel := context.WithTimeout(ctx, a.opts.ApplyTimeout)
 			a.mu.Lock()
 			if !submitted.IsZero() {
@@ -109,15 +122,14 @@ func (a *Applier) Run(ctx context.Context) error {
 				if drifting && len(res.Lines) > 0 {
 					a.log.Info("bgpd's configuration had drifted; repaired", "lines", res.Lines)
 				}
-				dirty, failures = false, 0
-				good = desired
+				good, dirty = desired, false
 				if res.StateErr != nil {
 					// bgpd runs desired; only the state file is behind. The next apply
 					// sends nothing and writes it again.
-					stateFailures++
-					stateRetry.Reset(a.backoff(stateFailures))
+					dirty = true
+					backOff()
 				} else {
-					stateFailures = 0
+					failures, notBefore = 0, time.Time{}
 				}
 			case errors.As(err, &invalid):
 				// No retry mends it. Keep what runs (and re-apply it after a restart of FRR)
@@ -125,11 +137,8 @@ func (a *Applier) Run(ctx context.Context) error {
 				a.log.Error(err, "not applied; keeping the last good configuration")
 				desired, dirty = good, false
 			default:
-				failures++
-				d := a.backoff(failures)
+				d := backOff()
 				a.log.Error(err, "apply failed; retrying", "attempt", failures, "retryIn", d.String())
-				retry.Reset(d)
-				retrying = true
 			}
 			drifting = false
 			watch()
@@ -141,9 +150,7 @@ func (a *Applier) Run(ctx context.Context) error {
 		case <-a.kick:
 			if d, at := a.take(); d != nil {
 				desired, dirty, submitted = d, true, at
-				// A new configuration may mend what failed: try it now.
-				retry.Stop()
-				retrying = false
+				tryNow() // a new configuration may mend what failed
 			}
 		case ev, ok := <-w.Events:
 			if !ok {
@@ -165,13 +172,10 @@ func (a *Applier) Run(ctx context.Context) error {
 			a.dropClient()
 			a.mu.Unlock()
 			dirty, failures = true, 0
-			retry.Stop()
-			retrying = false
+			tryNow()
 			watch()
-		case <-retry.C:
-			retrying = false
-		case <-stateRetry.C:
-			dirty = true
+		case <-wake.C:
+			// The backoff ended: the loop's top tries again.
 		case <-drift.C:
 			if desired != nil && !dirty {
 				a.mu.Lock()

@@ -40,7 +40,8 @@ func TestApplierStateFileUnwritable(t *testing.T) {
 				state := filepath.Join(disk.Path(), StateFileName)
 				f.fail(disk)
 
-				a := newApplier(t, r, ApplierOptions{StateFile: state, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+				a := newApplier(t, r, ApplierOptions{StateFile: state, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
+					LivenessInterval: -1, DriftInterval: -1}) // only the backoff brings the next write
 				res := mustApply(t, a, frrconfigtest.Seed)
 				if err := runs(r, frrconfigtest.Seed); err != nil {
 					t.Fatalf("with the state file's disk %s: %v", f.name, err)
