@@ -11,6 +11,7 @@
 // hands it its latest result, see Latest), and never read, log or write a BGP password: the
 // model holds them, and nothing here touches model.PeerGroup.
 //
-// Durations in its options follow the rule of every loop here but vtysh.Applier.Run: zero is
+// Durations in its options follow the rule of every loop here (reconcile, nodestatus, sidecar,
+// vtysh.Applier.Run): zero is
 // the documented default, negative none (no jitter).
 package nodestatus

@@ -12,6 +12,7 @@
 // configuration submitted last. It must never start a goroutine per event, never write to
 // bgpd itself (only Submit), and never log the configuration text: it holds BGP passwords.
 //
-// Durations in its options follow the rule of every loop here but vtysh.Applier.Run: zero is
+// Durations in its options follow the rule of every loop here (reconcile, nodestatus, sidecar,
+// vtysh.Applier.Run): zero is
 // the documented default, negative none (no settling: read at once).
 package reconcile

@@ -16,4 +16,8 @@
 //     bgpd runs, and the state file.
 //   - applier_run.go: Applier.Run, the loop that applies what Submit hands it and keeps it
 //     applied (FRR restarts, drift, backoff).
+//
+// Durations in ApplierOptions follow the rule of every loop here: zero is the documented
+// default, negative none (no drift check, no liveness check); a backoff or timeout of none
+// means nothing, so a negative one is the default too.
 package vtysh
