@@ -12,6 +12,5 @@
 // model holds them, and nothing here touches model.PeerGroup.
 //
 // Durations in its options follow the rule of every loop here (reconcile, nodestatus, sidecar,
-// vtysh.Applier.Run): zero is
-// the documented default, negative none (no jitter).
+// vtysh.Applier.Run): zero is the documented default, negative none (no jitter).
 package nodestatus

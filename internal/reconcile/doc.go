@@ -13,6 +13,5 @@
 // bgpd itself (only Submit), and never log the configuration text: it holds BGP passwords.
 //
 // Durations in its options follow the rule of every loop here (reconcile, nodestatus, sidecar,
-// vtysh.Applier.Run): zero is
-// the documented default, negative none (no settling: read at once).
+// vtysh.Applier.Run): zero is the documented default, negative none (no settling: read at once).
 package reconcile
