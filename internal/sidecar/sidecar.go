@@ -8,7 +8,8 @@
 // synced (internal/kube guarantees it) and never let a status, event or metric carry a secret.
 //
 // Durations in its options follow the rule of every loop here (reconcile, nodestatus, sidecar,
-// vtysh.Applier.Run): zero is the documented default, negative none (no settling, never a status refresh).
+// vtysh.Applier.Run): zero is the documented default, negative none (no settling, never a
+// status refresh).
 package sidecar
 
 import (
