@@ -92,6 +92,9 @@ soak: deps kube-binaries
 ##   live ToR: the configuration is back within ~2 s and, with graceful restart, the ToR never
 ##   loses the route. TestApplierOnTheWireNoGR: zebra and bgpd SIGKILLed together without graceful
 ##   restart: the ToR loses every route, and has each back ~3 s after watchfrr's restart order.
+##   TestHoldNewPeersOnTheWire: a restarted bgpd's configuration paused after the family's
+##   activate, as a busy node pauses: held (what the applier sends) the ToR keeps the route; not
+##   held the ToR flushes it.
 ## - internal/vtysh TestClient/*/context and bgpd_killed: a bgpd whose vty socket accepts and never
 ##   answers (SIGSTOP: the call times out, the connection is dropped) and a killed bgpd.
 ## - internal/vtysh TestApplierErrors: a line bgpd refuses, repeated: named (password masked),
@@ -126,7 +129,7 @@ soak: deps kube-binaries
 ## `make test`.
 .PHONY: faults
 faults: deps kube-binaries
-	$(GO) test -race -count=1 -run '^(TestApplierOnTheWire|TestApplierOnTheWireNoGR|TestApplierErrors|TestApplierRunNoFRR|TestBackoff|TestApplierDrift|TestApplierCoalesces|TestApplierStateFileUnwritable)$$' ./internal/vtysh/
+	$(GO) test -race -count=1 -run '^(TestApplierOnTheWire|TestApplierOnTheWireNoGR|TestHoldNewPeersOnTheWire|TestApplierErrors|TestApplierRunNoFRR|TestBackoff|TestApplierDrift|TestApplierCoalesces|TestApplierStateFileUnwritable)$$' ./internal/vtysh/
 	$(GO) test -race -count=1 -run '^TestClient$$//^(context|bgpd_killed)$$' ./internal/vtysh/
 	$(GO) test -race -count=1 -run '^(TestRunBadEdit|TestRunFailedInstanceKeepsConfiguration|TestRunBurst|TestRunApplierStops|TestRunStorm)$$' ./internal/reconcile/
 	$(GO) test -race -count=1 -run '^(TestRunOnFRR|TestRunServesHealth)$$' ./cmd/frr-renderer/
