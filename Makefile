@@ -90,8 +90,9 @@ soak: deps kube-binaries
 ## `make faults`; the soak SIGKILLs bgpd and the sidecar at random, see above):
 ## - internal/vtysh TestApplierOnTheWire: bgpd, then zebra, SIGKILLed and started again beside a
 ##   live ToR: the configuration is back within ~2 s and, with graceful restart, the ToR never
-##   loses the route. TestApplierOnTheWireNoGR: zebra and bgpd SIGKILLed together without graceful
-##   restart: the ToR loses every route, and has each back ~3 s after watchfrr's restart order.
+##   loses the route. TestApplierZebraAndBgpdKilled: zebra and bgpd SIGKILLed together and started
+##   in watchfrr's order: with graceful restart the ToR keeps every route (stale) all along;
+##   without, it loses every route and has each back ~3 s after the start.
 ##   TestHoldNewPeersOnTheWire: a restarted bgpd's configuration paused after the family's
 ##   activate, as a busy node pauses: held (what the applier sends) the ToR keeps the route; not
 ##   held the ToR flushes it.
@@ -129,7 +130,7 @@ soak: deps kube-binaries
 ## `make test`.
 .PHONY: faults
 faults: deps kube-binaries
-	$(GO) test -race -count=1 -run '^(TestApplierOnTheWire|TestApplierOnTheWireNoGR|TestHoldNewPeersOnTheWire|TestApplierErrors|TestApplierRunNoFRR|TestBackoff|TestApplierDrift|TestApplierCoalesces|TestApplierStateFileUnwritable)$$' ./internal/vtysh/
+	$(GO) test -race -count=1 -run '^(TestApplierOnTheWire|TestApplierZebraAndBgpdKilled|TestHoldNewPeersOnTheWire|TestApplierErrors|TestApplierRunNoFRR|TestBackoff|TestApplierDrift|TestApplierCoalesces|TestApplierStateFileUnwritable)$$' ./internal/vtysh/
 	$(GO) test -race -count=1 -run '^TestClient$$//^(context|bgpd_killed)$$' ./internal/vtysh/
 	$(GO) test -race -count=1 -run '^(TestRunBadEdit|TestRunFailedInstanceKeepsConfiguration|TestRunBurst|TestRunApplierStops|TestRunStorm)$$' ./internal/reconcile/
 	$(GO) test -race -count=1 -run '^(TestRunOnFRR|TestRunServesHealth)$$' ./cmd/frr-renderer/

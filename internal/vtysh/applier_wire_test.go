@@ -386,25 +386,30 @@ func testRestart(t *testing.T, a *Applier, node, tor *frrtest.Router, desired, p
 	t.Logf("the ToR had %s in each of %d polls", prefix, polls.Load())
 }
 
-// TestApplierOnTheWireNoGR: zebra and bgpd SIGKILLed together on a node without graceful
-// restart. The ToR must lose every route the node advertised (nothing preserves them: that is
-// what graceful restart is for) and get each back once the daemons are started again, zebra
-// first, as watchfrr restarts them, and Run has re-applied the configuration. The log has the
-// times to re-apply and to the ToR's last route.
-func TestApplierOnTheWireNoGR(t *testing.T) {
+// TestApplierZebraAndBgpdKilled: zebra and bgpd SIGKILLed together on a node, then started
+// again, zebra first, as watchfrr restarts them, while Run runs. Without graceful restart the
+// ToR must lose every route the node advertised (nothing preserves them: that is what graceful
+// restart is for) and get each back once Run has re-applied the configuration. With graceful
+// restart (and preserve-fw-state) the ToR must keep every route, stale, in its table and kernel
+// all along, and have each fresh again. The log has the times to re-apply and to the ToR's last
+// route.
+func TestApplierZebraAndBgpdKilled(t *testing.T) {
 	if testing.Short() {
-		t.Skip("~10 s per FRR version")
+		t.Skip("~10 s per FRR version and case")
 	}
 	torConf, err := os.ReadFile(seedTorConf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range frrtest.Supported() {
-		t.Run(string(v), func(t *testing.T) { testKilledNoGR(t, v, string(torConf)) })
+		t.Run(string(v), func(t *testing.T) {
+			t.Run("graceful restart", func(t *testing.T) { testBothKilled(t, v, string(torConf), true) })
+			t.Run("no graceful restart", func(t *testing.T) { testBothKilled(t, v, string(torConf), false) })
+		})
 	}
 }
 
-func testKilledNoGR(t *testing.T, v frrtest.Version, torConf string) {
+func testBothKilled(t *testing.T, v frrtest.Version, torConf string, gr bool) {
 	node := frrtest.Start(t, v, "node")
 	tor := frrtest.Start(t, v, "tor")
 	frrtest.Link(t, node, tor, netip.MustParsePrefix(nodeAddr+"/24"), netip.MustParsePrefix("192.168.10.1/24"))
@@ -412,7 +417,9 @@ func testKilledNoGR(t *testing.T, v frrtest.Version, torConf string) {
 		t.Fatal(err)
 	}
 	h := newHandsOn(t)
-	h.edit("02-peer-config.yaml", "  gracefulRestart:\n    enabled: true\n", "  gracefulRestart:\n    enabled: false\n")
+	if !gr {
+		h.edit("02-peer-config.yaml", "  gracefulRestart:\n    enabled: true\n", "  gracefulRestart:\n    enabled: false\n")
+	}
 	// A second Service: "every route" is more than one.
 	service, err := os.ReadFile(filepath.Join(seedHandsOn, "05-http-test.yaml"))
 	if err != nil {
@@ -423,8 +430,8 @@ func testKilledNoGR(t *testing.T, v frrtest.Version, torConf string) {
 		t.Fatal(err)
 	}
 	desired := h.render(v)
-	if !strings.Contains(desired, " graceful-restart-disable\n") || strings.Contains(desired, "bgp graceful-restart") {
-		t.Fatalf("graceful restart disabled, rendered:\n%s", desired)
+	if disabled := strings.Contains(desired, " graceful-restart-disable\n"); disabled == gr || strings.Contains(desired, "bgp graceful-restart preserve-fw-state") != gr {
+		t.Fatalf("graceful restart %v, rendered:\n%s", gr, desired)
 	}
 	prefixes := []string{"172.20.0.1/32", "172.20.0.7/32"}
 	everyRoute := func() error {
@@ -441,12 +448,58 @@ func testKilledNoGR(t *testing.T, v frrtest.Version, torConf string) {
 		}
 		return errors.Join(errs...)
 	}
+	// kept: a path to every prefix, stale or not, in the ToR's table and kernel.
+	kept := func() error {
+		var errs []error
+		for _, p := range prefixes {
+			r, err := showTorRoute(tor, p)
+			if err == nil && (r.paths != 1 || !r.kernel) {
+				err = fmt.Errorf("ToR's %s: %+v; want a path, in the kernel", p, r)
+			}
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	}
 
 	a := newApplier(t, node, ApplierOptions{})
 	runApplier(t, a)
 	mustApply(t, a, desired)
 	a.Submit([]byte(desired))
 	frrtest.WaitFor(t, 30*time.Second, everyRoute)
+	if gr {
+		// The session the kill ends must have negotiated graceful restart.
+		frrtest.WaitFor(t, 30*time.Second, func() error {
+			out, err := tor.Vtysh("-c", "show bgp neighbors "+nodeAddr)
+			if err == nil && (!strings.Contains(out, "BGP state = Established") || !strings.Contains(out, "Graceful Restart Capability: advertised and received")) {
+				err = errors.New("the ToR's session with the node has not negotiated graceful restart")
+			}
+			return err
+		})
+		frrtest.WaitFor(t, 30*time.Second, everyRoute)
+	}
+
+	// With graceful restart, poll the ToR from the kill until every route is fresh again.
+	var polls, misses atomic.Int32
+	var firstMiss atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	if gr {
+		wg.Go(func() {
+			for {
+				polls.Add(1)
+				if err := kept(); err != nil {
+					misses.Add(1)
+					firstMiss.CompareAndSwap(nil, err.Error())
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		})
+	}
+	defer func() { close(stop); wg.Wait() }()
 
 	zebra, bgpd := daemonPID(t, node, "zebra"), daemonPID(t, node, "bgpd")
 	killed := time.Now()
@@ -461,10 +514,14 @@ func testKilledNoGR(t *testing.T, v frrtest.Version, torConf string) {
 		}
 		return nil
 	})
-	// Without graceful restart the ToR withdraws as soon as the session's TCP connection
-	// closes (the kernel closes it for the dead bgpd), well before the hold time.
-	frrtest.WaitFor(t, 10*time.Second, noRoute)
-	t.Logf("the ToR lost every route %v after the kill", time.Since(killed).Round(time.Millisecond))
+	if gr {
+		time.Sleep(time.Second) // down for a while: the ToR holds the routes stale
+	} else {
+		// Without graceful restart the ToR withdraws as soon as the session's TCP connection
+		// closes (the kernel closes it for the dead bgpd), well before the hold time.
+		frrtest.WaitFor(t, 10*time.Second, noRoute)
+		t.Logf("the ToR lost every route %v after the kill", time.Since(killed).Round(time.Millisecond))
+	}
 
 	for _, d := range []string{"zebra", "bgpd"} {
 		if err := node.StartDaemon(d); err != nil {
@@ -476,12 +533,18 @@ func testKilledNoGR(t *testing.T, v frrtest.Version, torConf string) {
 	reapplied := time.Since(started)
 	frrtest.WaitFor(t, 60*time.Second, everyRoute)
 	back := time.Since(started)
-	t.Logf("zebra and bgpd started again: configuration re-applied after %v, every route at the ToR after %v (%v after the kill)",
+	t.Logf("zebra and bgpd started again: configuration re-applied after %v, every route fresh at the ToR after %v (%v after the kill)",
 		reapplied.Round(time.Millisecond), back.Round(time.Millisecond), time.Since(killed).Round(time.Millisecond))
 	if reapplied > 2*time.Second {
 		t.Errorf("Run re-applied %v after the daemons started; want within ~2 s", reapplied)
 	}
 	if st := a.Status(); st.Err != nil {
 		t.Errorf("Run's last apply: %v", st.Err)
+	}
+	if gr {
+		if n := misses.Load(); n > 0 {
+			t.Errorf("graceful restart: the ToR was without a route in %d of %d polls (first: %v)", n, polls.Load(), firstMiss.Load())
+		}
+		t.Logf("graceful restart: the ToR had every route in each of %d polls", polls.Load())
 	}
 }
