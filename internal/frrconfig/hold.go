@@ -7,12 +7,12 @@ import "strings"
 // X shutdown` after the block's last line. The result turns running into the same configuration
 // as delta does.
 //
-// Why: bgpd starts a neighbor's session as soon as the line that creates it is taken, and an
-// apply sends its lines one at a time. On a busy node the first OPEN can leave before the
-// lines that follow (the peer-group with its password and timers, graceful restart, the
-// family's activate): that session runs without them, and a graceful-restart peer that sees a
-// restarted neighbor's OPEN without the capability or the family flushes the routes it kept
-// for it (seen in the containerlab lab: a bgpd killed under load, one next hop gone at the ToR).
+// Why: bgpd starts a neighbor's session as soon as it exists with a family activated, and an
+// apply sends its lines one at a time. On a busy node the session came up between the family's
+// activate and its out route-map: bgpd sent End-of-RIB with nothing, and a graceful-restart
+// ToR flushed the routes it kept for the node (the containerlab lab: a bgpd killed under load,
+// one next hop gone; TestHoldNewPeersOnTheWire shows it). Where a family is active by default,
+// the password, timers or graceful restart could as well arrive after the first OPEN.
 // bgpd's own batch mode (XFRR_start_configuration) would hold new sessions too, but for a
 // second or more after the apply (see Client.configure); this holds them only while the apply
 // runs.
