@@ -468,13 +468,7 @@ func testBothKilled(t *testing.T, v frrtest.Version, torConf string, gr bool) {
 	frrtest.WaitFor(t, 30*time.Second, everyRoute)
 	if gr {
 		// The session the kill ends must have negotiated graceful restart.
-		frrtest.WaitFor(t, 30*time.Second, func() error {
-			out, err := tor.Vtysh("-c", "show bgp neighbors "+nodeAddr)
-			if err == nil && (!strings.Contains(out, "BGP state = Established") || !strings.Contains(out, "Graceful Restart Capability: advertised and received")) {
-				err = errors.New("the ToR's session with the node has not negotiated graceful restart")
-			}
-			return err
-		})
+		frrtest.WaitFor(t, 30*time.Second, func() error { return gracefulRestartNegotiated(tor) })
 		frrtest.WaitFor(t, 30*time.Second, everyRoute)
 	}
 
@@ -547,4 +541,15 @@ func testBothKilled(t *testing.T, v frrtest.Version, torConf string, gr bool) {
 		}
 		t.Logf("graceful restart: the ToR had every route in each of %d polls", polls.Load())
 	}
+}
+
+// gracefulRestartNegotiated: the ToR's session with the node is established with graceful
+// restart advertised and received (a session started before the node's graceful-restart line
+// is reset to take it).
+func gracefulRestartNegotiated(tor *frrtest.Router) error {
+	out, err := tor.Vtysh("-c", "show bgp neighbors "+nodeAddr)
+	if err == nil && (!strings.Contains(out, "BGP state = Established") || !strings.Contains(out, "Graceful Restart Capability: advertised and received")) {
+		err = errors.New("the ToR's session with the node has not negotiated graceful restart")
+	}
+	return err
 }

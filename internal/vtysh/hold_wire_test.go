@@ -60,13 +60,7 @@ func testHoldAcrossPause(t *testing.T, v frrtest.Version, torConf string, hold b
 	frrtest.WaitFor(t, 30*time.Second, func() error { return hasRoute(tor, prefix) })
 	// The session that ends with the kill must have negotiated graceful restart (a load may
 	// start it before the node's graceful-restart line: then it is reset to take it).
-	frrtest.WaitFor(t, 30*time.Second, func() error {
-		out, err := tor.Vtysh("-c", "show bgp neighbors "+nodeAddr)
-		if err == nil && (!strings.Contains(out, "BGP state = Established") || !strings.Contains(out, "Graceful Restart Capability: advertised and received")) {
-			err = errors.New("the ToR's session with the node has not negotiated graceful restart")
-		}
-		return err
-	})
+	frrtest.WaitFor(t, 30*time.Second, func() error { return gracefulRestartNegotiated(tor) })
 	frrtest.WaitFor(t, 30*time.Second, func() error { return hasRoute(tor, prefix) })
 
 	pid := daemonPID(t, node, "bgpd")
