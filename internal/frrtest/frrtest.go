@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -216,7 +217,38 @@ var zebraHasBGP = regexp.MustCompile(`(?m)^bgp\s`)
 // for tests that kill one. It returns once the daemon has detached, not once it answers.
 func (r *Router) StartDaemon(daemon string) error { return r.startDaemon(daemon) }
 
-func (r *Router) startDaemon(daemon string) error {
+// KillDaemon SIGKILLs one daemon and returns once it is gone.
+func (r *Router) KillDaemon(daemon string) error {
+	b, err := os.ReadFile(filepath.Join(r.runDir(), daemon+".pid"))
+	if err != nil {
+		return err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return fmt.Errorf("%s.pid: %w", daemon, err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill %s (%d): %w", daemon, pid, err)
+	}
+	return poll(5*time.Second, func() error {
+		if syscall.Kill(pid, 0) == nil {
+			return fmt.Errorf("%s (%d) still running", daemon, pid)
+		}
+		return nil
+	})
+}
+
+// StartDaemonWithConfig is StartDaemon with config as the daemon's startup configuration file
+// (-f): FRR reading its own file at start, with no vty in between.
+func (r *Router) StartDaemonWithConfig(daemon, config string) error {
+	name := daemon + "-startup.conf"
+	if err := os.WriteFile(filepath.Join(r.confDir(), name), []byte(config), 0o644); err != nil {
+		return err
+	}
+	return r.startDaemon(daemon, "-f", filepath.Join(r.confDirIn(), name))
+}
+
+func (r *Router) startDaemon(daemon string, extra ...string) error {
 	args := []string{"netns", "exec", r.Netns}
 	if r.root != "/" {
 		// The daemons need /proc. `ip netns exec` runs in a mount namespace of its own that
@@ -226,6 +258,7 @@ func (r *Router) startDaemon(daemon string) error {
 	}
 	args = append(args, "/usr/lib/frr/"+daemon, "-d", "-N", r.Netns, "-P", "0",
 		"--log", "file:"+filepath.Join(r.runDirIn(), daemon+".log"))
+	args = append(args, extra...)
 	// A file, not a pipe: FRR 10's daemons keep stdout and stderr open after they detach, and
 	// a pipe would then never reach EOF.
 	out, err := os.Create(filepath.Join(r.runDir(), daemon+".out"))
@@ -245,9 +278,10 @@ func (r *Router) startDaemon(daemon string) error {
 // confDir and runDir are the pathspace folders as seen from the host; runDirIn is the run folder
 // as the daemons see it. The chroot's /var/run is an absolute link to /run, so from the host it
 // must be reached as ROOT/run, never ROOT/var/run (which would resolve to the host's /run).
-func (r *Router) confDir() string  { return filepath.Join(r.root, "etc/frr", r.Netns) }
-func (r *Router) runDir() string   { return filepath.Join(r.root, "run/frr", r.Netns) }
-func (r *Router) runDirIn() string { return filepath.Join("/var/run/frr", r.Netns) }
+func (r *Router) confDir() string   { return filepath.Join(r.root, "etc/frr", r.Netns) }
+func (r *Router) runDir() string    { return filepath.Join(r.root, "run/frr", r.Netns) }
+func (r *Router) runDirIn() string  { return filepath.Join("/var/run/frr", r.Netns) }
+func (r *Router) confDirIn() string { return filepath.Join("/etc/frr", r.Netns) }
 
 // RunDir is the router's FRR run directory as seen from the host: its vty sockets (bgpd.vty),
 // pid files and logs. Under 10.3 it lies inside the chroot.
