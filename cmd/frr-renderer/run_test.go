@@ -248,3 +248,31 @@ func TestRunServesHealth(t *testing.T) {
 		t.Fatal("run did not stop on SIGINT")
 	}
 }
+
+func TestMemoryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		env             map[string]string
+		want            int64
+		wantErrContains string
+	}{
+		{name: "nothing set: the runtime's default", env: nil, want: 0},
+		{name: "the container's limit: 90% of it", env: map[string]string{memoryLimitEnv: "268435456"}, want: 241591910},
+		{name: "GOMEMLIMIT wins", env: map[string]string{"GOMEMLIMIT": "1GiB", memoryLimitEnv: "268435456"}, want: 0},
+		{name: "not a number", env: map[string]string{memoryLimitEnv: "256Mi"}, wantErrContains: `FRR_RENDERER_MEMORY_LIMIT="256Mi"`},
+		{name: "zero", env: map[string]string{memoryLimitEnv: "0"}, wantErrContains: "in bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := memoryLimit(func(k string) string { return tc.env[k] })
+			if tc.wantErrContains != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErrContains) {
+					t.Fatalf("memoryLimit: error %v, want one containing %q", err, tc.wantErrContains)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("memoryLimit = %d, %v; want %d", got, err, tc.want)
+			}
+		})
+	}
+}

@@ -242,7 +242,8 @@ func checkDaemonSet(t *testing.T, ds *unstructured.Unstructured, secretsNS strin
 		"--secrets-namespace=" + secretsNS,
 		"--node=$(NODE_NAME)",
 		"fieldPath: spec.nodeName",
-		"resource: limits.memory", // GOMEMLIMIT from the sidecar's limit
+		"name: FRR_RENDERER_MEMORY_LIMIT", // the Go runtime's soft limit: 90% of the sidecar's
+		"resource: limits.memory",
 		"path: /healthz",
 		"path: /readyz",
 	} {
