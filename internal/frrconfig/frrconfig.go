@@ -65,22 +65,49 @@ const (
 
 // Render returns the frr.conf text and the notes about what FRR cannot express exactly.
 func Render(cfg model.NodeConfig, d Dialect) ([]byte, []model.Diagnostic, error) {
-	v, diags, err := build(cfg, d)
+	text, diags, _, err := renderWith(cfg, d, nil)
+	return text, diags, err
+}
+
+// Renderer renders as Render does, and again faster after a small change: it keeps the network
+// lines of its last rendering (renderNetworks). Not safe for concurrent use.
+type Renderer struct {
+	dialect  Dialect
+	networks map[networksKey]*networkLines
+}
+
+// NewRenderer returns a Renderer for dialect d.
+func NewRenderer(d Dialect) *Renderer { return &Renderer{dialect: d} }
+
+// Render is Render's, for the Renderer's dialect.
+func (r *Renderer) Render(cfg model.NodeConfig) ([]byte, []model.Diagnostic, error) {
+	text, diags, networks, err := renderWith(cfg, r.dialect, r.networks)
+	if err == nil {
+		r.networks = networks
+	}
+	return text, diags, err
+}
+
+// renderWith renders cfg, reusing last's network lines; it returns those it rendered.
+func renderWith(cfg model.NodeConfig, d Dialect, last map[networksKey]*networkLines) ([]byte, []model.Diagnostic, map[networksKey]*networkLines, error) {
+	b := newBuilder(cfg, d, last)
+	v, err := b.build(cfg)
 	if err != nil {
-		return nil, diags, err
+		return nil, b.diags, nil, err
 	}
 	var buf bytes.Buffer
 	buf.Grow(4096)
-	for _, r := range cfg.Instances {
-		buf.Grow(64 * len(r.Prefixes))
-	}
 	if err := tmpl.ExecuteTemplate(&buf, "frr.conf.tmpl", v); err != nil {
-		return nil, diags, fmt.Errorf("rendering frr.conf: %w", err)
+		return nil, b.diags, nil, fmt.Errorf("rendering frr.conf: %w", err)
 	}
-	if err := verify(buf.Bytes()); err != nil {
-		return nil, diags, fmt.Errorf("rendered frr.conf failed its check: %w", err)
+	text, err := placeNetworks(buf.Bytes(), b.networkTexts)
+	if err == nil {
+		err = verify(text)
 	}
-	return buf.Bytes(), diags, nil
+	if err != nil {
+		return nil, b.diags, nil, fmt.Errorf("rendered frr.conf failed its check: %w", err)
+	}
+	return text, b.diags, b.networks, nil
 }
 
 var tmpl = template.Must(template.New("").ParseFS(templates.FS, "*.tmpl"))
@@ -134,9 +161,10 @@ type neighbor struct {
 
 type addressFamily struct {
 	Name string
-	// NetworksText is the network lines, built here: one per prefix, the bulk of the file.
-	NetworksText string
-	Groups       []familyGroup
+	// Networks marks where the family's network lines go (networksMark): they are the bulk of
+	// the file, and put in place after the template ran, without a copy through fmt.
+	Networks string
+	Groups   []familyGroup
 }
 
 type familyGroup struct {
@@ -155,8 +183,12 @@ type routeMapEntry struct {
 	SetTag           uint32
 }
 
-func build(cfg model.NodeConfig, d Dialect) (config, []model.Diagnostic, error) {
-	b := &builder{dialect: d, clusterConfig: cfg.ClusterConfig, routeMaps: map[string]routeMapEntry{}, outMaps: map[string]map[uint32]routeMapEntry{}}
+func newBuilder(cfg model.NodeConfig, d Dialect, last map[networksKey]*networkLines) *builder {
+	return &builder{dialect: d, clusterConfig: cfg.ClusterConfig, routeMaps: map[string]routeMapEntry{}, outMaps: map[string]map[uint32]routeMapEntry{},
+		lastNetworks: last, networks: map[networksKey]*networkLines{}}
+}
+
+func (b *builder) build(cfg model.NodeConfig) (config, error) {
 	v := config{Node: oneLine(cfg.Node), ClusterConfig: oneLine(cfg.ClusterConfig)}
 	views := map[string]string{}
 	for i := range cfg.Instances {
@@ -170,14 +202,14 @@ func build(cfg model.NodeConfig, d Dialect) (config, []model.Diagnostic, error) 
 			views[r.View] = name
 		}
 		if err != nil {
-			return config{}, b.diags, fmt.Errorf("instance %q: %w", name, err)
+			return config{}, fmt.Errorf("instance %q: %w", name, err)
 		}
 		v.Routers = append(v.Routers, r)
 	}
 	v.Notes = append(failedNotes(cfg), listenNote(cfg)...)
-	v.Zebra = zebraLines(d)
+	v.Zebra = zebraLines(b.dialect)
 	v.RouteMaps = b.sortedRouteMaps()
-	return v, b.diags, nil
+	return v, nil
 }
 
 type builder struct {
@@ -188,6 +220,47 @@ type builder struct {
 	routeMaps map[string]routeMapEntry
 	outMaps   map[string]map[uint32]routeMapEntry
 	diags     []model.Diagnostic
+	// networks are the network lines rendered, by instance and family; lastNetworks those
+	// of the rendering before, to take unchanged lines from. networkTexts are their texts by
+	// mark (networksMark).
+	networks, lastNetworks map[networksKey]*networkLines
+	networkTexts           []string
+}
+
+// networksMark is what the template prints where the network lines of networkTexts[i] go. A
+// NUL byte never comes from the template otherwise: verify refuses any in the result.
+func networksMark(i int) string { return "\x00" + strconv.Itoa(i) + "\x00" }
+
+// placeNetworks returns the template's output with every networksMark replaced by its lines.
+func placeNetworks(out []byte, texts []string) ([]byte, error) {
+	size := len(out)
+	for _, t := range texts {
+		size += len(t)
+	}
+	text := make([]byte, 0, size)
+	for {
+		i := bytes.IndexByte(out, 0)
+		if i < 0 {
+			return append(text, out...), nil
+		}
+		j := bytes.IndexByte(out[i+1:], 0)
+		if j < 0 {
+			return nil, fmt.Errorf("byte %d: a NUL byte", len(text)+i)
+		}
+		n, err := strconv.Atoi(string(out[i+1 : i+1+j]))
+		if err != nil || n < 0 || n >= len(texts) {
+			return nil, fmt.Errorf("byte %d: a NUL byte", len(text)+i)
+		}
+		text = append(text, out[:i]...)
+		text = append(text, texts[n]...)
+		out = out[i+1+j+1:]
+	}
+}
+
+// networksKey is an address family of an instance.
+type networksKey struct {
+	instance string
+	family   model.Family
 }
 
 func (b *builder) warn(field, format string, args ...any) {
@@ -357,6 +430,38 @@ func (b *builder) peerGroup(name string, g *model.PeerGroup, ibgp bool) (peerGro
 	return pg, nil
 }
 
+// networkLines are the instance's network lines, IPv4 first, then IPv6, in the order of its
+// prefixes.
+func (b *builder) networkLines(inst *model.Instance) [2][]network {
+	v4 := 0
+	for _, p := range inst.Prefixes {
+		if p.Prefix.Addr().Is4() {
+			v4++
+		}
+	}
+	out := [2][]network{make([]network, 0, v4), make([]network, 0, len(inst.Prefixes)-v4)}
+	names := map[originKey]string{}
+	var lastKey originKey
+	lastName := ""
+	for _, p := range inst.Prefixes {
+		// Consecutive prefixes mostly share their route-map: one lookup per run.
+		if key := (originKey{p.Policy, p.OriginIncomplete}); key != lastKey || lastName == "" {
+			name, ok := names[key]
+			if !ok {
+				name = b.originRouteMap(key)
+				names[key] = name
+			}
+			lastKey, lastName = key, name
+		}
+		f := 1
+		if p.Prefix.Addr().Is4() {
+			f = 0
+		}
+		out[f] = append(out[f], network{p.Prefix, lastName})
+	}
+	return out
+}
+
 // families renders one address-family block per family some group negotiates.
 func (b *builder) families(inst *model.Instance, groups []string, byName map[string]*model.PeerGroup) []addressFamily {
 	policies := map[uint32]*model.ExportPolicy{}
@@ -364,27 +469,15 @@ func (b *builder) families(inst *model.Instance, groups []string, byName map[str
 		policies[inst.Policies[i].ID] = &inst.Policies[i]
 	}
 	var out []addressFamily
-	for _, fam := range []model.Family{model.IPv4Unicast, model.IPv6Unicast} {
+	byFamily := b.networkLines(inst)
+	for f, fam := range []model.Family{model.IPv4Unicast, model.IPv6Unicast} {
 		af := addressFamily{Name: fam.AFI + " " + fam.SAFI}
-		// Sized once: growing a buffer of 10,000 lines costs more than writing them.
-		text := make([]byte, 0, 64*len(inst.Prefixes))
-		names := map[originKey]string{}
-		for _, p := range inst.Prefixes {
-			if model.FamilyOf(p.Prefix.Addr()) != fam {
-				continue
-			}
-			key := originKey{p.Policy, p.OriginIncomplete}
-			name, ok := names[key]
-			if !ok {
-				name = b.originRouteMap(key)
-				names[key] = name
-			}
-			text = append(text, "\n  network "...)
-			text = p.Prefix.AppendTo(text)
-			text = append(text, " route-map "...)
-			text = append(text, name...)
-		}
-		af.NetworksText = string(text)
+		lines := byFamily[f]
+		k := networksKey{inst.Name, fam}
+		nl := renderNetworks(b.lastNetworks[k], lines)
+		b.networks[k] = nl
+		af.Networks = networksMark(len(b.networkTexts))
+		b.networkTexts = append(b.networkTexts, nl.text)
 		for _, name := range groups {
 			g := byName[name]
 			if !hasFamily(g, fam) {

@@ -2,6 +2,7 @@ package frrconfig
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 )
 
@@ -40,25 +41,47 @@ func verify(text []byte) error {
 		} else {
 			text = nil
 		}
-		for _, c := range line {
-			if c < ' ' || c > '~' {
-				return fmt.Errorf("line %d: byte %#x is not printable ASCII", n, c)
+		if !printable(line) {
+			for _, c := range line {
+				if c < ' ' || c > '~' {
+					return fmt.Errorf("line %d: byte %#x is not printable ASCII", n, c)
+				}
 			}
 		}
 		trimmed := bytes.TrimLeft(line, " ")
 		if len(trimmed) == 0 {
 			continue
 		}
-		ok := false
-		for _, lead := range allowedLeads {
-			if bytes.HasPrefix(trimmed, lead) {
-				ok = true
-				break
-			}
+		// Most lines are network lines: their lead first.
+		ok := bytes.HasPrefix(trimmed, networkLead)
+		for i := 0; i < len(allowedLeads) && !ok; i++ {
+			ok = bytes.HasPrefix(trimmed, allowedLeads[i])
 		}
 		if !ok {
 			return fmt.Errorf("line %d: %q is not a line frr-renderer renders", n, trimmed)
 		}
 	}
 	return nil
+}
+
+var networkLead = []byte("network ")
+
+// printable reports whether every byte of line is printable ASCII (' ' to '~'), eight bytes at
+// a time: a byte below 0x20 borrows into its top bit when 0x20 is taken from it, one above 0x7e
+// carries into it (or has it set) when 0x01 is added.
+func printable(line []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(line) >= 8 {
+		x := binary.LittleEndian.Uint64(line)
+		if ((x-0x20*ones)&^x|(x+ones)|x)&highs != 0 {
+			return false
+		}
+		line = line[8:]
+	}
+	for _, c := range line {
+		if c < ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }

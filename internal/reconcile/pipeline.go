@@ -35,6 +35,7 @@ type pipeline struct {
 	// translates again only what depends on it.
 	pending    model.Changes
 	translator *incremental.Translator
+	renderer   *frrconfig.Renderer
 	renders    int  // renders so far
 	held       bool // the last render held the last configuration (Held)
 
@@ -83,7 +84,7 @@ type Report struct {
 
 func newPipeline(cfg Config, log logr.Logger, app Applier, desired DesiredSource, host factsSource) *pipeline {
 	return &pipeline{cfg: cfg, log: log, app: app, desired: desired, host: host, diags: map[string]model.Diagnostic{}, listenPort: -1,
-		translator: incremental.New(cfg.Options)}
+		translator: incremental.New(cfg.Options), renderer: frrconfig.NewRenderer(cfg.Dialect)}
 }
 
 // stages times one refresh, for the -v 2 log line that shows where a change's time goes.
@@ -221,7 +222,7 @@ func (p *pipeline) render(st *stages) string {
 		return Failed
 	}
 	start = time.Now()
-	text, rdiags, err := frrconfig.Render(res.Config, p.cfg.Dialect)
+	text, rdiags, err := p.renderer.Render(res.Config)
 	st.render = time.Since(start)
 	p.diagnose(slices.Concat(p.loadDiags, res.Diagnostics, rdiags))
 	if err != nil {

@@ -67,9 +67,7 @@ func BenchmarkServiceEditScale(b *testing.B) {
 	b.Setenv("E2E_SIDECAR_ARGS", strings.TrimSpace(os.Getenv("E2E_SIDECAR_ARGS")+" -v 2"))
 	var created time.Duration
 	e := setupWith(b, benchVersion(b), func(e *env) {
-		cfg := e.api.RESTConfig()
-		cfg.QPS, cfg.Burst = 5000, 5000
-		created = createServices(b, kubernetes.NewForConfigOrDie(cfg), n)
+		created = createServices(b, benchClient(e), n)
 	})
 	converged := e.until(b, func() bool { c, _ := e.torCount(); return c >= n+1 })
 	rss, _ := e.sidecarMemory(b)

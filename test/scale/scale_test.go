@@ -457,10 +457,11 @@ func countPeerLines(text []byte, peers map[string]bool) int {
 }
 
 // BenchmarkChange times one Service's change (its LoadBalancer IP given, then taken back) on a
-// node with N Services and 64 peers, translated and rendered: whole (translate.Translate, as
-// before issue 11) and incremental (the Translator the run loop keeps, which translates the
-// Service's shard again). ns/service is ns/op per Service of the node: flat when the cost is
-// linear in N, falling when it is not.
+// node with N Services and 64 peers, translated and rendered: whole (translate.Translate and
+// frrconfig.Render, as before issue 11) and incremental (the Translator and the Renderer the run
+// loop keeps: the Service's shard translated again, the unchanged network lines copied).
+// ns/service is ns/op per Service of the node: flat when the cost is linear in N, falling when
+// it is not.
 //
 //	go test -run '^$' -bench BenchmarkChange -benchtime 200x ./test/scale/
 func BenchmarkChange(b *testing.B) {
@@ -475,6 +476,7 @@ func BenchmarkChange(b *testing.B) {
 				changed := orig.DeepCopy()
 				changed.Status.LoadBalancer.Ingress = append(changed.Status.LoadBalancer.Ingress, corev1.LoadBalancerIngress{IP: "192.0.2.1"})
 				tr := incremental.New(translate.Options{Node: nodeName})
+				r := frrconfig.NewRenderer(frrconfig.FRR10)
 				if _, _, err := tr.Translate(&s, model.HostFacts{}, model.AllChanged); err != nil {
 					b.Fatal(err)
 				}
@@ -500,7 +502,13 @@ func BenchmarkChange(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if _, _, err := frrconfig.Render(res.Config, frrconfig.FRR10); err != nil {
+					render := func(cfg model.NodeConfig) ([]byte, []model.Diagnostic, error) {
+						return frrconfig.Render(cfg, frrconfig.FRR10)
+					}
+					if mode == "incremental" {
+						render = r.Render
+					}
+					if _, _, err := render(res.Config); err != nil {
 						b.Fatal(err)
 					}
 				}
