@@ -25,13 +25,17 @@
 // and which sessions that resets.
 //
 // Files, in reading order:
-//   - frrconfig.go: Render, from the model to text, through templates/.
+//   - frrconfig.go: Render, from the model to text, through templates/; a Renderer renders
+//     again after a change.
+//   - networks.go: the network lines, the bulk of the text: a Renderer copies the unchanged
+//     ones from its last rendering.
 //   - verify.go: the last check of rendered text, line by line.
 //   - parse.go: Parse, from text to a Config (BGP instances, route-maps, zebra's lines), and
 //     MaskSecrets.
 //   - diff_rules.go: the rules of each line (Rules) and what sending one does to sessions.
 //   - diff.go: Delta, Ownership and Conflicts: the lines from a running Config to a desired one.
 //   - patch.go: PatchText, the fast path for a change within one address family.
+//   - hold.go: HoldNewPeers, new neighbors held down until their instance is configured.
 //   - negotiated.go: NegotiatedResets, the sessions a delta leaves with stale negotiated values.
 //   - plan.go: Plan, a preview of a delta with passwords masked, for `frr-renderer diff`.
 //
