@@ -18,11 +18,14 @@ import (
 // MaxSettle. A change the desired source says is whole in itself (a file renamed into place or
 // closed, a Service from an informer) needs only QuickSettle, when the loop has not read for a
 // Settle: the first change after a quiet time is read at once, those of a burst settle as the
-// others (the first signal of the burst came less than Settle after the last read). These are
-// the defaults.
+// others (the first signal came less than Settle, or BurstSettle when longer, after the last
+// read) and wait for a pause of BurstSettle: a source whose bursts pause now and then (an API
+// server under load delivers events in clumps) is read in a few rounds, not once per pause.
+// These are the defaults.
 const (
 	DefaultSettle      = 20 * time.Millisecond
 	DefaultQuickSettle = 2 * time.Millisecond
+	DefaultBurstSettle = DefaultSettle
 	DefaultMaxSettle   = 500 * time.Millisecond
 )
 
@@ -42,10 +45,10 @@ type Config struct {
 	// command-line option (bgpd -p), not as configuration (see deploy/images/frr/frr-start).
 	ListenPortFile string
 	// Settle is how long the sources must be quiet before the loop reads them; QuickSettle
-	// replaces it for a change the desired source says is whole (see DefaultQuickSettle);
-	// MaxSettle bounds the wait under changes that never pause. Zero is the default,
-	// negative none (read at once).
-	Settle, QuickSettle, MaxSettle time.Duration
+	// replaces it for a change the desired source says is whole, BurstSettle for one that
+	// came right after a read (see DefaultQuickSettle); MaxSettle bounds the wait under
+	// changes that never pause. Zero is the default, negative none (read at once).
+	Settle, QuickSettle, BurstSettle, MaxSettle time.Duration
 }
 
 // orDefault is d by the package's rule for durations: zero is def, negative none.
@@ -75,6 +78,7 @@ func Run(ctx context.Context, cfg Config, app Applier, log logr.Logger) error {
 	defer cancel()
 	cfg.Settle = orDefault(cfg.Settle, DefaultSettle)
 	cfg.QuickSettle = orDefault(cfg.QuickSettle, DefaultQuickSettle)
+	cfg.BurstSettle = orDefault(cfg.BurstSettle, DefaultBurstSettle)
 	cfg.MaxSettle = orDefault(cfg.MaxSettle, DefaultMaxSettle)
 
 	desired := cfg.Desired
@@ -150,10 +154,15 @@ func Run(ctx context.Context, cfg Config, app Applier, log logr.Logger) error {
 	}
 	// wait is how long to wait still before reading, from now.
 	wait := func(now time.Time) time.Duration {
-		quick = whole != nil && !hostDirty && first.Sub(read) >= cfg.Settle && cfg.QuickSettle < cfg.Settle && whole.Settled()
+		// A burst: the sources were not quiet for BurstSettle since the last read.
+		burst := first.Sub(read) < max(cfg.Settle, cfg.BurstSettle)
+		quick = whole != nil && !hostDirty && !burst && cfg.QuickSettle < cfg.Settle && whole.Settled()
 		quiet := cfg.Settle
-		if quick {
+		switch {
+		case quick:
 			quiet = cfg.QuickSettle
+		case burst:
+			quiet = cfg.BurstSettle
 		}
 		return min(quiet-now.Sub(last), cfg.MaxSettle-now.Sub(first))
 	}

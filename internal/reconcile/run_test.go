@@ -528,6 +528,49 @@ func TestRunQuickSettle(t *testing.T) {
 	}
 }
 
+// TestRunBurstSettle writes the Service every 20 ms for 400 ms right after a read: with a
+// Settle of 5 ms each write is read on its own; with a BurstSettle of 100 ms the loop waits
+// for the writes to pause that long, and reads them in one or two rounds (MaxSettle 1 s).
+func TestRunBurstSettle(t *testing.T) {
+	for _, tc := range []struct {
+		burst                  time.Duration
+		minRenders, maxRenders int
+	}{
+		{burst: -1, minRenders: 10, maxRenders: 21}, // none: Settle's
+		{burst: 100 * time.Millisecond, minRenders: 1, maxRenders: 2},
+	} {
+		t.Run(fmt.Sprint("burst=", tc.burst), func(t *testing.T) {
+			l := startLoopWith(t, func(c *reconcile.Config) {
+				c.Settle, c.QuickSettle, c.MaxSettle = 5*time.Millisecond, time.Millisecond, time.Second
+				c.BurstSettle = tc.burst
+			})
+			l.app.submitted(t, 1)
+			time.Sleep(50 * time.Millisecond)
+			from := l.log.len()
+			ip := func(i int) string { return fmt.Sprintf("172.20.9.%d", i) }
+			l.setLB(t, "172.20.0.1", ip(0))
+			l.app.submitted(t, 2) // read at once: the burst starts after this read
+			const writes = 20
+			for i := 1; i <= writes; i++ {
+				time.Sleep(20 * time.Millisecond)
+				l.setLB(t, ip(i-1), ip(i))
+			}
+			deadline := time.Now().Add(waitLimit)
+			for last, _ := l.app.submitted(t, l.app.count()); !strings.Contains(last, network(ip(writes)+"/32")); last, _ = l.app.submitted(t, l.app.count()) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the last address %s was not submitted", ip(writes))
+				}
+				time.Sleep(time.Millisecond)
+			}
+			renders := len(l.log.matching(from, "rendered")) - 1 // the first write's
+			t.Logf("%d writes 20 ms apart after a read: %d renders", writes, renders)
+			if renders < tc.minRenders || renders > tc.maxRenders {
+				t.Errorf("renders = %d, want %d to %d", renders, tc.minRenders, tc.maxRenders)
+			}
+		})
+	}
+}
+
 // TestRunBurst writes the Service 1,000 times in a second, each time with another address:
 // the loop settles and renders a few times, and submits the last address. What it may render is
 // judged by the writes as they happened, not by the clock: a busy machine that pauses the writer

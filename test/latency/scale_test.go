@@ -492,6 +492,12 @@ func (e *scaleEnv) convergeRun(b *testing.B, ctx context.Context) {
 	e.notes = append(e.notes, fmt.Sprintf("initial converge, frr-renderer run, ms from its start: started %s, submitted %s%s, applied %s, %s",
 		at("starting"), at("submitted"), stages, at("applied"), t))
 	e.converge["run-converge-ms"] = ms(t.torAll.Sub(t0))
+	rss, peak, err := processMemory(e.cmd.Process.Pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.notes = append(e.notes, fmt.Sprintf("frr-renderer run's memory once converged: VmRSS %.1f MiB, VmHWM %.1f MiB", rss, peak))
+	e.converge["run-rss-MiB"] = rss
 }
 
 // stageLine is the stages of the first "stages" log record of the given kind and of the
@@ -536,6 +542,24 @@ func stagesOf(lines []logLine, kind string) (line string, c measure.Change, ok b
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// processMemory is a process's resident memory now and at its peak, in MiB.
+func processMemory(pid int) (rss, peak float64, err error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	field := func(name string) float64 {
+		for _, l := range strings.Split(string(data), "\n") {
+			if rest, ok := strings.CutPrefix(l, name+":"); ok {
+				kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+				return kb / 1024
+			}
+		}
+		return 0
+	}
+	return field("VmRSS"), field("VmHWM"), nil
+}
 
 // editSamples are one way's times, from the change's start.
 type editSamples struct {
