@@ -174,12 +174,13 @@ $(STATICCHECK):
 	mv $(TOOLS)/staticcheck $@
 
 ## bench: translate+render at 100..10,000 Services x 64 peers, one Service's change whole and
-## incremental at 1,000..100,000, FRR 8.4/10.3 load times, the applier, edit -> ToR latency
+## incremental at 1,000..100,000, the watched manifests read at 10,000 and 100,000, FRR 8.4/10.3 load times, the applier, edit -> ToR latency
 ## (manifests and the API), one Service edit among 10,000 (issue 11: frr-renderer beside FRR's
 ## floor, vtysh -c and frr-reload.py, with the stages; both modes), the sidecar at 10,000 Services.
 bench: deps
 	$(GO) test -run '^$$' -bench 'BenchmarkTranslateRender' -benchmem -benchtime 50x ./test/scale/
 	$(GO) test -run '^$$' -bench 'BenchmarkChange' -benchtime 20x ./test/scale/
+	$(GO) test -run '^$$' -bench 'BenchmarkManifestsLoad' -benchtime 3x ./internal/filewatch/
 	$(GO) test -run '^$$' -bench 'BenchmarkFRRLoad' -benchmem -benchtime 3x ./test/scale/
 	$(GO) test -run '^$$' -bench 'BenchmarkExec|BenchmarkConfigure1Line' -benchmem -benchtime 200x ./internal/vtysh/
 	$(GO) test -run '^$$' -bench 'BenchmarkApply1PrefixChange|BenchmarkReadBack' -benchtime 20x ./internal/vtysh/

@@ -47,6 +47,7 @@ type file struct {
 	read  time.Time // when it was read
 	sum   [sha256.Size]byte
 	objs  []object
+	defs  map[defKey]metav1.Object // objs by name, the first of a name: settle looks up every object
 	diags []model.Diagnostic
 }
 
@@ -240,6 +241,13 @@ func readManifest(path string, old *file, trustID bool) (*file, error) {
 		}
 		nf.objs = append(nf.objs, object{kind: kind, obj: o})
 	})
+	nf.defs = make(map[defKey]metav1.Object, len(nf.objs))
+	for _, o := range nf.objs {
+		k := defKey{o.kind, snapshot.Key(o.obj)}
+		if _, ok := nf.defs[k]; !ok {
+			nf.defs[k] = o.obj
+		}
+	}
 	return nf, nil
 }
 
@@ -336,10 +344,8 @@ func (m *Manifests) settle(k defKey) {
 
 // definition is the object k as the file at list position pos defines it.
 func (m *Manifests) definition(k defKey, pos int) metav1.Object {
-	for _, o := range m.files[m.list[pos]].objs {
-		if o.kind == k.kind && snapshot.Key(o.obj) == k.key {
-			return o.obj
-		}
+	if o := m.files[m.list[pos]].defs[k]; o != nil {
+		return o
 	}
 	panic(errors.New("source: a definition lost its object")) // defs and files agree by construction
 }
