@@ -218,9 +218,10 @@ func setupScale(b *testing.B, v frrtest.Version, n int) *scaleEnv {
 		}
 	}
 
-	e.convergeFloor(b, ctx)
+	// Each converge has its own convergeTimeout: at 100,000 Services each takes minutes.
+	e.convergeFloor(b)
 	e.startRun(b)
-	e.convergeRun(b, ctx)
+	e.convergeRun(b)
 	// bgpd's route-map delay-timer (5 s) re-announces everything after the first apply: wait
 	// it out before measuring single changes.
 	if err := e.run.waitQuiet(quietFor, convergeTimeout); err != nil {
@@ -334,8 +335,10 @@ func (e *scaleEnv) watchConverge(b *testing.B, ctx context.Context, start time.T
 // time, by the benchmark itself; and bgpd started with it as its configuration file, which is
 // as fast as FRR takes a configuration in. Each time the configuration is deleted again after,
 // and the node's bgpd runs empty, as on a new node.
-func (e *scaleEnv) convergeFloor(b *testing.B, ctx context.Context) {
+func (e *scaleEnv) convergeFloor(b *testing.B) {
 	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), convergeTimeout)
+	defer cancel()
 	cfg, err := frrconfig.Parse(e.base)
 	if err != nil {
 		b.Fatal(err)
@@ -353,6 +356,10 @@ func (e *scaleEnv) convergeFloor(b *testing.B, ctx context.Context) {
 		len(lines), ms(sent.Sub(start)), t))
 	e.converge["floor-converge-ms"] = ms(t.torAll.Sub(start))
 	e.deleteAll(b, ctx, cfg)
+	cancel()
+
+	ctx, cancel = context.WithTimeout(context.Background(), convergeTimeout)
+	defer cancel()
 
 	// bgpd started with the file: FRR's floor without any vty.
 	if err := e.node.KillDaemon("bgpd"); err != nil {
@@ -467,8 +474,10 @@ func (e *scaleEnv) stopRun() {
 
 // convergeRun times frr-renderer's start until the ToR has every route, with the stages its
 // log and the two bgpds show.
-func (e *scaleEnv) convergeRun(b *testing.B, ctx context.Context) {
+func (e *scaleEnv) convergeRun(b *testing.B) {
 	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), convergeTimeout)
+	defer cancel()
 	t0 := e.started
 	t := e.watchConverge(b, ctx, t0)
 	var lines []logLine
