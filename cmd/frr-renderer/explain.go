@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/frr-renderer/frr-renderer/internal/explain"
 	"github.com/frr-renderer/frr-renderer/internal/kube"
@@ -137,13 +136,13 @@ func clusterSnapshot(kubeconfig, node, secretsNS string) (*model.Snapshot, []mod
 	if err != nil {
 		return nil, nil, fmt.Errorf("no manifests (-f) and no cluster to read: %w", err)
 	}
-	client, err := dynamic.NewForConfig(restCfg)
+	clients, err := kube.NewClients(restCfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
 	defer cancel()
-	src, err := kube.Start(ctx, client, kube.Options{Node: node, SecretsNamespace: secretsNS, Log: logr.Discard()})
+	src, err := kube.Start(ctx, clients, kube.Options{Node: node, SecretsNamespace: secretsNS, Log: logr.Discard()})
 	if err != nil {
 		return nil, nil, err
 	}

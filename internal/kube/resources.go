@@ -16,9 +16,10 @@ import (
 )
 
 // The resources the translator reads, how each is cached and where it goes in the Snapshot.
-// Every object arrives unstructured from the dynamic client and is converted, as it enters the
-// cache, to the type the translator reads: the model's mirrored types for Cilium's kinds,
-// stripped k8s.io/api types for the core ones.
+// Cilium's objects arrive unstructured from the dynamic client and are converted, as they enter
+// the cache, to the model's mirrored types; the built-in ones arrive as k8s.io/api types
+// (protobuf, see Clients), or unstructured through a fake dynamic client. Both are stripped to
+// what the translator reads.
 
 // resource is one kind (model.Kinds) as the sidecar watches it.
 type resource struct {
@@ -96,11 +97,16 @@ func (r resource) convert(u *unstructured.Unstructured) (metav1.Object, error) {
 	return r.strip(o), nil
 }
 
-// transform is the informer's transform: unstructured to the translator's type. It returns
-// what is not unstructured (a tombstone, an object already converted) unchanged: a transform
-// may see an object twice.
+// transform is the informer's transform: an unstructured object converted to the translator's
+// type, one decoded as that type (protobuf) stripped. It returns anything else (a tombstone, an
+// object that could not be converted) unchanged. A transform may see an object twice: a strip
+// of a stripped object is the same object.
 func (r resource) transform() cache.TransformFunc {
+	typ := reflect.TypeOf(r.New())
 	return func(obj any) (any, error) {
+		if o, ok := obj.(metav1.Object); ok && reflect.TypeOf(o) == typ {
+			return r.strip(o), nil
+		}
 		u, ok := obj.(*unstructured.Unstructured)
 		if !ok {
 			return obj, nil

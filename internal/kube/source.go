@@ -72,10 +72,11 @@ type objectKey struct {
 // Start starts the informers; they run until ctx ends, then Done is closed. The first token on
 // Changes comes once every informer has synced.
 //
-// Every kind, the core ones too, is watched through the dynamic client: the typed clientset
-// and its informer factory bring every API group of Kubernetes into the binary, whose pages
-// then weigh more in the sidecar's memory than its caches.
-func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source, error) {
+// Cilium's kinds are watched through the dynamic client, the built-in ones through
+// clients.Builtin when set (see Clients). Not through the typed clientset: it and its informer
+// factory bring every API group of Kubernetes into the binary, whose pages then weigh more in
+// the sidecar's memory than its caches.
+func Start(ctx context.Context, clients Clients, opts Options) (*Source, error) {
 	if opts.Node == "" {
 		return nil, errors.New("kube: no node name")
 	}
@@ -85,7 +86,7 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 	s := &Source{opts: opts, changes: make(chan struct{}, 1), done: make(chan struct{}),
 		store: snapshot.New(), invalid: map[objectKey]model.Diagnostic{}, informers: map[string]cache.SharedIndexInformer{}}
 	for _, r := range resources {
-		if r.optional && !served(ctx, client, r) {
+		if r.optional && !served(ctx, clients.Dynamic, r) {
 			opts.Log.Info("not served by the API server: not watched (restart to watch it once it is)", "kind", r.Name, "resource", r.GVR.String())
 			continue
 		}
@@ -97,8 +98,15 @@ func Start(ctx context.Context, client dynamic.Interface, opts Options) (*Source
 		if r.thisNode {
 			name = opts.Node
 		}
-		lw := cache.ToListWatcherWithWatchListSemantics(listWatch(client.Resource(r.GVR), ns, name, s.countWatchError), client)
-		inf := cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, 0, cache.Indexers{})
+		var lw cache.ListerWatcher
+		var objType runtime.Object = &unstructured.Unstructured{}
+		if clients.Builtin.serves(r.GVR) {
+			lw = listWatch(clients.Builtin.lister(r.GVR, ns), name, s.countWatchError)
+			objType = r.New().(runtime.Object)
+		} else {
+			lw = cache.ToListWatcherWithWatchListSemantics(listWatch(dynamicLister(clients.Dynamic.Resource(r.GVR).Namespace(ns)), name, s.countWatchError), clients.Dynamic)
+		}
+		inf := cache.NewSharedIndexInformer(lw, objType, 0, cache.Indexers{})
 		// Set before the informer starts, so every object is converted before it is cached.
 		if err := inf.SetTransform(r.transform()); err != nil {
 			return nil, fmt.Errorf("kube: %s informer: %w", r.Name, err)
@@ -139,11 +147,24 @@ func served(ctx context.Context, client dynamic.Interface, r resource) bool {
 	return !apierrors.IsNotFound(err)
 }
 
-// listWatch lists and watches one resource, in namespace ns ("" all) and, when name is set,
-// only the object of that name (a field selector: the API server filters). failed sees every
-// error of a list or watch call: the informer retries a watch refused by a lost API server
-// by itself, and only these calls see it.
-func listWatch(r dynamic.NamespaceableResourceInterface, ns, name string, failed func(error)) *cache.ListWatch {
+// lister lists and watches one resource in one namespace (or all).
+type lister struct {
+	list  func(context.Context, metav1.ListOptions) (runtime.Object, error)
+	watch func(context.Context, metav1.ListOptions) (watch.Interface, error)
+}
+
+func dynamicLister(r dynamic.ResourceInterface) lister {
+	return lister{
+		list:  func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return r.List(ctx, o) },
+		watch: r.Watch,
+	}
+}
+
+// listWatch lists and watches through l and, when name is set, only the object of that name
+// (a field selector: the API server filters). failed sees every error of a list or watch call:
+// the informer retries a watch refused by a lost API server by itself, and only these calls see
+// it.
+func listWatch(l lister, name string, failed func(error)) *cache.ListWatch {
 	tweak := func(o *metav1.ListOptions) {
 		if name != "" {
 			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
@@ -152,7 +173,7 @@ func listWatch(r dynamic.NamespaceableResourceInterface, ns, name string, failed
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			tweak(&o)
-			l, err := r.Namespace(ns).List(ctx, o)
+			l, err := l.list(ctx, o)
 			if err != nil {
 				failed(err)
 			}
@@ -160,7 +181,7 @@ func listWatch(r dynamic.NamespaceableResourceInterface, ns, name string, failed
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			tweak(&o)
-			w, err := r.Namespace(ns).Watch(ctx, o)
+			w, err := l.watch(ctx, o)
 			if err != nil {
 				failed(err)
 			}

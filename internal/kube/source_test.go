@@ -79,41 +79,7 @@ func render(t *testing.T, snap *model.Snapshot, node string) []byte {
 
 // What enters the caches is what the translator reads and nothing more.
 func TestSourceStrips(t *testing.T) {
-	snap := &model.Snapshot{
-		Services: []*corev1.Service{{
-			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "prod", UID: "u1", Labels: map[string]string{"app": "web"},
-				Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": strings.Repeat("x", 4096), "service.cilium.io/type": "LoadBalancer", "service.cilium.io/node": "edge"},
-				ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}},
-			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, ClusterIP: "10.0.0.7", ClusterIPs: []string{"10.0.0.7"},
-				Ports:                 []corev1.ServicePort{{Port: 80}},
-				Selector:              map[string]string{"app": "web"},
-				ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyLocal},
-			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "172.20.0.1", Hostname: "lb.example", IPMode: ptr.To(corev1.LoadBalancerIPModeProxy)}}}},
-		}},
-		EndpointSlices: []*discoveryv1.EndpointSlice{{
-			ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "prod", Labels: map[string]string{discoveryv1.LabelServiceName: "web", "other": "x"},
-				Annotations: map[string]string{"service.cilium.io/weight": "0", "endpoints.kubernetes.io/last-change-trigger-time": "now"}},
-			AddressType: discoveryv1.AddressTypeIPv4,
-			Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.1.0.5"}, NodeName: ptr.To("worker-1"),
-				Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}, TargetRef: &corev1.ObjectReference{Name: "web-abc"},
-				DeprecatedTopology: map[string]string{corev1.LabelHostname: "worker-1", corev1.LabelTopologyZone: "z1"}}},
-			Ports: []discoveryv1.EndpointPort{{Port: ptr.To[int32](8080)}},
-		}},
-		EnvoyConfigs: []*model.CiliumEnvoyConfig{{
-			TypeMeta:   metav1.TypeMeta{Kind: model.KindCiliumEnvoyConfig},
-			ObjectMeta: metav1.ObjectMeta{Name: "cilium-ingress-web", Namespace: "prod", Annotations: map[string]string{"a": "b"}},
-			Spec:       model.CiliumEnvoyConfigSpec{Services: []model.EnvoyServiceListener{{Name: "web", Listener: "l"}}, NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"a": "b"}}},
-		}},
-		Secrets: []*corev1.Secret{
-			{ObjectMeta: metav1.ObjectMeta{Name: "bgp-auth", Namespace: "kube-system"}, Data: map[string][]byte{"password": []byte("s3cret"), "other": []byte("x")}},
-			{ObjectMeta: metav1.ObjectMeta{Name: "elsewhere", Namespace: "default"}, Data: map[string][]byte{"password": []byte("x")}},
-		},
-		Nodes: []*corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "worker-1", Labels: map[string]string{"rack": "a"},
-			Annotations: map[string]string{"cilium.io/bgp-virtual-router.65001": "router-id=10.9.9.9", "node.alpha.kubernetes.io/ttl": "0"}},
-			Spec:   corev1.NodeSpec{PodCIDR: "10.1.0.0/24"},
-			Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.168.1.11"}}, Images: []corev1.ContainerImage{{Names: []string{"big"}}}}}},
-	}
-	src := startSource(t, "worker-1", "kube-system", snap)
+	src := startSource(t, "worker-1", "kube-system", unstripped())
 	waitToken(t, src)
 	got, _, err := src.Load()
 	if err != nil {
@@ -160,6 +126,45 @@ func TestSourceStrips(t *testing.T) {
 	}
 	if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
 		t.Errorf("cached snapshot:\n%s\nwant:\n%s", g, w)
+	}
+}
+
+// unstripped is a snapshot of objects with all a cluster would add: what TestSourceStrips
+// expects stripped.
+func unstripped() *model.Snapshot {
+	return &model.Snapshot{
+		Services: []*corev1.Service{{
+			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "prod", UID: "u1", Labels: map[string]string{"app": "web"},
+				Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": strings.Repeat("x", 4096), "service.cilium.io/type": "LoadBalancer", "service.cilium.io/node": "edge"},
+				ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}},
+			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, ClusterIP: "10.0.0.7", ClusterIPs: []string{"10.0.0.7"},
+				Ports:                 []corev1.ServicePort{{Port: 80}},
+				Selector:              map[string]string{"app": "web"},
+				ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyLocal},
+			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "172.20.0.1", Hostname: "lb.example", IPMode: ptr.To(corev1.LoadBalancerIPModeProxy)}}}},
+		}},
+		EndpointSlices: []*discoveryv1.EndpointSlice{{
+			ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "prod", Labels: map[string]string{discoveryv1.LabelServiceName: "web", "other": "x"},
+				Annotations: map[string]string{"service.cilium.io/weight": "0", "endpoints.kubernetes.io/last-change-trigger-time": "now"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.1.0.5"}, NodeName: ptr.To("worker-1"),
+				Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}, TargetRef: &corev1.ObjectReference{Name: "web-abc"},
+				DeprecatedTopology: map[string]string{corev1.LabelHostname: "worker-1", corev1.LabelTopologyZone: "z1"}}},
+			Ports: []discoveryv1.EndpointPort{{Port: ptr.To[int32](8080)}},
+		}},
+		EnvoyConfigs: []*model.CiliumEnvoyConfig{{
+			TypeMeta:   metav1.TypeMeta{Kind: model.KindCiliumEnvoyConfig},
+			ObjectMeta: metav1.ObjectMeta{Name: "cilium-ingress-web", Namespace: "prod", Annotations: map[string]string{"a": "b"}},
+			Spec:       model.CiliumEnvoyConfigSpec{Services: []model.EnvoyServiceListener{{Name: "web", Listener: "l"}}, NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"a": "b"}}},
+		}},
+		Secrets: []*corev1.Secret{
+			{ObjectMeta: metav1.ObjectMeta{Name: "bgp-auth", Namespace: "kube-system"}, Data: map[string][]byte{"password": []byte("s3cret"), "other": []byte("x")}},
+			{ObjectMeta: metav1.ObjectMeta{Name: "elsewhere", Namespace: "default"}, Data: map[string][]byte{"password": []byte("x")}},
+		},
+		Nodes: []*corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "worker-1", Labels: map[string]string{"rack": "a"},
+			Annotations: map[string]string{"cilium.io/bgp-virtual-router.65001": "router-id=10.9.9.9", "node.alpha.kubernetes.io/ttl": "0"}},
+			Spec:   corev1.NodeSpec{PodCIDR: "10.1.0.0/24"},
+			Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.168.1.11"}}, Images: []corev1.ContainerImage{{Names: []string{"big"}}}}}},
 	}
 }
 
@@ -414,7 +419,7 @@ func startSourceWith(t *testing.T, node, secretsNS string, snap *model.Snapshot,
 		prepare(client)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	src, err := Start(ctx, client, Options{Node: node, SecretsNamespace: secretsNS, Log: testr.New(t)})
+	src, err := Start(ctx, Clients{Dynamic: client}, Options{Node: node, SecretsNamespace: secretsNS, Log: testr.New(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

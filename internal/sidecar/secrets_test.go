@@ -22,6 +22,7 @@ import (
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
+	"github.com/frr-renderer/frr-renderer/internal/kube"
 	"github.com/frr-renderer/frr-renderer/internal/nodestatus"
 	"github.com/frr-renderer/frr-renderer/internal/testbin"
 )
@@ -123,7 +124,7 @@ func testPasswordOnlyInFRR(t *testing.T, v frrtest.Version) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, client, Config{
+		done <- run(ctx, kube.Clients{Dynamic: client}, Config{
 			Node: "n1", SecretsNamespace: "kube-system", Dialect: dialect,
 			RunDir: r.RunDir(), StateFile: stateFile, ListenPortFile: portFile, HostFacts: facts,
 			MetricsAddr: addr, StatusInterval: 50 * time.Millisecond,

@@ -15,12 +15,10 @@ package sidecar
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
@@ -89,19 +87,20 @@ func orDefault(d, def time.Duration) time.Duration {
 func Run(ctx context.Context, restCfg *rest.Config, cfg Config) error {
 	restCfg = rest.CopyConfig(restCfg)
 	restCfg.UserAgent = "frr-renderer/" + cfg.Node
-	// One dynamic client for everything (see kube.Start for why not the typed clientset).
-	dynClient, err := dynamic.NewForConfig(restCfg)
+	// Not the typed clientset (see kube.Start).
+	clients, err := kube.NewClients(restCfg)
 	if err != nil {
-		return fmt.Errorf("dynamic client: %w", err)
+		return err
 	}
-	return run(ctx, dynClient, cfg)
+	return run(ctx, clients, cfg)
 }
 
-func run(ctx context.Context, dynClient dynamic.Interface, cfg Config) error {
+func run(ctx context.Context, clients kube.Clients, cfg Config) error {
+	dynClient := clients.Dynamic
 	log := cfg.Log
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	src, err := kube.Start(ctx, dynClient, kube.Options{Node: cfg.Node, SecretsNamespace: cfg.SecretsNamespace, Log: log.WithName("informers")})
+	src, err := kube.Start(ctx, clients, kube.Options{Node: cfg.Node, SecretsNamespace: cfg.SecretsNamespace, Log: log.WithName("informers")})
 	if err != nil {
 		return err
 	}

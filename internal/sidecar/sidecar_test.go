@@ -21,6 +21,7 @@ import (
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
+	"github.com/frr-renderer/frr-renderer/internal/kube"
 	"github.com/frr-renderer/frr-renderer/internal/model"
 	"github.com/frr-renderer/frr-renderer/internal/nodestatus"
 )
@@ -46,7 +47,7 @@ func TestUnselectedNodeIsReady(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, client, Config{
+		done <- run(ctx, kube.Clients{Dynamic: client}, Config{
 			Node: "n1", SecretsNamespace: "kube-system", Dialect: frrconfig.FRR10,
 			RunDir: r.RunDir(), HostFacts: facts, MetricsAddr: addr, StatusInterval: 50 * time.Millisecond,
 			Settle: DefaultSettle, MaxSettle: DefaultMaxSettle, Log: testr.New(t),

@@ -17,6 +17,7 @@ import (
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
+	"github.com/frr-renderer/frr-renderer/internal/kube"
 	"github.com/frr-renderer/frr-renderer/internal/testbin"
 )
 
@@ -53,7 +54,7 @@ func TestStateFileUnwritable(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, client, Config{
+		done <- run(ctx, kube.Clients{Dynamic: client}, Config{
 			Node: "n1", SecretsNamespace: "kube-system", Dialect: frrconfig.FRR10,
 			RunDir: r.RunDir(), StateFile: stateFile, HostFacts: facts, MetricsAddr: addr, StatusInterval: -1,
 			Settle: DefaultSettle, MaxSettle: DefaultMaxSettle, Log: testr.New(t),
