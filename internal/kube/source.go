@@ -196,16 +196,27 @@ func (s *Source) waitForSync(ctx context.Context) {
 	start := time.Now()
 	tick := time.NewTicker(10 * time.Second)
 	defer tick.Stop()
+	// When each kind synced, for the -v 1 log: which list a slow start waited for.
+	syncedAfter := map[string]string{}
 	for {
 		var waiting []string
 		for _, w := range s.watched {
 			if !w.informer.HasSynced() {
 				waiting = append(waiting, w.kind.Name)
+			} else if _, ok := syncedAfter[w.kind.Name]; !ok {
+				syncedAfter[w.kind.Name] = time.Since(start).Round(time.Millisecond).String()
 			}
 		}
 		if len(waiting) == 0 {
 			s.synced.Store(true)
 			s.opts.Log.Info("informers synced", "after", time.Since(start).Round(time.Millisecond).String())
+			if log := s.opts.Log.V(1); log.Enabled() {
+				objects := map[string]int{}
+				for _, w := range s.watched {
+					objects[w.kind.Name] = len(w.informer.GetStore().ListKeys())
+				}
+				log.Info("informers synced by kind", "after", syncedAfter, "objects", objects)
+			}
 			s.signal()
 			return
 		}
