@@ -62,6 +62,10 @@ type Source struct {
 type watched struct {
 	kind     *model.Kind
 	informer cache.SharedIndexInformer
+	// handled is the Source's handler on the informer. Its HasSynced, not the informer's,
+	// says the snapshot has every listed object: the informer hands its objects to handlers
+	// asynchronously, and had synced while the handler had seen a third of 10,000 Services.
+	handled cache.ResourceEventHandlerRegistration
 }
 
 type objectKey struct {
@@ -112,7 +116,7 @@ func Start(ctx context.Context, clients Clients, opts Options) (*Source, error) 
 			return nil, fmt.Errorf("kube: %s informer: %w", r.Name, err)
 		}
 		// The registration is never removed: the informers live as long as the Source.
-		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc: func(o any) { s.set(r.Kind, o) },
 			UpdateFunc: func(old, o any) {
 				// A relist delivers every object again: only a new version is a change, and
@@ -124,7 +128,10 @@ func Start(ctx context.Context, clients Clients, opts Options) (*Source, error) 
 			},
 			DeleteFunc: func(o any) { s.delete(r.Kind, o) },
 		})
-		s.watched = append(s.watched, watched{kind: r.Kind, informer: inf})
+		if err != nil {
+			return nil, fmt.Errorf("kube: %s informer: %w", r.Name, err)
+		}
+		s.watched = append(s.watched, watched{kind: r.Kind, informer: inf, handled: reg})
 		s.informers[r.Name] = inf
 	}
 	var wg sync.WaitGroup
@@ -201,7 +208,7 @@ func (s *Source) waitForSync(ctx context.Context) {
 	for {
 		var waiting []string
 		for _, w := range s.watched {
-			if !w.informer.HasSynced() {
+			if !w.handled.HasSynced() {
 				waiting = append(waiting, w.kind.Name)
 			} else if _, ok := syncedAfter[w.kind.Name]; !ok {
 				syncedAfter[w.kind.Name] = time.Since(start).Round(time.Millisecond).String()

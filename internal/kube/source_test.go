@@ -210,6 +210,53 @@ func TestSourceWaitsForSyncThenSignals(t *testing.T) {
 	}
 }
 
+// The first token waits for the snapshot to hold every listed object, not just for the
+// informers' lists: an informer hands its objects to the Source's handler asynchronously, and
+// a first configuration rendered from part of them withdraws the rest from the ToR (a sidecar
+// restarted at 10,000 Services applied 3,336 of them first). Here the handler is held (the
+// Source's lock) while the informers list; no token may come until it has seen everything.
+func TestSourceTokenWaitsForTheHandler(t *testing.T) {
+	const n = 500
+	snap := &model.Snapshot{}
+	for i := range n {
+		snap.Services = append(snap.Services, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("svc-%04d", i), Namespace: "prod"}})
+	}
+	release := make(chan struct{})
+	src := startSourceWith(t, "worker-1", "kube-system", snap, func(dyn *dynamicfake.FakeDynamicClient) {
+		dyn.PrependReactor("list", "services", func(k8stesting.Action) (bool, runtime.Object, error) {
+			<-release
+			return false, nil, nil
+		})
+	})
+	src.mu.Lock()
+	close(release)
+	// The informers list and hand over; the handler blocks on the lock at the first Service.
+	deadline := time.Now().Add(10 * time.Second)
+	for !src.informers[model.KindService].HasSynced() {
+		if time.Now().After(deadline) {
+			src.mu.Unlock()
+			t.Fatal("the Service informer did not sync")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // waitForSync polls every 20 ms
+	select {
+	case <-src.Changes():
+		src.mu.Unlock()
+		t.Fatal("a token while the handler had not seen the listed Services")
+	default:
+	}
+	src.mu.Unlock()
+	waitToken(t, src)
+	got, _, err := src.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Services) != n {
+		t.Fatalf("the first snapshot has %d of %d Services", len(got.Services), n)
+	}
+}
+
 // Each failed list is counted: while the API server is lost, WatchErrors grows; a normal
 // start counts nothing.
 func TestSourceCountsWatchErrors(t *testing.T) {
