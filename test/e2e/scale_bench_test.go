@@ -113,17 +113,20 @@ func BenchmarkServiceEditScale(b *testing.B) {
 		}
 		return "-"
 	}
-	stages, byKind := "", ""
+	stages, byKind, applied := "", "", ""
 	for _, l := range lines {
 		if l["msg"] == "stages" && l["kind"] == "initial" && stages == "" {
 			stages = fmt.Sprint(l["stages"])
+		}
+		if l["msg"] == "applied" && applied == "" {
+			applied = fmt.Sprintf(" (%v lines, delta %v, send %v)", l["lines"], l["delta"], l["send"])
 		}
 		if l["msg"] == "informers synced by kind" && byKind == "" {
 			byKind = fmt.Sprintf(" (each kind's list, from the first: %v)", l["after"])
 		}
 	}
-	converge := fmt.Sprintf("initial converge (%d Services created in %v; the API server warmed by informers like the sidecar's, synced after %v): ms from the sidecar's start: started %s, informers synced %s%s, submitted %s (%s), applied %s, ToR has all %.0f; sidecar RSS %.1f MiB",
-		n, created.Round(time.Second), warmSync.Round(time.Millisecond), at("starting"), at("informers synced"), byKind, at("submitted"), stages, at("applied"), float64(converged.Sub(e.sidecarStarted))/1e6, rss)
+	converge := fmt.Sprintf("initial converge (%d Services created in %v; the API server warmed by informers like the sidecar's, synced after %v): ms from the sidecar's start: started %s, informers synced %s%s, submitted %s (%s), applied %s%s, ToR has all %.0f; sidecar RSS %.1f MiB",
+		n, created.Round(time.Second), warmSync.Round(time.Millisecond), at("starting"), at("informers synced"), byKind, at("submitted"), stages, at("applied"), applied, float64(converged.Sub(e.sidecarStarted))/1e6, rss)
 	time.Sleep(routeMapDelay)
 	// The setup once: the testing package runs a sub-benchmark with b.N = 1 first, then with
 	// -benchtime's.
