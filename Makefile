@@ -194,6 +194,7 @@ bench: deps
 	E2E_FRR=8 $(GO) test -run '^$$' -bench 'ServiceEditScale' -benchtime 10x -timeout 30m ./test/e2e/
 	$(GO) test -run '^$$' -bench 'ServiceEditScale' -benchtime 10x -timeout 30m ./test/e2e/
 	$(GO) test -run '^$$' -bench 'SidecarScale' -benchtime 1x -timeout 30m ./test/e2e/
+	E2E_SERVICES=100000 $(GO) test -run '^$$' -bench 'SidecarScale' -benchtime 1x -timeout 30m ./test/e2e/
 
 ## fuzz: short runs of every fuzz target. A new input is minimized for at most 1 s: the default
 ## (60 s) on inputs of several KB spends the whole run minimizing, not fuzzing.

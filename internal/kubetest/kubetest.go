@@ -153,6 +153,7 @@ type Server struct {
 	kubeconfig string
 	apiArgs    []string
 	etcd       *Process
+	etcdURL    string
 
 	mu     sync.Mutex
 	api    *Process // nil while stopped
@@ -192,6 +193,7 @@ func Start(t testing.TB, opts Options) *Server {
 		t.Fatalf("kubetest: %v", err)
 	}
 	etcdURL := "http://127.0.0.1:" + strconv.Itoa(etcdClient)
+	s.etcdURL = etcdURL
 	if err := s.startEtcd(etcdURL, "http://127.0.0.1:"+strconv.Itoa(etcdPeer)); err != nil {
 		t.Fatalf("kubetest: %v", err)
 	}

@@ -88,7 +88,7 @@ func BenchmarkSidecarScale(b *testing.B) {
 			}, metav1.CreateOptions{})
 			return err
 		})
-		createServices(b, admin, services)
+		addServices(b, e, admin, services)
 		created = time.Since(start)
 	})
 	started := e.sidecarStarted

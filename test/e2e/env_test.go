@@ -92,6 +92,9 @@ type env struct {
 	sidecarStarted  time.Time
 	metricsAddr     string
 	healthAddr      string // /healthz and /readyz alone (--health-addr)
+	// startTimeout bounds the wait for the sidecar's first converge in setup: waitTimeout,
+	// unless populate put enough objects in the API server to need more.
+	startTimeout time.Duration
 }
 
 // setup starts everything and returns once the ToR has the seed's LoadBalancer IP from cp-1.
@@ -166,7 +169,7 @@ func setupCilium(t testing.TB, v frrtest.Version, cilium string, populate func(*
 		populate(e)
 	}
 	e.startSidecar(bin)
-	e.eventually(t, "the ToR has the seed's LoadBalancer IP over an Established session", func() error {
+	e.eventuallyWithin(t, max(waitTimeout, e.startTimeout), "the ToR has the seed's LoadBalancer IP over an Established session", func() error {
 		if err := e.established(); err != nil {
 			return err
 		}
