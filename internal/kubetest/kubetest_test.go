@@ -75,6 +75,22 @@ func TestServer(t *testing.T) {
 		if _, err := kube.CoreV1().Services("default").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 			t.Fatalf("create Service: %v", err)
 		}
+		// etcd behind the API server's back: what it stored, and puts beyond one transaction.
+		if raw, err := s.EtcdGet(ctx, "/registry/services/specs/default/web"); err != nil || !bytes.HasPrefix(raw, []byte("k8s\x00")) {
+			t.Errorf("the Service in etcd: %v, %.20q", err, raw)
+		}
+		var kvs []KV
+		for i := range 2*etcdTxnOps + 1 {
+			kvs = append(kvs, KV{Key: fmt.Sprintf("/kubetest/%03d", i), Value: []byte{byte(i)}})
+		}
+		if err := s.EtcdPut(ctx, kvs); err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range []KV{kvs[0], kvs[len(kvs)-1]} {
+			if got, err := s.EtcdGet(ctx, kv.Key); err != nil || !bytes.Equal(got, kv.Value) {
+				t.Errorf("etcd %s: %v %q, want %q", kv.Key, err, got, kv.Value)
+			}
+		}
 		readBack := func(when string) {
 			t.Helper()
 			got, err := dyn.Resource(clusterConfigs).Get(ctx, "cilium-bgp", metav1.GetOptions{})
