@@ -74,7 +74,7 @@ type objectKey struct {
 }
 
 // Start starts the informers; they run until ctx ends, then Done is closed. The first token on
-// Changes comes once every informer has synced.
+// Changes comes once every informer has synced and handed every listed object to the Source.
 //
 // Cilium's kinds are watched through the dynamic client, the built-in ones through
 // clients.Builtin when set (see Clients). Not through the typed clientset: it and its informer
