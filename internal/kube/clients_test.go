@@ -1,11 +1,9 @@
 package kube
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 )
@@ -61,21 +59,14 @@ func TestTransformTypedAsUnstructured(t *testing.T) {
 	n := 0
 	for _, r := range resources {
 		for _, o := range r.Objects(snap) {
-			u := &unstructured.Unstructured{}
-			b, err := json.Marshal(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &u.Object); err != nil {
-				t.Fatal(err)
-			}
+			u := unstructuredOf(t, o)
 			transform := r.transform()
 			fromJSON, err := transform(u)
 			if err != nil {
 				t.Fatal(err)
 			}
 			typed := r.New()
-			if err := json.Unmarshal(b, typed); err != nil {
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, typed); err != nil {
 				t.Fatal(err)
 			}
 			fromTyped, err := transform(typed)

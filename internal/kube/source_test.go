@@ -435,14 +435,7 @@ func startSourceWith(t *testing.T, node, secretsNS string, snap *model.Snapshot,
 	t.Helper()
 	var objs []runtime.Object
 	add := func(gv schema.GroupVersion, kind string, o any) {
-		u := &unstructured.Unstructured{}
-		b, err := json.Marshal(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &u.Object); err != nil {
-			t.Fatal(err)
-		}
+		u := unstructuredOf(t, o)
 		u.SetAPIVersion(gv.String()) // what the API server serves
 		u.SetKind(kind)
 		objs = append(objs, u)
@@ -475,6 +468,20 @@ func startSourceWith(t *testing.T, node, secretsNS string, snap *model.Snapshot,
 		<-src.Done()
 	})
 	return testSource{src, client}
+}
+
+// unstructuredOf is o as the dynamic client would hand it over: its JSON as a map.
+func unstructuredOf(t *testing.T, o any) *unstructured.Unstructured {
+	t.Helper()
+	b, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{}
+	if err := json.Unmarshal(b, &u.Object); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // waitToken fails the test when no token comes; the bound only keeps a broken test from
