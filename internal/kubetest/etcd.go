@@ -67,17 +67,12 @@ func (s *Server) etcdCall(ctx context.Context, path string, req, resp any) error
 	if err != nil {
 		return err
 	}
-	tr := &http.Transport{} // no proxy: loopback only, whatever the environment says
-	if s.netns != "" {
-		tr.DialContext = DialerIn(s.netns)
-	}
-	defer tr.CloseIdleConnections()
 	r, err := http.NewRequestWithContext(ctx, http.MethodPost, s.etcdURL+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	r.Header.Set("Content-Type", "application/json")
-	res, err := (&http.Client{Transport: tr}).Do(r)
+	res, err := s.etcdHTTP.Do(r)
 	if err != nil {
 		return fmt.Errorf("etcd %s: %w", path, err)
 	}

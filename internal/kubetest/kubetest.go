@@ -154,6 +154,7 @@ type Server struct {
 	apiArgs    []string
 	etcd       *Process
 	etcdURL    string
+	etcdHTTP   *http.Client // to etcdURL: no proxy, in the namespace if any
 
 	mu     sync.Mutex
 	api    *Process // nil while stopped
@@ -278,6 +279,7 @@ func (s *Server) startEtcd(clientURL, peerURL string) error {
 	if s.netns != "" {
 		tr.DialContext = DialerIn(s.netns)
 	}
+	s.etcdHTTP = &http.Client{Transport: tr}
 	c := &http.Client{Transport: tr, Timeout: 2 * time.Second}
 	return waitFor(p, func() error {
 		resp, err := c.Get(clientURL + "/health")
