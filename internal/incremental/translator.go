@@ -607,28 +607,28 @@ func (t *Translator) assemble(changed []bool) translate.Result {
 	return res
 }
 
-// mergePrefixes returns sorted with the changes applied: one pass over sorted, which is not
-// modified.
+// mergePrefixes returns sorted (an instance's prefixes: sorted, each once) with the changes
+// applied; sorted is not modified. The changes are few and the prefixes many: each change is
+// found by a binary search, and the runs between them are copied whole.
 func mergePrefixes(sorted []model.AdvertisedPrefix, changes map[netip.Prefix]*model.AdvertisedPrefix) []model.AdvertisedPrefix {
-	added := make([]model.AdvertisedPrefix, 0, len(changes))
-	for _, ap := range changes {
-		if ap != nil {
-			added = append(added, *ap)
+	changed := make([]netip.Prefix, 0, len(changes))
+	for p := range changes {
+		changed = append(changed, p)
+	}
+	slices.SortFunc(changed, prefixCmp)
+	out := make([]model.AdvertisedPrefix, 0, len(sorted)+len(changes))
+	for _, p := range changed {
+		i, found := slices.BinarySearchFunc(sorted, p, func(ap model.AdvertisedPrefix, p netip.Prefix) int { return prefixCmp(ap.Prefix, p) })
+		out = append(out, sorted[:i]...)
+		if found {
+			i++ // p as it was: replaced or gone
+		}
+		sorted = sorted[i:]
+		if ap := changes[p]; ap != nil {
+			out = append(out, *ap)
 		}
 	}
-	slices.SortFunc(added, func(a, b model.AdvertisedPrefix) int { return prefixCmp(a.Prefix, b.Prefix) })
-	out := make([]model.AdvertisedPrefix, 0, len(sorted)+len(added))
-	j := 0
-	for _, ap := range sorted {
-		for j < len(added) && prefixCmp(added[j].Prefix, ap.Prefix) < 0 {
-			out = append(out, added[j])
-			j++
-		}
-		if _, changed := changes[ap.Prefix]; !changed {
-			out = append(out, ap)
-		}
-	}
-	return append(out, added[j:]...)
+	return append(out, sorted...)
 }
 
 // prefixCmp is the order of an instance's prefixes (model.Instance.Prefixes): IPv4 before IPv6,
