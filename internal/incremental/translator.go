@@ -38,10 +38,10 @@ import (
 
 // ShardSize is the number of Services a shard is made for: small enough that translating a
 // shard costs little more than translating the node without Services, large enough that the
-// shards a burst touches are not too many to translate one by one. Against 128 (64 peers, one
-// run each way in turn): one change at 10,000 Services 1.7 instead of 1.9 ms (BenchmarkChange),
-// 300 changes at once 58-66 instead of 50-53 ms at 10,000 and 106-116 instead of 213 ms at
-// 100,000 (a shard touched translates fewer Services that did not change).
+// shards a burst touches are not too many to translate one by one. Against 128 (64 peers, the
+// two builds run in turn): one change at 10,000 Services 1.7 instead of 1.9 ms
+// (BenchmarkChange), 300 changes at once 58-66 instead of 50-53 ms at 10,000 and 106-116
+// instead of 213 ms at 100,000 (a shard touched translates fewer Services that did not change).
 const ShardSize = 32
 
 // Stats say what one Translate did.
