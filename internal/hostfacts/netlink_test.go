@@ -148,7 +148,7 @@ func TestFromHandle(t *testing.T) {
 			}
 			// The kernel reports a carrier change through its link watch, up to a second
 			// after the command that caused it (vb down: va's lowerlayerdown): read until
-			// the facts are the expected ones, or the second has passed.
+			// the facts are the expected ones, or twice that has passed.
 			var got model.HostFacts
 			for deadline := time.Now().Add(2 * time.Second); ; {
 				var err error
