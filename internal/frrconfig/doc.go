@@ -29,7 +29,8 @@
 //     again after a change.
 //   - networks.go: the network lines, the bulk of the text: a Renderer copies the unchanged
 //     ones from its last rendering.
-//   - verify.go: the last check of rendered text, line by line.
+//   - verify.go: the last check of rendered text, line by line (but the lines copied from a
+//     rendering it checked).
 //   - parse.go: Parse, from text to a Config (BGP instances, route-maps, zebra's lines), and
 //     MaskSecrets.
 //   - diff_rules.go: the rules of each line (Rules) and what sending one does to sessions.

@@ -69,8 +69,9 @@ func Render(cfg model.NodeConfig, d Dialect) ([]byte, []model.Diagnostic, error)
 	return text, diags, err
 }
 
-// Renderer renders as Render does, and again faster after a small change: it keeps the network
-// lines of its last rendering (renderNetworks). Not safe for concurrent use.
+// Renderer renders as Render does, and again faster after a small change: it copies the
+// network lines of its last rendering from that text (renderNetworks). Not safe for concurrent
+// use.
 type Renderer struct {
 	dialect  Dialect
 	networks map[networksKey]*networkLines
@@ -79,7 +80,8 @@ type Renderer struct {
 // NewRenderer returns a Renderer for dialect d.
 func NewRenderer(d Dialect) *Renderer { return &Renderer{dialect: d} }
 
-// Render is Render's, for the Renderer's dialect.
+// Render is Render's, for the Renderer's dialect. The text it returns must never be modified:
+// the next Render copies lines from it.
 func (r *Renderer) Render(cfg model.NodeConfig) ([]byte, []model.Diagnostic, error) {
 	text, diags, networks, err := renderWith(cfg, r.dialect, r.networks)
 	if err == nil {
@@ -100,12 +102,16 @@ func renderWith(cfg model.NodeConfig, d Dialect, last map[networksKey]*networkLi
 	if err := tmpl.ExecuteTemplate(&buf, "frr.conf.tmpl", v); err != nil {
 		return nil, b.diags, nil, fmt.Errorf("rendering frr.conf: %w", err)
 	}
-	text, err := placeNetworks(buf.Bytes(), b.networkTexts)
+	text, copied, err := b.placeNetworks(buf.Bytes())
 	if err == nil {
-		err = verify(text)
+		// Copied lines passed this check in the text they come from.
+		err = verify(text, copied)
 	}
 	if err != nil {
 		return nil, b.diags, nil, fmt.Errorf("rendered frr.conf failed its check: %w", err)
+	}
+	for _, nl := range b.networks {
+		nl.text = text
 	}
 	return text, b.diags, b.networks, nil
 }
@@ -185,7 +191,7 @@ type routeMapEntry struct {
 
 func newBuilder(cfg model.NodeConfig, d Dialect, last map[networksKey]*networkLines) *builder {
 	return &builder{dialect: d, clusterConfig: cfg.ClusterConfig, routeMaps: map[string]routeMapEntry{}, outMaps: map[string]map[uint32]routeMapEntry{},
-		lastNetworks: last, networks: map[networksKey]*networkLines{}}
+		originMaps: map[originKey]string{}, lastNetworks: last, networks: map[networksKey]*networkLines{}}
 }
 
 func (b *builder) build(cfg model.NodeConfig) (config, error) {
@@ -219,40 +225,55 @@ type builder struct {
 	// entries by name and tag, numbered once all instances are built.
 	routeMaps map[string]routeMapEntry
 	outMaps   map[string]map[uint32]routeMapEntry
-	diags     []model.Diagnostic
-	// networks are the network lines rendered, by instance and family; lastNetworks those
-	// of the rendering before, to take unchanged lines from. networkTexts are their texts by
-	// mark (networksMark).
+	// originMaps names the origin route-maps made so far (originRouteMap).
+	originMaps map[originKey]string
+	diags      []model.Diagnostic
+	// marked are the address families whose network lines the template marks
+	// (networksMark), by mark; networks those rendered, by instance and family, and
+	// lastNetworks those of the rendering before, to take unchanged lines from.
+	marked                 []familyNetworks
 	networks, lastNetworks map[networksKey]*networkLines
-	networkTexts           []string
 }
 
-// networksMark is what the template prints where the network lines of networkTexts[i] go. A
-// NUL byte never comes from the template otherwise: verify refuses any in the result.
+// familyNetworks is an address family's network lines to be rendered.
+type familyNetworks struct {
+	key      networksKey
+	prefixes []model.AdvertisedPrefix
+}
+
+// networksMark is what the template prints where the network lines of marked[i] go. A NUL
+// byte never comes from the template otherwise: verify refuses any in the result.
 func networksMark(i int) string { return "\x00" + strconv.Itoa(i) + "\x00" }
 
-// placeNetworks returns the template's output with every networksMark replaced by its lines.
-func placeNetworks(out []byte, texts []string) ([]byte, error) {
+// placeNetworks returns the template's output with every networksMark replaced by its network
+// lines, and the runs of them copied from the last rendering.
+func (b *builder) placeNetworks(out []byte) ([]byte, [][2]int, error) {
 	size := len(out)
-	for _, t := range texts {
-		size += len(t)
+	for _, nl := range b.lastNetworks {
+		if n := len(nl.ends); n > 0 {
+			size += nl.ends[n-1] - nl.start
+		}
 	}
-	text := make([]byte, 0, size)
+	text := make([]byte, 0, size+size/8)
+	var copied [][2]int
 	for {
 		i := bytes.IndexByte(out, 0)
 		if i < 0 {
-			return append(text, out...), nil
+			return append(text, out...), copied, nil
 		}
 		j := bytes.IndexByte(out[i+1:], 0)
 		if j < 0 {
-			return nil, fmt.Errorf("byte %d: a NUL byte", len(text)+i)
+			return nil, nil, fmt.Errorf("byte %d: a NUL byte", len(text)+i)
 		}
 		n, err := strconv.Atoi(string(out[i+1 : i+1+j]))
-		if err != nil || n < 0 || n >= len(texts) {
-			return nil, fmt.Errorf("byte %d: a NUL byte", len(text)+i)
+		if err != nil || n < 0 || n >= len(b.marked) {
+			return nil, nil, fmt.Errorf("byte %d: a NUL byte", len(text)+i)
 		}
 		text = append(text, out[:i]...)
-		text = append(text, texts[n]...)
+		f := b.marked[n]
+		var nl *networkLines
+		text, nl, copied = renderNetworks(text, b.lastNetworks[f.key], f.prefixes, b.originRouteMap, copied)
+		b.networks[f.key] = nl
 		out = out[i+1+j+1:]
 	}
 }
@@ -430,36 +451,18 @@ func (b *builder) peerGroup(name string, g *model.PeerGroup, ibgp bool) (peerGro
 	return pg, nil
 }
 
-// networkLines are the instance's network lines, IPv4 first, then IPv6, in the order of its
-// prefixes.
-func (b *builder) networkLines(inst *model.Instance) [2][]network {
-	v4 := 0
-	for _, p := range inst.Prefixes {
-		if p.Prefix.Addr().Is4() {
-			v4++
-		}
-	}
-	out := [2][]network{make([]network, 0, v4), make([]network, 0, len(inst.Prefixes)-v4)}
-	names := map[originKey]string{}
-	var lastKey originKey
-	lastName := ""
-	for _, p := range inst.Prefixes {
+// originRouteMaps makes the origin route-maps of the instance's prefixes, before the template
+// prints the route-maps.
+func (b *builder) originRouteMaps(inst *model.Instance) {
+	var last originKey
+	for i := range inst.Prefixes {
+		p := &inst.Prefixes[i]
 		// Consecutive prefixes mostly share their route-map: one lookup per run.
-		if key := (originKey{p.Policy, p.OriginIncomplete}); key != lastKey || lastName == "" {
-			name, ok := names[key]
-			if !ok {
-				name = b.originRouteMap(key)
-				names[key] = name
-			}
-			lastKey, lastName = key, name
+		if k := (originKey{p.Policy, p.OriginIncomplete}); k != last || i == 0 {
+			b.originRouteMap(k)
+			last = k
 		}
-		f := 1
-		if p.Prefix.Addr().Is4() {
-			f = 0
-		}
-		out[f] = append(out[f], network{p.Prefix, lastName})
 	}
-	return out
 }
 
 // families renders one address-family block per family some group negotiates.
@@ -469,15 +472,16 @@ func (b *builder) families(inst *model.Instance, groups []string, byName map[str
 		policies[inst.Policies[i].ID] = &inst.Policies[i]
 	}
 	var out []addressFamily
-	byFamily := b.networkLines(inst)
+	b.originRouteMaps(inst)
+	v4, v6 := familyPrefixes(inst.Prefixes)
 	for f, fam := range []model.Family{model.IPv4Unicast, model.IPv6Unicast} {
 		af := addressFamily{Name: fam.AFI + " " + fam.SAFI}
-		lines := byFamily[f]
-		k := networksKey{inst.Name, fam}
-		nl := renderNetworks(b.lastNetworks[k], lines)
-		b.networks[k] = nl
-		af.Networks = networksMark(len(b.networkTexts))
-		b.networkTexts = append(b.networkTexts, nl.text)
+		prefixes := v4
+		if f == 1 {
+			prefixes = v6
+		}
+		af.Networks = networksMark(len(b.marked))
+		b.marked = append(b.marked, familyNetworks{networksKey{inst.Name, fam}, prefixes})
 		for _, name := range groups {
 			g := byName[name]
 			if !hasFamily(g, fam) {
@@ -515,6 +519,9 @@ type originKey struct {
 // originRouteMap names the route-map of a network statement: CILIUM-ORIGIN-<policy>, with
 // -INCOMPLETE for the legacy ORIGIN.
 func (b *builder) originRouteMap(k originKey) string {
+	if name, ok := b.originMaps[k]; ok {
+		return name
+	}
 	name := OriginRouteMapPrefix + strconv.FormatUint(uint64(k.policy), 10)
 	e := routeMapEntry{Action: "permit", Seq: 10, SetTag: k.policy}
 	if k.incomplete {
@@ -523,6 +530,7 @@ func (b *builder) originRouteMap(k originKey) string {
 	}
 	e.Name = name
 	b.routeMaps[name] = e
+	b.originMaps[k] = name
 	return name
 }
 

@@ -2,25 +2,26 @@ package frrconfig
 
 import (
 	"net/netip"
-	"strings"
+
+	"github.com/frr-renderer/frr-renderer/internal/model"
 )
 
 // A node with 10,000 Services has as many network lines, the bulk of its frr.conf. A Renderer
-// keeps each address family's lines of its last rendering, so that a change of a few prefixes
-// formats only those and copies the others in runs.
+// keeps where each address family's lines are in the text it rendered last, so that a change
+// of a few prefixes formats only those and copies the others from that text in runs, straight
+// into the new one.
 
-// network is one network line: a prefix and its origin route-map.
-type network struct {
-	prefix   netip.Prefix
-	routeMap string
-}
-
-// networkLines is an address family's network lines, each "\n  network P route-map M", in
-// the order rendered, and where each ends in text.
+// networkLines is an address family's network lines as rendered: the prefixes they say, in the
+// order rendered, where the first line starts in text and where each ends. Each line is
+// "\n  network P route-map M", M named by the prefix's originKey.
 type networkLines struct {
-	lines []network
-	ends  []int
-	text  string
+	// prefixes are the model's, shared with it: never modified.
+	prefixes []model.AdvertisedPrefix
+	start    int
+	ends     []int
+	// text is the whole configuration rendered, the caller's once Render returned it: never
+	// modified (Renderer.Render says so).
+	text []byte
 }
 
 // prefixOrder is the order translate sorts prefixes in: by address, then length.
@@ -31,52 +32,92 @@ func prefixOrder(a, b netip.Prefix) int {
 	return a.Bits() - b.Bits()
 }
 
-// renderNetworks renders lines, copying from last's text every run of lines last has too, in
-// the same order. Every line written is either formatted or a copy of an equal line of last,
-// whatever the order; lines in prefixOrder (translate's) are found in one pass over both.
-func renderNetworks(last *networkLines, lines []network) *networkLines {
-	out := &networkLines{lines: lines, ends: make([]int, len(lines))}
+// sameLine reports whether two prefixes make the same network line.
+func sameLine(a, b *model.AdvertisedPrefix) bool {
+	return a.Prefix == b.Prefix && a.Policy == b.Policy && a.OriginIncomplete == b.OriginIncomplete
+}
+
+// familyPrefixes splits an instance's prefixes by family without a copy when the IPv4 ones
+// come first, as translate's order has them (an IPv4 address sorts before any IPv6 one).
+func familyPrefixes(all []model.AdvertisedPrefix) (v4, v6 []model.AdvertisedPrefix) {
+	n := 0
+	for i := range all {
+		if all[i].Prefix.Addr().Is4() {
+			n++
+		}
+	}
+	contiguous := true
+	for i := range all[:n] {
+		if !all[i].Prefix.Addr().Is4() {
+			contiguous = false
+			break
+		}
+	}
+	if contiguous {
+		return all[:n:n], all[n:]
+	}
+	v4, v6 = make([]model.AdvertisedPrefix, 0, n), make([]model.AdvertisedPrefix, 0, len(all)-n)
+	for _, p := range all {
+		if p.Prefix.Addr().Is4() {
+			v4 = append(v4, p)
+		} else {
+			v6 = append(v6, p)
+		}
+	}
+	return v4, v6
+}
+
+// renderNetworks appends the network lines of prefixes to dst, copying from last's text every
+// run of lines last has too, in the same order; routeMap names a line's route-map. It returns
+// dst, the lines (their text set by the caller once dst is whole) and the runs it copied, as
+// [start, end) offsets in dst. Every line written is either formatted or a copy of an equal
+// line of last, whatever the order; lines in prefixOrder (translate's) are found in one pass
+// over both.
+func renderNetworks(dst []byte, last *networkLines, prefixes []model.AdvertisedPrefix, routeMap func(originKey) string, copied [][2]int) ([]byte, *networkLines, [][2]int) {
+	out := &networkLines{prefixes: prefixes, start: len(dst), ends: make([]int, len(prefixes))}
 	if last == nil {
 		last = &networkLines{}
 	}
-	// A Builder's String does not copy: at 10,000 lines the text is 600 KB, made once per render.
-	var text strings.Builder
-	text.Grow(len(last.text) + 64*max(1, len(lines)-len(last.lines)))
-	var scratch [64]byte // one prefix at a time
-	i := 0               // the next line of last not passed yet
-	inRun := false       // lines of last up to i are being reused, from runStart in last.text
+	i := 0         // the next line of last not passed yet
+	inRun := false // lines of last up to i are being reused, from runStart in last.text
 	runStart := 0
 	flush := func() {
 		if inRun {
-			text.WriteString(last.text[runStart:last.ends[i-1]])
+			copied = append(copied, [2]int{len(dst), len(dst) + last.ends[i-1] - runStart})
+			dst = append(dst, last.text[runStart:last.ends[i-1]]...)
 			inRun = false
 		}
 	}
-	for k, l := range lines {
-		for i < len(last.lines) && prefixOrder(last.lines[i].prefix, l.prefix) < 0 {
+	var key originKey
+	name := ""
+	for k := range prefixes {
+		p := &prefixes[k]
+		for i < len(last.prefixes) && prefixOrder(last.prefixes[i].Prefix, p.Prefix) < 0 {
 			flush() // last's line i is gone
 			i++
 		}
-		if i < len(last.lines) && last.lines[i] == l {
+		if i < len(last.prefixes) && sameLine(&last.prefixes[i], p) {
 			if !inRun {
-				inRun, runStart = true, 0
+				inRun, runStart = true, last.start
 				if i > 0 {
 					runStart = last.ends[i-1]
 				}
 			}
 			i++
-			// Where the line ends once the run is copied: the run starts at text.Len().
-			out.ends[k] = text.Len() + last.ends[i-1] - runStart
+			// Where the line ends once the run is copied: the run starts at len(dst).
+			out.ends[k] = len(dst) + last.ends[i-1] - runStart
 			continue
 		}
 		flush()
-		text.WriteString("\n  network ")
-		text.Write(l.prefix.AppendTo(scratch[:0]))
-		text.WriteString(" route-map ")
-		text.WriteString(l.routeMap)
-		out.ends[k] = text.Len()
+		if pk := (originKey{p.Policy, p.OriginIncomplete}); pk != key || name == "" {
+			key, name = pk, routeMap(pk)
+		}
+		dst = append(dst, "\n  network "...)
+		dst = p.Prefix.AppendTo(dst)
+		dst = append(dst, " route-map "...)
+		dst = append(dst, name...)
+		out.ends[k] = len(dst)
 	}
 	flush()
-	out.text = text.String()
-	return out
+	return dst, out, copied
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrtest"
@@ -103,5 +104,30 @@ func TestPrintable(t *testing.T) {
 				t.Fatalf("printable(%q) = %v, want %v", line, got, want)
 			}
 		}
+	}
+}
+
+// TestVerifySkipsOnlyCopiedLines: verify checks every line outside the copied runs, and names
+// the line of the whole text that fails.
+func TestVerifySkipsOnlyCopiedLines(t *testing.T) {
+	text := []byte("router bgp 65001\n address-family ipv4 unicast\n  network 192.0.2.1/32 route-map M\n  bogus copied\n  network 192.0.2.3/32 route-map M\n exit-address-family\nexit\n")
+	copiedStart := strings.Index(string(text), "\n  bogus copied")
+	copied := [][2]int{{copiedStart, copiedStart + len("\n  bogus copied")}}
+	if err := verify(text, copied); err != nil {
+		t.Errorf("verify with the bad line copied: %v, want nil", err)
+	}
+	err := verify(text, nil)
+	if err == nil || !strings.Contains(err.Error(), "line 4:") {
+		t.Errorf("verify of the whole text: %v, want an error naming line 4", err)
+	}
+	// The same bad line formatted after a copied run is checked.
+	runEnd := strings.Index(string(text), "\n  bogus")
+	err = verify(text, [][2]int{{strings.Index(string(text), "\n  network"), runEnd}})
+	if err == nil || !strings.Contains(err.Error(), "line 4:") {
+		t.Errorf("verify with the line before it copied: %v, want an error naming line 4", err)
+	}
+	bad := []byte("router bgp 65001\n address-family ipv4 unicast\n  network 192.0.2.1/32 route-map M\x01\n")
+	if err := verify(bad, nil); err == nil || !strings.Contains(err.Error(), "line 3: byte 0x1") {
+		t.Errorf("verify of a control byte: %v, want line 3's byte 0x1", err)
 	}
 }

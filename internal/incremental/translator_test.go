@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/frr-renderer/frr-renderer/internal/frrconfig"
+	"github.com/frr-renderer/frr-renderer/internal/frrtest"
 	"github.com/frr-renderer/frr-renderer/internal/model"
 	"github.com/frr-renderer/frr-renderer/internal/translate"
 )
@@ -59,6 +60,9 @@ func randomEdits(t *testing.T, seed uint64, steps, pool, shardSize int) {
 	w := newWorld(rand.New(rand.NewPCG(seed, uint64(shardSize))), pool, 300)
 	tr := New(translate.Options{Node: node})
 	tr.shardSize = shardSize
+	// The pipeline renders each result with a Renderer that copies unchanged network lines
+	// from its last rendering: the whole incremental path, compared with Render from scratch.
+	r := frrconfig.NewRenderer(frrconfig.FRR10)
 	counts := map[string]int{}
 	separate, single := 0, 0 // steps not translated whole while nothing aggregates; of which one shard
 	for step := range steps {
@@ -93,7 +97,7 @@ func randomEdits(t *testing.T, seed uint64, steps, pool, shardSize int) {
 		default:
 			counts["shards: more"]++
 		}
-		if d := compare(got, want); d != "" {
+		if d := compare(r, got, want); d != "" {
 			t.Fatalf("step %d (%+v), after %s: %s", step, st, w.last, d)
 		}
 	}
@@ -104,8 +108,8 @@ func randomEdits(t *testing.T, seed uint64, steps, pool, shardSize int) {
 }
 
 // compare says how two results differ: configuration, failed instances, diagnostics (in any
-// order), rendering.
-func compare(got, want translate.Result) string {
+// order), rendering (got's by r, want's from scratch).
+func compare(r *frrconfig.Renderer, got, want translate.Result) string {
 	if !reflect.DeepEqual(got.Config, want.Config) {
 		return "configuration differs: " + configDiff(got.Config, want.Config)
 	}
@@ -122,10 +126,10 @@ func compare(got, want translate.Result) string {
 	if g, w := set(got.Diagnostics), set(want.Diagnostics); !reflect.DeepEqual(g, w) {
 		return fmt.Sprintf("diagnostics differ:\n got %v\nwant %v", got.Diagnostics, want.Diagnostics)
 	}
-	gt, _, gerr := frrconfig.Render(got.Config, frrconfig.FRR10)
+	gt, _, gerr := r.Render(got.Config)
 	wt, _, werr := frrconfig.Render(want.Config, frrconfig.FRR10)
 	if string(gt) != string(wt) || (gerr == nil) != (werr == nil) {
-		return fmt.Sprintf("renderings differ (%v, %v)", gerr, werr)
+		return fmt.Sprintf("renderings differ (%v, %v; -from scratch +incremental):\n%s", gerr, werr, frrtest.LineDiff(string(wt), string(gt)))
 	}
 	return ""
 }
