@@ -88,6 +88,8 @@ var Rules = []Rule{
 	{Scope: InstanceScope, Line: "bgp router-id =ID", Key: "bgp router-id", No: "no bgp router-id", Effect: Resets,
 		Why: "overwrites; every session of the instance is reset."},
 	{Scope: InstanceScope, Line: "no bgp default ipv4-unicast", Key: "bgp default ipv4-unicast", No: "bgp default ipv4-unicast"},
+	{Scope: InstanceScope, Line: "coalesce-time =MS", Key: "coalesce-time", No: "no coalesce-time =MS",
+		Why: "overwrites; 8.4 refuses `no coalesce-time` without the value (\"Command incomplete\"). Acts on the next subgroup made (a session coming up), never resets one."},
 	{Scope: InstanceScope, Line: "bgp graceful-restart restart-time =SECONDS", Key: "bgp graceful-restart restart-time", No: "no bgp graceful-restart restart-time", Effect: AfterReset, Negotiated: true,
 		Why: "overwrites; prints \"reset all peers to take effect\"."},
 	{Scope: InstanceScope, Line: "bgp graceful-restart preserve-fw-state", Key: "bgp graceful-restart preserve-fw-state", No: "no bgp graceful-restart preserve-fw-state", Effect: AfterReset, Negotiated: true},

@@ -33,6 +33,7 @@ exit
 router bgp 65001
  bgp router-id 10.0.0.1
  no bgp default ipv4-unicast
+ coalesce-time 0
  bgp graceful-restart restart-time 300
  bgp graceful-restart preserve-fw-state
  no bgp network import-check
@@ -65,6 +66,7 @@ exit
 router bgp 64520 view blue
  bgp router-id 10.0.0.1
  no bgp default ipv4-unicast
+ coalesce-time 0
  neighbor 10.0.1.254 remote-as 64700
 exit
 !

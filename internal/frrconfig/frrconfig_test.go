@@ -28,6 +28,7 @@ var grammar = regexp.MustCompile(`^(` + strings.Join([]string{
 	`router bgp [0-9]+( view [A-Za-z0-9_.-]+)?`,
 	` bgp router-id [0-9.]+`,
 	` no bgp default ipv4-unicast`,
+	` coalesce-time 0`,
 	` no bgp network import-check`,
 	` bgp graceful-restart restart-time [0-9]+`,
 	` bgp graceful-restart preserve-fw-state`,
@@ -113,6 +114,7 @@ exit
 router bgp 65001
  bgp router-id 10.0.0.1
  no bgp default ipv4-unicast
+ coalesce-time 0
  no bgp network import-check
  neighbor tor peer-group
  neighbor tor disable-connected-check

@@ -18,6 +18,7 @@ var allowedLeads = [][]byte{
 	[]byte("router bgp "),
 	[]byte("bgp "),
 	[]byte("no bgp "),
+	[]byte("coalesce-time 0"),
 	[]byte("neighbor "),
 	[]byte("address-family "),
 	[]byte("network "),

@@ -103,7 +103,7 @@ func testSeed(t *testing.T, v frrtest.Version, snap *model.Snapshot, torConfig s
 	// `vtysh -f` bgpd keeps its peers in a "config-pending hold" until the route-map update
 	// timer (`bgp route-map delay-timer`, 5 s by default, started by the first route-map line)
 	// has run; bgpd.log says "released from config-pending hold". Sessions come up 4-5 s after
-	// the load, the routes up to ~1 s later (the update-group coalesce timer).
+	// the load, the routes right after (coalesce-time 0: without it, up to ~1 s later).
 
 	frrtest.WaitFor(t, waitLong, func() error { return torPeersUp(tor) })
 	established := time.Since(loaded)

@@ -28,6 +28,7 @@ exit
 router bgp 65001
  bgp router-id 192.168.10.11
  no bgp default ipv4-unicast
+ coalesce-time 0
  bgp graceful-restart preserve-fw-state
  no bgp network import-check
  neighbor cilium-peer peer-group
