@@ -65,15 +65,21 @@ const (
 
 // Render returns the frr.conf text and the notes about what FRR cannot express exactly.
 func Render(cfg model.NodeConfig, d Dialect) ([]byte, []model.Diagnostic, error) {
-	text, diags, _, err := renderWith(cfg, d, nil)
-	return text, diags, err
+	r, diags, err := renderWith(cfg, d, rendering{})
+	return r.text, diags, err
 }
 
 // Renderer renders as Render does, and again faster after a small change: it copies the
 // network lines of its last rendering from that text (renderNetworks). Not safe for concurrent
 // use.
 type Renderer struct {
-	dialect  Dialect
+	dialect Dialect
+	last    rendering
+}
+
+// rendering is a rendered text and where its network lines are in it.
+type rendering struct {
+	text     []byte
 	networks map[networksKey]*networkLines
 }
 
@@ -83,24 +89,24 @@ func NewRenderer(d Dialect) *Renderer { return &Renderer{dialect: d} }
 // Render is Render's, for the Renderer's dialect. The text it returns must never be modified:
 // the next Render copies lines from it.
 func (r *Renderer) Render(cfg model.NodeConfig) ([]byte, []model.Diagnostic, error) {
-	text, diags, networks, err := renderWith(cfg, r.dialect, r.networks)
+	out, diags, err := renderWith(cfg, r.dialect, r.last)
 	if err == nil {
-		r.networks = networks
+		r.last = out
 	}
-	return text, diags, err
+	return out.text, diags, err
 }
 
-// renderWith renders cfg, reusing last's network lines; it returns those it rendered.
-func renderWith(cfg model.NodeConfig, d Dialect, last map[networksKey]*networkLines) ([]byte, []model.Diagnostic, map[networksKey]*networkLines, error) {
+// renderWith renders cfg, copying the network lines last has too.
+func renderWith(cfg model.NodeConfig, d Dialect, last rendering) (rendering, []model.Diagnostic, error) {
 	b := newBuilder(cfg, d, last)
 	v, err := b.build(cfg)
 	if err != nil {
-		return nil, b.diags, nil, err
+		return rendering{}, b.diags, err
 	}
 	var buf bytes.Buffer
 	buf.Grow(4096)
 	if err := tmpl.ExecuteTemplate(&buf, "frr.conf.tmpl", v); err != nil {
-		return nil, b.diags, nil, fmt.Errorf("rendering frr.conf: %w", err)
+		return rendering{}, b.diags, fmt.Errorf("rendering frr.conf: %w", err)
 	}
 	text, copied, err := b.placeNetworks(buf.Bytes())
 	if err == nil {
@@ -108,12 +114,9 @@ func renderWith(cfg model.NodeConfig, d Dialect, last map[networksKey]*networkLi
 		err = verify(text, copied)
 	}
 	if err != nil {
-		return nil, b.diags, nil, fmt.Errorf("rendered frr.conf failed its check: %w", err)
+		return rendering{}, b.diags, fmt.Errorf("rendered frr.conf failed its check: %w", err)
 	}
-	for _, nl := range b.networks {
-		nl.text = text
-	}
-	return text, b.diags, b.networks, nil
+	return rendering{text, b.networks}, b.diags, nil
 }
 
 var tmpl = template.Must(template.New("").ParseFS(templates.FS, "*.tmpl"))
@@ -189,9 +192,9 @@ type routeMapEntry struct {
 	SetTag           uint32
 }
 
-func newBuilder(cfg model.NodeConfig, d Dialect, last map[networksKey]*networkLines) *builder {
+func newBuilder(cfg model.NodeConfig, d Dialect, last rendering) *builder {
 	return &builder{dialect: d, clusterConfig: cfg.ClusterConfig, routeMaps: map[string]routeMapEntry{}, outMaps: map[string]map[uint32]routeMapEntry{},
-		originMaps: map[originKey]string{}, lastNetworks: last, networks: map[networksKey]*networkLines{}}
+		originMaps: map[originKey]string{}, last: last, networks: map[networksKey]*networkLines{}}
 }
 
 func (b *builder) build(cfg model.NodeConfig) (config, error) {
@@ -229,10 +232,11 @@ type builder struct {
 	originMaps map[originKey]string
 	diags      []model.Diagnostic
 	// marked are the address families whose network lines the template marks
-	// (networksMark), by mark; networks those rendered, by instance and family, and
-	// lastNetworks those of the rendering before, to take unchanged lines from.
-	marked                 []familyNetworks
-	networks, lastNetworks map[networksKey]*networkLines
+	// (networksMark), by mark; networks those rendered, by instance and family. last is the
+	// rendering before, to take unchanged lines from.
+	marked   []familyNetworks
+	networks map[networksKey]*networkLines
+	last     rendering
 }
 
 // familyNetworks is an address family's network lines to be rendered.
@@ -248,12 +252,8 @@ func networksMark(i int) string { return "\x00" + strconv.Itoa(i) + "\x00" }
 // placeNetworks returns the template's output with every networksMark replaced by its network
 // lines, and the runs of them copied from the last rendering.
 func (b *builder) placeNetworks(out []byte) ([]byte, [][2]int, error) {
-	size := len(out)
-	for _, nl := range b.lastNetworks {
-		if n := len(nl.ends); n > 0 {
-			size += nl.ends[n-1] - nl.start
-		}
-	}
+	// As large as the last text (mostly network lines) with room to grow, or the template's.
+	size := max(len(out), len(b.last.text))
 	text := make([]byte, 0, size+size/8)
 	var copied [][2]int
 	for {
@@ -272,7 +272,7 @@ func (b *builder) placeNetworks(out []byte) ([]byte, [][2]int, error) {
 		text = append(text, out[:i]...)
 		f := b.marked[n]
 		var nl *networkLines
-		text, nl, copied = renderNetworks(text, b.lastNetworks[f.key], f.prefixes, b.originRouteMap, copied)
+		text, nl, copied = renderNetworks(text, b.last.text, b.last.networks[f.key], f.prefixes, b.originRouteMap, copied)
 		b.networks[f.key] = nl
 		out = out[i+1+j+1:]
 	}

@@ -2,6 +2,7 @@ package frrconfig
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/frr-renderer/frr-renderer/internal/model"
 )
@@ -12,16 +13,13 @@ import (
 // into the new one.
 
 // networkLines is an address family's network lines as rendered: the prefixes they say, in the
-// order rendered, where the first line starts in text and where each ends. Each line is
-// "\n  network P route-map M", M named by the prefix's originKey.
+// order rendered, where the first line starts in the rendered text and where each ends. Each
+// line is "\n  network P route-map M", M named by the prefix's originKey.
 type networkLines struct {
 	// prefixes are the model's, shared with it: never modified.
 	prefixes []model.AdvertisedPrefix
 	start    int
 	ends     []int
-	// text is the whole configuration rendered, the caller's once Render returned it: never
-	// modified (Renderer.Render says so).
-	text []byte
 }
 
 // prefixOrder is the order translate sorts prefixes in: by address, then length.
@@ -40,25 +38,16 @@ func sameLine(a, b *model.AdvertisedPrefix) bool {
 // familyPrefixes splits an instance's prefixes by family without a copy when the IPv4 ones
 // come first, as translate's order has them (an IPv4 address sorts before any IPv6 one).
 func familyPrefixes(all []model.AdvertisedPrefix) (v4, v6 []model.AdvertisedPrefix) {
+	is4 := func(p model.AdvertisedPrefix) bool { return p.Prefix.Addr().Is4() }
 	n := 0
-	for i := range all {
-		if all[i].Prefix.Addr().Is4() {
-			n++
-		}
+	for n < len(all) && is4(all[n]) {
+		n++
 	}
-	contiguous := true
-	for i := range all[:n] {
-		if !all[i].Prefix.Addr().Is4() {
-			contiguous = false
-			break
-		}
-	}
-	if contiguous {
+	if !slices.ContainsFunc(all[n:], is4) {
 		return all[:n:n], all[n:]
 	}
-	v4, v6 = make([]model.AdvertisedPrefix, 0, n), make([]model.AdvertisedPrefix, 0, len(all)-n)
 	for _, p := range all {
-		if p.Prefix.Addr().Is4() {
+		if is4(p) {
 			v4 = append(v4, p)
 		} else {
 			v6 = append(v6, p)
@@ -67,24 +56,24 @@ func familyPrefixes(all []model.AdvertisedPrefix) (v4, v6 []model.AdvertisedPref
 	return v4, v6
 }
 
-// renderNetworks appends the network lines of prefixes to dst, copying from last's text every
-// run of lines last has too, in the same order; routeMap names a line's route-map. It returns
-// dst, the lines (their text set by the caller once dst is whole) and the runs it copied, as
+// renderNetworks appends the network lines of prefixes to dst, copying from lastText (where
+// last's lines are) every run of lines last has too, in the same order; routeMap names a line's
+// route-map. It returns dst, where the lines are in it, and copied with the runs it copied, as
 // [start, end) offsets in dst. Every line written is either formatted or a copy of an equal
 // line of last, whatever the order; lines in prefixOrder (translate's) are found in one pass
 // over both.
-func renderNetworks(dst []byte, last *networkLines, prefixes []model.AdvertisedPrefix, routeMap func(originKey) string, copied [][2]int) ([]byte, *networkLines, [][2]int) {
+func renderNetworks(dst, lastText []byte, last *networkLines, prefixes []model.AdvertisedPrefix, routeMap func(originKey) string, copied [][2]int) ([]byte, *networkLines, [][2]int) {
 	out := &networkLines{prefixes: prefixes, start: len(dst), ends: make([]int, len(prefixes))}
 	if last == nil {
 		last = &networkLines{}
 	}
 	i := 0         // the next line of last not passed yet
-	inRun := false // lines of last up to i are being reused, from runStart in last.text
+	inRun := false // lines of last up to i are being reused, from runStart in lastText
 	runStart := 0
 	flush := func() {
 		if inRun {
 			copied = append(copied, [2]int{len(dst), len(dst) + last.ends[i-1] - runStart})
-			dst = append(dst, last.text[runStart:last.ends[i-1]]...)
+			dst = append(dst, lastText[runStart:last.ends[i-1]]...)
 			inRun = false
 		}
 	}
