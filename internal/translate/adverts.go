@@ -332,6 +332,19 @@ func isLoadBalancerIP(o model.Origin) bool {
 	return o.Object.Kind == model.KindService && o.Detail == model.ServiceLoadBalancerIP
 }
 
+// parseCIDR reads a CIDR of a CiliumNode's status or spec. An IPv4-mapped IPv6 one
+// (::ffff:10.0.0.0/104) is refused: no family says it, and FRR would announce it as IPv6.
+func parseCIDR(c string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(strings.TrimSpace(c))
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not a CIDR", c)
+	}
+	if p.Addr().Is4In6() {
+		return netip.Prefix{}, fmt.Errorf("%q is an IPv4-mapped IPv6 CIDR", c)
+	}
+	return p, nil
+}
+
 func (t *translation) podCIDRs(ref model.RuleRef, fam model.Family) map[netip.Prefix][]model.Origin {
 	out := map[netip.Prefix][]model.Origin{}
 	if t.ciliumNode == nil {
@@ -345,9 +358,9 @@ func (t *translation) podCIDRs(ref model.RuleRef, fam model.Family) map[netip.Pr
 	}
 	obj := model.ObjectRef{Kind: model.KindCiliumNode, Name: t.ciliumNode.Name}
 	for k, c := range t.ciliumNode.Spec.IPAM.PodCIDRs {
-		p, err := netip.ParsePrefix(strings.TrimSpace(c))
+		p, err := parseCIDR(c)
 		if err != nil {
-			t.warn(obj, fmt.Sprintf("spec.ipam.podCIDRs[%d]", k), "%q is not a CIDR: ignored", c)
+			t.warn(obj, fmt.Sprintf("spec.ipam.podCIDRs[%d]", k), "%v: ignored", err)
 			continue
 		}
 		if model.FamilyOf(p.Addr()) != fam {
@@ -392,9 +405,9 @@ func (t *translation) podIPPools(info *ruleInfo, fam model.Family) map[netip.Pre
 		}
 		for m, c := range alloc.CIDRs {
 			cfield := fmt.Sprintf("spec.ipam.pools.allocated[%d].cidrs[%d]", k, m)
-			p, err := netip.ParsePrefix(strings.TrimSpace(c))
+			p, err := parseCIDR(c)
 			if err != nil {
-				t.warn(cn, cfield, "%q is not a CIDR: ignored", c)
+				t.warn(cn, cfield, "%v: ignored", err)
 				continue
 			}
 			if model.FamilyOf(p.Addr()) != fam {

@@ -75,6 +75,14 @@ func TestPodCIDR(t *testing.T) {
 			diags:    []wantDiag{{sev: model.Warning, kind: "CiliumNode", name: testNode, field: "spec.ipam.podCIDRs[1]", msg: "not a CIDR"}},
 		},
 		{
+			name:     "an IPv4-mapped IPv6 CIDR is refused in both families",
+			podCIDRs: []string{"10.0.1.0/24", "::ffff:10.0.2.0/120"},
+			rule:     podCIDRRule(),
+			fams:     []model.Family{model.IPv4Unicast, model.IPv6Unicast},
+			want:     map[string][]string{"ipv4/unicast": {"10.0.1.0/24"}},
+			diags:    []wantDiag{{sev: model.Warning, kind: "CiliumNode", name: testNode, field: "spec.ipam.podCIDRs[1]", msg: "IPv4-mapped IPv6 CIDR"}},
+		},
+		{
 			name: "no pod CIDR",
 			rule: podCIDRRule(),
 			fams: []model.Family{model.IPv4Unicast},
