@@ -78,7 +78,8 @@ type ApplierOptions struct {
 // ApplyResult is what one apply did.
 type ApplyResult struct {
 	// Lines is what was sent, passwords masked; empty when nothing changed. After a refused
-	// line, the lines up to and including it.
+	// line, the lines up to and including it, and the rest of its run of network lines
+	// (ConfigError.Applied).
 	Lines []string
 	// Resets are the sent lines that reset sessions, masked: the frrconfig.SessionResetting lines
 	// that change a peer (or instance) bgpd had before; a new neighbor has no session to reset.
@@ -318,7 +319,7 @@ func (a *Applier) send(ctx context.Context, delta []string, res ApplyResult) (Ap
 	sent := delta
 	var ce *ConfigError
 	if errors.As(err, &ce) {
-		sent = delta[:min(ce.Line+1, len(delta))]
+		sent = delta[:min(max(ce.Line+1, ce.Applied), len(delta))]
 	}
 	resets := frrconfig.ResettingLines(a.running, sent)
 	for i, l := range sent {

@@ -6,8 +6,11 @@ package vtysh
 //
 //   - The client writes one command line followed by a NUL byte, then waits: the daemon reads the
 //     socket in 512-byte chunks and executes every NUL-terminated line it finds, but some of its
-//     paths drop what follows the line in that chunk, so vtysh (and this client) never sends a
-//     second command before the first one's reply.
+//     paths drop what follows the line in that chunk (a command that suspends the session, as
+//     `write integrated` does, or waits for mgmtd), so vtysh never sends a second command before
+//     the first one's reply. This client does, for network lines only (pipelined): they take
+//     none of those paths. A chunk that would make a partial line 4,096 bytes or longer is
+//     refused whole ("% Command is too long."), so such lines are short.
 //   - The daemon answers with the command's output (no prompt, no pager, no CR) and then four
 //     bytes: three NULs and the command's status (CMD_SUCCESS = 0, CMD_WARNING = 1,
 //     CMD_ERR_NO_MATCH = 2, ... CMD_WARNING_CONFIG_FAILED = 13).
@@ -25,6 +28,7 @@ package vtysh
 //   - Sessions on the unix socket never time out (exec-timeout applies to TCP vty sessions only).
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -113,12 +117,16 @@ func (e *CommandError) Error() string {
 }
 
 // ConfigError is the line of a Configure batch the daemon refused. The lines before it are
-// applied (FRR has no rollback for bgpd), the ones after it were not sent.
+// applied (FRR has no rollback for bgpd), the ones after it were not sent, but for the rest of a
+// pipelined run of network lines (Applied).
 type ConfigError struct {
-	Line   int    // 0-based index into the lines given to Configure
-	Text   string // the line, passwords masked (frrconfig.MaskSecrets)
-	Status Status // the daemon's answer; 0 when Err is set
-	Output string // the daemon's output, masked the same way
+	Line int // 0-based index into the lines given to Configure
+	// Applied, when above Line+1, is how many of the lines were sent: Line was one of a run
+	// sent in one write (pipelined), and the run's lines after it are applied too.
+	Applied int
+	Text    string // the line, passwords masked (frrconfig.MaskSecrets)
+	Status  Status // the daemon's answer; 0 when Err is set
+	Output  string // the daemon's output, masked the same way
 	// Err is set when the line was not answered: the client refused it (ErrInvalidCommand,
 	// before anything was sent), or the connection failed (ErrDisconnected, a context error).
 	Err error
@@ -308,7 +316,36 @@ func (c *Client) configure(ctx context.Context, lines []string, batch bool) ([]N
 
 func (c *Client) configLines(ctx context.Context, lines []string) ([]Notice, error) {
 	var notices []Notice
-	for i, line := range lines {
+	for i := 0; i < len(lines); i++ {
+		if n := pipelined(lines[i:]); n > 1 {
+			var refused *ConfigError
+			words := make([]string, n)
+			for j, l := range lines[i : i+n] {
+				words[j] = strings.TrimSpace(l)
+			}
+			err := c.exchange(ctx, words, func(j int, r reply) {
+				line := lines[i+j]
+				switch {
+				case refused != nil:
+				case r.err != nil:
+					refused = &ConfigError{Line: i + j, Text: frrconfig.MaskSecrets(line), Err: r.err}
+				case r.st != StatusSuccess:
+					refused = &ConfigError{Line: i + j, Text: frrconfig.MaskSecrets(line), Status: r.st, Output: frrconfig.MaskSecrets(r.out)}
+				case strings.TrimSpace(r.out) != "":
+					notices = append(notices, Notice{Line: i + j, Text: frrconfig.MaskSecrets(line), Output: frrconfig.MaskSecrets(r.out)})
+				}
+			})
+			if err != nil {
+				return notices, &ConfigError{Line: i, Text: frrconfig.MaskSecrets(lines[i]), Err: err}
+			}
+			if refused != nil {
+				refused.Applied = i + n
+				return notices, refused
+			}
+			i += n - 1
+			continue
+		}
+		line := lines[i]
 		word := strings.TrimSpace(line)
 		if word == "" || word[0] == '!' || word[0] == '#' {
 			continue
@@ -341,6 +378,35 @@ func (c *Client) configLines(ctx context.Context, lines []string) ([]Notice, err
 	return notices, nil
 }
 
+// pipelined returns how many of the first lines can go to the daemon in one write: a run of
+// `network` and `no network` lines, at most pipelineMax, each at most pipelineLineMax bytes.
+// Such a line never leaves its address-family node, so each one does what it says whatever the
+// ones before it did; a line that enters or leaves a node, creates a neighbor or sets its
+// password must not run when the one before it was refused. One write per run instead of one
+// round trip per line: 10,000 network lines into an empty bgpd take 0.35 s instead of 0.73 s on
+// FRR 8.4, 0.43 instead of 0.77 on 10.3 (BenchmarkApplyInitial/socket); runs longer than 32
+// lines gain nothing more.
+func pipelined(lines []string) int {
+	n := 0
+	for n < len(lines) && n < pipelineMax {
+		w := strings.TrimLeft(lines[n], " ")
+		if !strings.HasPrefix(w, "network ") && !strings.HasPrefix(w, "no network ") || len(w) > pipelineLineMax {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+const (
+	// pipelineMax bounds a pipelined write: a few KiB, far below the socket's buffer, whose
+	// replies (4 bytes each for a network line) never fill it either.
+	pipelineMax = 64
+	// pipelineLineMax keeps a pipelined line with the 512 bytes the daemon reads after it below
+	// its 4,096-byte line buffer. A network line is under 100 bytes.
+	pipelineLineMax = 1024
+)
+
 func checkCommand(cmd string) error {
 	switch {
 	case strings.ContainsAny(cmd, "\x00\n\r"):
@@ -354,19 +420,42 @@ func checkCommand(cmd string) error {
 // run sends one command and reads its reply. A non-nil error means the connection is unusable
 // (and closed), except for a command refused before sending and ErrOutputTooLarge.
 func (c *Client) run(ctx context.Context, cmd string) (string, Status, error) {
-	if c.err != nil {
-		return "", 0, c.err
+	var r reply
+	if err := c.exchange(ctx, []string{cmd}, func(_ int, got reply) { r = got }); err != nil {
+		return "", 0, err
 	}
-	if err := checkCommand(cmd); err != nil {
-		return "", 0, fmt.Errorf("vty %s: %q: %w", c.path, frrconfig.MaskSecrets(cmd), err)
+	return r.out, r.st, r.err
+}
+
+// reply is a daemon's answer to one command; err is nil or ErrOutputTooLarge.
+type reply struct {
+	out string
+	st  Status
+	err error
+}
+
+// exchange sends cmds in one write and hands each reply to each, in order. The daemon executes
+// every command it receives, so this is for commands that stay correct whatever the ones before
+// them did (see pipelined). A non-nil error means the connection is unusable (and closed),
+// except for a command refused before anything was sent.
+func (c *Client) exchange(ctx context.Context, cmds []string, each func(i int, r reply)) error {
+	if c.err != nil {
+		return c.err
+	}
+	size := 0
+	for _, cmd := range cmds {
+		if err := checkCommand(cmd); err != nil {
+			return fmt.Errorf("vty %s: %q: %w", c.path, frrconfig.MaskSecrets(cmd), err)
+		}
+		size += len(cmd) + 1
 	}
 	if err := ctx.Err(); err != nil {
 		// Nothing sent yet: the session is still in step.
-		return "", 0, fmt.Errorf("vty %s: %w", c.path, err)
+		return fmt.Errorf("vty %s: %w", c.path, err)
 	}
 	deadline, _ := ctx.Deadline()
 	if err := c.conn.SetDeadline(deadline); err != nil {
-		return "", 0, c.fail(ctx, err)
+		return c.fail(ctx, err)
 	}
 	// A context without deadline may still be cancelled: wake the blocked read or write.
 	conn, woken := c.conn, make(chan struct{})
@@ -382,49 +471,66 @@ func (c *Client) run(ctx context.Context, cmd string) (string, Status, error) {
 		}
 	}()
 
-	msg := make([]byte, len(cmd)+1)
-	copy(msg, cmd)
+	msg := make([]byte, 0, size)
+	for _, cmd := range cmds {
+		msg = append(append(msg, cmd...), 0)
+	}
 	if _, err := c.conn.Write(msg); err != nil {
-		return "", 0, c.fail(ctx, err)
+		return c.fail(ctx, err)
 	}
-	out, st, err := c.readReply()
-	if err != nil && !errors.Is(err, ErrOutputTooLarge) {
-		return "", 0, c.fail(ctx, err)
+	for i := range cmds {
+		out, st, err := c.readReply()
+		if err != nil && !errors.Is(err, ErrOutputTooLarge) {
+			return c.fail(ctx, err)
+		}
+		each(i, reply{out, st, err})
 	}
-	return out, st, err
+	return nil
 }
 
-// readReply reads a reply: output, three NULs and the status byte. Like vtysh, it looks for the
-// marker only at the end of what has arrived, since nothing follows a reply.
+// readReply reads the next reply: output, three NULs and the status byte. Output never holds a
+// NUL, so the first three NULs end it; bytes after the status byte are the next reply's (exchange
+// sends several commands at once) and stay in c.buf for it.
 func (c *Client) readReply() (string, Status, error) {
-	c.buf = c.buf[:0]
 	dropped := 0 // output bytes dropped over the limit
+	scanned := 0 // no marker starts in c.buf[:scanned]
 	for {
-		n, err := c.conn.Read(c.rbuf)
-		c.buf = append(c.buf, c.rbuf[:n]...)
-		if k := len(c.buf); k >= 4 && c.buf[k-4] == 0 && c.buf[k-3] == 0 && c.buf[k-2] == 0 {
-			st := Status(c.buf[k-1])
-			if dropped > 0 || k-4 > c.maxOutput {
-				return "", st, fmt.Errorf("vty %s: %w (%d bytes)", c.path, ErrOutputTooLarge, c.maxOutput)
+		if k := bytes.Index(c.buf[scanned:], replyEnd); k >= 0 && scanned+k+3 < len(c.buf) {
+			k += scanned
+			st := Status(c.buf[k+3])
+			tooLarge := dropped > 0 || k > c.maxOutput
+			out := ""
+			if !tooLarge {
+				out = string(c.buf[:k])
 			}
-			out := string(c.buf[:k-4])
-			if cap(c.buf) > 1<<20 {
+			c.buf = c.buf[:copy(c.buf, c.buf[k+4:])]
+			if len(c.buf) == 0 && cap(c.buf) > 1<<20 {
 				c.buf = nil // do not hold on to a large reply's memory
+			}
+			if tooLarge {
+				return "", st, fmt.Errorf("vty %s: %w (%d bytes)", c.path, ErrOutputTooLarge, c.maxOutput)
 			}
 			return out, st, nil
 		}
-		if err != nil {
-			return "", 0, err
-		}
+		scanned = max(0, len(c.buf)-3)
 		if len(c.buf) > c.maxOutput+3 {
 			// Keep reading to the marker, so the session stays in step, but keep only the last
 			// three bytes: they may begin the marker.
 			k := len(c.buf)
 			dropped += k - 3
 			c.buf = append(c.buf[:0], c.buf[k-3:]...)
+			scanned = 0
+		}
+		n, err := c.conn.Read(c.rbuf)
+		c.buf = append(c.buf, c.rbuf[:n]...)
+		if err != nil && n == 0 {
+			return "", 0, err
 		}
 	}
 }
+
+// replyEnd begins the four bytes that end a reply; the fourth is the status.
+var replyEnd = []byte{0, 0, 0}
 
 // fail closes the connection after an I/O error and returns the error every later call returns.
 func (c *Client) fail(ctx context.Context, err error) error {

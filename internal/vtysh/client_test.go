@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -185,6 +186,77 @@ func testClient(t *testing.T, v frrtest.Version) {
 		}
 		if !strings.Contains(got, "description first\n") || strings.Contains(got, "description never") {
 			t.Errorf("want the line before applied and the one after not:\n%s", got)
+		}
+	})
+
+	t.Run("network lines in one write", func(t *testing.T) {
+		// 200 network lines go in runs of pipelineMax; one refused line (the network does not
+		// exist) stops the apply after the rest of its run.
+		network := func(i int) string { return fmt.Sprintf("  network 10.50.%d.0/24 route-map ORIGIN", i) }
+		lines := []string{"router bgp 65001", " address-family ipv4 unicast"}
+		for i := range 100 {
+			lines = append(lines, network(i))
+		}
+		refused := len(lines)
+		lines = append(lines, "  no network 10.51.0.0/24")
+		for i := 100; i < 200; i++ {
+			lines = append(lines, network(i))
+		}
+		lines = append(lines, " exit-address-family", "exit")
+		runEnd := 2 + (refused-2)/pipelineMax*pipelineMax + pipelineMax // where the refused line's run ends
+		err := c.Configure(ctx, lines)
+		var cerr *ConfigError
+		if !errors.As(err, &cerr) {
+			t.Fatalf("got %v, want a *ConfigError", err)
+		}
+		t.Logf("error: %v", err)
+		if cerr.Line != refused || cerr.Status != StatusWarningConfigFailed || cerr.Applied != runEnd {
+			t.Errorf("got line %d, status %v, applied %d; want %d, %v, %d", cerr.Line, cerr.Status, cerr.Applied, refused, StatusWarningConfigFailed, runEnd)
+		}
+		got, err := c.Exec(ctx, "show running-config")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range lines {
+			if !strings.HasPrefix(l, "  network ") {
+				continue
+			}
+			if in, want := strings.Contains(got, l+"\n"), i < runEnd; in != want {
+				t.Errorf("line %d %q: in bgpd %v, want %v", i, l, in, want)
+			}
+		}
+		// The session is in step and back in ENABLE_NODE.
+		if _, err := c.Exec(ctx, "configure terminal"); err != nil {
+			t.Errorf("not in ENABLE_NODE after a refused line: %v", err)
+		}
+		if _, err := c.Exec(ctx, "end"); err != nil {
+			t.Error(err)
+		}
+
+		// All of them, then none.
+		lines = slices.Delete(lines, refused, refused+1)
+		if err := c.Configure(ctx, lines); err != nil {
+			t.Fatal(err)
+		}
+		if got, err = c.Exec(ctx, "show running-config"); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(got, "network 10.50."); n != 200 {
+			t.Errorf("%d of 200 networks in bgpd after the apply", n)
+		}
+		for i, l := range lines {
+			if strings.HasPrefix(l, "  network ") {
+				lines[i] = "  no " + strings.TrimSpace(l)
+			}
+		}
+		if err := c.Configure(ctx, lines); err != nil {
+			t.Fatal(err)
+		}
+		if got, err = c.Exec(ctx, "show running-config"); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(got, "network 10.50."); n != 0 {
+			t.Errorf("%d networks left in bgpd after removing all 200", n)
 		}
 	})
 
@@ -591,6 +663,24 @@ func TestClientFake(t *testing.T) {
 	if out, err := c.Exec(ctx, "show split"); err != nil || out != "split output\n" {
 		t.Errorf("after the dropped output: %q %v", out, err)
 	}
+	// Several commands in one write, their replies in one: each reply is its own, an output
+	// over the limit is dropped alone.
+	cmds := []string{"show empty", "show split", "bad", "show bigger", "show big", "show empty"}
+	want := []reply{{"", StatusSuccess, nil}, {"split output\n", StatusSuccess, nil}, {"% Unknown command\n", StatusNoMatch, nil},
+		{"", StatusSuccess, ErrOutputTooLarge}, {big, StatusSuccess, nil}, {"", StatusSuccess, nil}}
+	var got []reply
+	if err := c.exchange(ctx, cmds, func(i int, r reply) { got = append(got, r) }); err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	for i, w := range want {
+		if i >= len(got) {
+			t.Errorf("%s: no reply", cmds[i])
+			continue
+		}
+		if g := got[i]; g.out != w.out || g.st != w.st || !errors.Is(g.err, w.err) {
+			t.Errorf("%s: got %d bytes %.40q, %v, %v; want %d bytes %.40q, %v, %v", cmds[i], len(g.out), g.out, g.st, g.err, len(w.out), w.out, w.st, w.err)
+		}
+	}
 	if _, err := c.Exec(ctx, "show hangup"); !errors.Is(err, ErrDisconnected) {
 		t.Errorf("show hangup: got %v, want ErrDisconnected", err)
 	}
@@ -602,12 +692,17 @@ func TestClientFake(t *testing.T) {
 	}
 }
 
-// fakeDaemon answers like a vty: output, three NULs, status; it splits some replies into
-// small writes.
+// fakeDaemon answers like a vty: output, three NULs, status. The replies to the commands of one
+// read go out in one write, as a daemon's do when they fit its socket; some replies are split
+// into small writes instead.
 func fakeDaemon(conn net.Conn, big string) {
 	defer conn.Close()
 	buf := make([]byte, 8192)
-	var pending []byte
+	var pending, replies []byte
+	flush := func() {
+		conn.Write(replies)
+		replies = nil
+	}
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {
@@ -621,26 +716,31 @@ func fakeDaemon(conn net.Conn, big string) {
 			}
 			cmd := string(pending[:i])
 			pending = pending[i+1:]
-			reply := func(out string, st byte) []byte { return append([]byte(out), 0, 0, 0, st) }
+			reply := func(out string, st byte) { replies = append(append(replies, out...), 0, 0, 0, st) }
 			switch cmd {
 			case "enable", "show empty":
-				conn.Write(reply("", 0))
+				reply("", 0)
 			case "show split":
-				for _, b := range reply("split output\n", 0) {
+				flush()
+				reply("split output\n", 0)
+				for _, b := range replies {
 					conn.Write([]byte{b})
 					time.Sleep(time.Millisecond)
 				}
+				replies = nil
 			case "show big":
-				conn.Write(reply(big, 0))
+				reply(big, 0)
 			case "show bigger":
-				conn.Write(reply(big+"x", 0))
+				reply(big+"x", 0)
 			case "show hangup":
+				flush()
 				conn.Write([]byte("partial"))
 				return
 			default:
-				conn.Write(reply("% Unknown command\n", 2))
+				reply("% Unknown command\n", 2)
 			}
 		}
+		flush()
 	}
 }
 
