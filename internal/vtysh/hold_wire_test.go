@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -119,7 +120,23 @@ func testHoldAcrossPause(t *testing.T, v frrtest.Version, torConf string, hold b
 	if r, err := showTorRoute(tor, prefix); err == nil {
 		t.Logf("after the pause, the ToR's route: %+v", r)
 	}
-	// Configure ends in `end`: the rest enters the instance and the family again.
+	if err := c.Configure(ctx, resume(delta, cut)); err != nil {
+		t.Fatal(err)
+	}
+	frrtest.WaitFor(t, 30*time.Second, func() error { return hasRoute(tor, prefix) })
+	switch {
+	case hold && flushed != "":
+		t.Errorf("held: the ToR lost %s in the pause: %s", prefix, flushed)
+	case !hold && flushed == "":
+		t.Errorf("not held: the ToR kept %s through the pause; this test no longer shows what the hold prevents", prefix)
+	default:
+		t.Logf("hold %v: the ToR's %s in the pause: %q (empty: kept all along)", hold, prefix, flushed)
+	}
+}
+
+// resume returns the lines of delta from cut on, after the lines that enter the node delta is
+// in at cut: Configure ends in `end`, so the rest enters the instance and the family again.
+func resume(delta []string, cut int) []string {
 	var headers []string
 	for _, l := range delta[:cut] {
 		switch {
@@ -131,17 +148,72 @@ func testHoldAcrossPause(t *testing.T, v frrtest.Version, torConf string, hold b
 			headers = headers[:1]
 		}
 	}
-	if err := c.Configure(ctx, append(headers, delta[cut:]...)); err != nil {
+	return append(headers, delta[cut:]...)
+}
+
+// TestEarlyReleaseOnTheWire: a new node's neighbor without graceful restart is released before
+// its network lines (frrconfig.HoldNewPeers), so bgpd's start timer runs while they are sent.
+// The apply is cut before the first network line and paused: the session comes up in the
+// pause, without the capability, and the route follows when the rest is sent.
+func TestEarlyReleaseOnTheWire(t *testing.T) {
+	torConf, err := os.ReadFile(seedTorConf)
+	if err != nil {
 		t.Fatal(err)
 	}
-	frrtest.WaitFor(t, 30*time.Second, func() error { return hasRoute(tor, prefix) })
-	switch {
-	case hold && flushed != "":
-		t.Errorf("held: the ToR lost %s in the pause: %s", prefix, flushed)
-	case !hold && flushed == "":
-		t.Errorf("not held: the ToR kept %s through the pause; this test no longer shows what the hold prevents", prefix)
-	default:
-		t.Logf("hold %v: the ToR's %s in the pause: %q (empty: kept all along)", hold, prefix, flushed)
+	for _, v := range frrtest.Supported() {
+		t.Run(string(v), func(t *testing.T) {
+			const prefix = "172.20.0.1/32"
+			node := frrtest.Start(t, v, "node")
+			tor := frrtest.Start(t, v, "tor")
+			frrtest.Link(t, node, tor, netip.MustParsePrefix(nodeAddr+"/24"), netip.MustParsePrefix("192.168.10.1/24"))
+			if err := tor.Load(string(torConf)); err != nil {
+				t.Fatal(err)
+			}
+			seed := newHandsOn(t).render(v)
+			desired := strings.Replace(seed, " neighbor 192.168.10.1 graceful-restart\n", " neighbor 192.168.10.1 graceful-restart-disable\n", 1)
+			if desired == seed {
+				t.Fatalf("the seed's neighbor has no graceful-restart line:\n%s", seed)
+			}
+			empty, err := frrconfig.Parse("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := frrconfig.Parse(desired)
+			if err != nil {
+				t.Fatal(err)
+			}
+			delta := frrconfig.HoldNewPeers(empty, frrconfig.Delta(empty, want, want.Rendered()))
+			cut := slices.IndexFunc(delta, func(l string) bool { return strings.HasPrefix(l, "  network ") })
+			if cut < 0 || !slices.Contains(delta[:cut], " no neighbor 192.168.10.1 shutdown") {
+				t.Fatalf("the neighbor is not released before the network lines:\n%s", strings.Join(delta, "\n"))
+			}
+			ctx := t.Context()
+			c, err := Dial(ctx, SocketPath(node.RunDir(), "bgpd"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if err := c.Configure(ctx, delta[:cut]); err != nil {
+				t.Fatal(err)
+			}
+			frrtest.WaitFor(t, 10*time.Second, func() error {
+				out, err := tor.Vtysh("-c", "show bgp neighbors "+nodeAddr)
+				if err == nil && !strings.Contains(out, "BGP state = Established") {
+					err = errors.New("the ToR's session with the node is not up before the network lines")
+				}
+				if err == nil && strings.Contains(out, "Graceful Restart Capability: advertised and received") {
+					err = errors.New("the session negotiated graceful restart")
+				}
+				return err
+			})
+			if err := hasNoRoute(tor, prefix); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Configure(ctx, resume(delta, cut)); err != nil {
+				t.Fatal(err)
+			}
+			frrtest.WaitFor(t, 30*time.Second, func() error { return hasRoute(tor, prefix) })
+		})
 	}
 }
 
