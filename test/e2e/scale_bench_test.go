@@ -18,6 +18,7 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -127,11 +128,19 @@ func listServices(b *testing.B, e *env) time.Duration {
 // its vty socket by the benchmark: FRR's floor, in the same run.
 //
 //	go test -run '^$' -bench ServiceEditScale -benchtime 20x -timeout 30m ./test/e2e/   (E2E_FRR=8 for 8.4)
+//
+// E2E_GRACEFUL_RESTART=off turns the seed's graceful restart off (Cilium's default), whose new
+// neighbors are released before the network lines (frrconfig.HoldNewPeers).
 func BenchmarkServiceEditScale(b *testing.B) {
 	n := scaleServices(b)
 	b.Setenv("E2E_SIDECAR_ARGS", strings.TrimSpace(os.Getenv("E2E_SIDECAR_ARGS")+" -v 2"))
 	var created, warmSync, listed time.Duration
 	e := setupWith(b, benchVersion(b), func(e *env) {
+		if os.Getenv("E2E_GRACEFUL_RESTART") == "off" {
+			e.mutate(object("cilium.io/v2", "CiliumBGPPeerConfig", "", "cilium-peer"), func(u *unstructured.Unstructured) {
+				_ = unstructured.SetNestedField(u.Object, false, "spec", "gracefulRestart", "enabled")
+			}, false)
+		}
 		created = addServices(b, e, benchClient(e), n)
 		warmSync = warmAPIServer(b, e)
 		listed = listServices(b, e)

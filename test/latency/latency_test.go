@@ -64,7 +64,9 @@ const (
 	handsOn     = "../../examples/seed/hands-on"
 	torConfFile = "../../examples/seed/tor-frr.conf"
 	serviceFile = "05-http-test.yaml"
-	baseIngress = "    - ip: 172.20.0.1\n" // the Service's one LoadBalancer IP in the seed
+	// peerConfigFile is the seed's CiliumBGPPeerConfig.
+	peerConfigFile = "02-peer-config.yaml"
+	baseIngress    = "    - ip: 172.20.0.1\n" // the Service's one LoadBalancer IP in the seed
 
 	nodeName = "cp-1"
 	nodeAddr = "192.168.10.11"

@@ -26,7 +26,9 @@ package latency
 //	go test -run '^$' -bench ScaleEdit -benchtime 20x -timeout 30m ./test/latency/
 //
 // LATENCY_SERVICES sets N (default 10,000); LATENCY_NO_RELOAD=1 leaves frr-reload.py out (at
-// 100,000 Services one reload takes minutes).
+// 100,000 Services one reload takes minutes); LATENCY_GRACEFUL_RESTART=off turns the seed's
+// graceful restart off (Cilium's default), whose new neighbors are released before the network
+// lines (frrconfig.HoldNewPeers).
 
 import (
 	"context"
@@ -183,6 +185,13 @@ func setupScale(b *testing.B, v frrtest.Version, n int) *scaleEnv {
 		}
 		if filepath.Base(f) == serviceFile {
 			e.service = string(data)
+		}
+		if os.Getenv("LATENCY_GRACEFUL_RESTART") == "off" && filepath.Base(f) == peerConfigFile {
+			on := "  gracefulRestart:\n    enabled: true\n"
+			if !strings.Contains(string(data), on) {
+				b.Fatalf("%s: no %q to turn off", f, on)
+			}
+			data = []byte(strings.Replace(string(data), on, "  gracefulRestart:\n    enabled: false\n", 1))
 		}
 		if err := os.WriteFile(filepath.Join(e.dir, filepath.Base(f)), data, 0o644); err != nil {
 			b.Fatal(err)
