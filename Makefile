@@ -176,7 +176,8 @@ $(STATICCHECK):
 ## bench: translate+render at 100..10,000 Services x 64 peers, one Service's change whole and
 ## incremental at 1,000..100,000, the watched manifests read at 10,000 and 100,000, FRR 8.4/10.3 load times, the applier, edit -> ToR latency
 ## (manifests and the API), one Service edit among 10,000 (issue 11: frr-renderer beside FRR's
-## floor, vtysh -c and frr-reload.py, with the stages; both modes), the sidecar at 10,000 Services.
+## floor, vtysh -c and frr-reload.py, with the stages; both modes; the start again with graceful
+## restart off), the sidecar at 10,000 and 100,000 Services.
 bench: deps
 	$(GO) test -run '^$$' -bench 'BenchmarkTranslateRender' -benchmem -benchtime 50x ./test/scale/
 	$(GO) test -run '^$$' -bench 'BenchmarkChange' -benchtime 20x ./test/scale/
@@ -189,10 +190,12 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'ManifestToToR' -benchtime 100x ./test/latency/
 	$(GO) test -run '^$$' -bench 'Burst' -benchtime 1x ./test/latency/
 	$(GO) test -run '^$$' -bench 'ScaleEdit' -benchtime 10x -timeout 30m ./test/latency/
+	LATENCY_GRACEFUL_RESTART=off LATENCY_NO_RELOAD=1 $(GO) test -run '^$$' -bench 'ScaleEdit' -benchtime 3x -timeout 30m ./test/latency/
 	$(MAKE) --no-print-directory kube-binaries >/dev/null
 	$(GO) test -run '^$$' -bench 'ServiceToToR' -benchtime 100x ./test/e2e/
 	E2E_FRR=8 $(GO) test -run '^$$' -bench 'ServiceEditScale' -benchtime 10x -timeout 30m ./test/e2e/
 	$(GO) test -run '^$$' -bench 'ServiceEditScale' -benchtime 10x -timeout 30m ./test/e2e/
+	E2E_GRACEFUL_RESTART=off $(GO) test -run '^$$' -bench 'ServiceEditScale' -benchtime 3x -timeout 30m ./test/e2e/
 	$(GO) test -run '^$$' -bench 'SidecarScale' -benchtime 1x -timeout 30m ./test/e2e/
 	E2E_SERVICES=100000 $(GO) test -run '^$$' -bench 'SidecarScale' -benchtime 1x -timeout 30m ./test/e2e/
 
