@@ -9,8 +9,8 @@ package vtysh
 //     paths drop what follows the line in that chunk (a command that suspends the session, as
 //     `write integrated` does, or waits for mgmtd), so vtysh never sends a second command before
 //     the first one's reply. This client does, for network lines only (pipelined): they take
-//     none of those paths. A chunk that would make a partial line 4,096 bytes or longer is
-//     refused whole ("% Command is too long."), so such lines are short.
+//     none of those paths. The daemon drops a whole chunk when it and the part of a line before
+//     it reach 4,096 bytes ("% Command is too long."), so pipelined lines are short.
 //   - The daemon answers with the command's output (no prompt, no pager, no CR) and then four
 //     bytes: three NULs and the command's status (CMD_SUCCESS = 0, CMD_WARNING = 1,
 //     CMD_ERR_NO_MATCH = 2, ... CMD_WARNING_CONFIG_FAILED = 13).
