@@ -68,7 +68,7 @@ func HoldNewPeers(running *Config, delta []string) []string {
 				release(false) // before the block's exit, or the next block if it has none
 			}
 			inBlock = strings.HasPrefix(body, "router bgp ")
-			early, family = false, nil
+			early = false
 			if inBlock {
 				exists, groups, noGR = map[string]bool{}, map[string]bool{}, map[string]bool{}
 				if id, err := parseRouterBGP(body); err == nil && running != nil {

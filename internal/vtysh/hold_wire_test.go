@@ -174,14 +174,7 @@ func TestEarlyReleaseOnTheWire(t *testing.T) {
 			if desired == seed {
 				t.Fatalf("the seed's neighbor has no graceful-restart line:\n%s", seed)
 			}
-			empty, err := frrconfig.Parse("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := frrconfig.Parse(desired)
-			if err != nil {
-				t.Fatal(err)
-			}
+			empty, want := mustParse(t, ""), mustParse(t, desired)
 			delta := frrconfig.HoldNewPeers(empty, frrconfig.Delta(empty, want, want.Rendered()))
 			cut := slices.IndexFunc(delta, func(l string) bool { return strings.HasPrefix(l, "  network ") })
 			if cut < 0 || !slices.Contains(delta[:cut], " no neighbor 192.168.10.1 shutdown") {

@@ -19,9 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/frr-renderer/frr-renderer/internal/kube"
 	"github.com/frr-renderer/frr-renderer/internal/measure"
@@ -103,14 +101,9 @@ func warmAPIServer(b *testing.B, e *env) time.Duration {
 // as an informer's first list asks for them: the API server's part of the sidecar's start.
 func listServices(b *testing.B, e *env) time.Duration {
 	b.Helper()
-	cfg := rest.CopyConfig(e.api.RESTConfig())
-	cfg.ContentType = runtime.ContentTypeProtobuf
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	services := benchClient(e).CoreV1().Services("")
 	start := time.Now()
-	l, err := c.CoreV1().Services("").List(context.Background(), metav1.ListOptions{ResourceVersion: "0"})
+	l, err := services.List(context.Background(), metav1.ListOptions{ResourceVersion: "0"})
 	if err != nil {
 		b.Fatalf("listing the Services: %v", err)
 	}
