@@ -158,7 +158,7 @@ func (p *docParser) object(loc location, v any, listType typeKey) error {
 		return nil
 	}
 	secret := k == secretKind
-	js, err := json.Marshal(m)
+	js, err := marshalTree(m)
 	if err != nil {
 		// Only a YAML .nan or .inf has no JSON form.
 		return at(errors.New("a number is not finite (.nan or .inf), which JSON cannot hold"))

@@ -2,9 +2,12 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 
 	yaml "go.yaml.in/yaml/v2"
@@ -72,6 +75,14 @@ func jsonSyntaxError(err error) error {
 }
 
 func decodeYAML(doc []byte) (tree, error) {
+	if root, ok := decodeBlockYAML(doc); ok {
+		return tree{root: root}, nil
+	}
+	return parseYAML(doc)
+}
+
+// parseYAML decodes doc with the YAML parser.
+func parseYAML(doc []byte) (tree, error) {
 	var t tree
 	var raw any
 	// The strict decoder finds duplicate keys (as type errors) but keeps the first value;
@@ -221,4 +232,72 @@ func checkDepth(v any, depth int) error {
 		}
 	}
 	return nil
+}
+
+// marshalTree is json.Marshal of a tree's value (the same bytes), without reflection:
+// decoding turns each object of a document into JSON once more, for the typed decoder.
+func marshalTree(v any) ([]byte, error) {
+	return appendTree(make([]byte, 0, 512), v)
+}
+
+func appendTree(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case string:
+		return appendString(b, v), nil
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	case uint64:
+		return strconv.AppendUint(b, v, 10), nil
+	case map[string]any:
+		b = append(b, '{')
+		for i, k := range slices.Sorted(maps.Keys(v)) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = appendTree(b, v[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case []any:
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendTree(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	}
+	// float64, and anything else: rare enough for the reflecting encoder.
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, js...), nil
+}
+
+// appendString appends s as a JSON string, escaped as json.Marshal escapes it.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			js, _ := json.Marshal(s) // a string always encodes
+			return append(b, js...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
