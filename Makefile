@@ -203,6 +203,7 @@ bench: deps
 ## (60 s) on inputs of several KB spends the whole run minimizing, not fuzzing.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/manifest/
+	$(GO) test -run '^$$' -fuzz '^FuzzBlockYAML$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/manifest/
 	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/translate/
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/frrconfig/
 	$(GO) test -run '^$$' -fuzz '^FuzzPipeline$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./test/golden/

@@ -28,7 +28,8 @@ package latency
 // LATENCY_SERVICES sets N (default 10,000); LATENCY_NO_RELOAD=1 leaves frr-reload.py out (at
 // 100,000 Services one reload takes minutes); LATENCY_GRACEFUL_RESTART=off turns the seed's
 // graceful restart off (Cilium's default), whose new neighbors are released before the network
-// lines (frrconfig.HoldNewPeers).
+// lines (frrconfig.HoldNewPeers). LATENCY_KEEP=DIR keeps frr-renderer's log (-v 2) and the
+// bgpds' logs, as in BenchmarkEdit.
 
 import (
 	"context"
@@ -452,6 +453,9 @@ func (e *scaleEnv) startRun(b *testing.B) {
 		b.Fatal(err)
 	}
 	e.logFile, e.run = f, &runLog{path: logPath}
+	if keep := os.Getenv("LATENCY_KEEP"); keep != "" {
+		b.Cleanup(func() { keepLogs(b, keep, e.env, logPath) }) // runs after stopRun
+	}
 	e.cmd = exec.Command("ip", "netns", "exec", e.node.Netns, e.bin, "run",
 		"--node", nodeName, "--watch", e.dir, "--vty-socket", e.node.RunDir(),
 		"--frr-version", frrVersionFlag[e.v], "-v", "2")
