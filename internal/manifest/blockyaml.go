@@ -331,11 +331,15 @@ func resolvePlain(s string) any {
 		}
 	case 'D', 'S':
 		plain := strings.ReplaceAll(s, "_", "")
-		if i, err := strconv.ParseInt(plain, 0, 64); err == nil {
-			return intValue(i)
-		}
-		if u, err := strconv.ParseUint(plain, 0, 64); err == nil {
-			return u
+		// No integer has a dot; skipping addresses and versions spares the parsers'
+		// errors, which allocate.
+		if !strings.Contains(plain, ".") {
+			if i, err := strconv.ParseInt(plain, 0, 64); err == nil {
+				return intValue(i)
+			}
+			if u, err := strconv.ParseUint(plain, 0, 64); err == nil {
+				return u
+			}
 		}
 		if yamlFloat.MatchString(plain) {
 			if f, err := strconv.ParseFloat(plain, 64); err == nil {

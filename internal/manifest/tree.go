@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -237,56 +236,74 @@ func checkDepth(v any, depth int) error {
 // marshalTree is json.Marshal of a tree's value (the same bytes), without reflection:
 // decoding turns each object of a document into JSON once more, for the typed decoder.
 func marshalTree(v any) ([]byte, error) {
-	return appendTree(make([]byte, 0, 512), v)
-}
-
-func appendTree(b []byte, v any) ([]byte, error) {
-	switch v := v.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case bool:
-		return strconv.AppendBool(b, v), nil
-	case string:
-		return appendString(b, v), nil
-	case int:
-		return strconv.AppendInt(b, int64(v), 10), nil
-	case int64:
-		return strconv.AppendInt(b, v, 10), nil
-	case uint64:
-		return strconv.AppendUint(b, v, 10), nil
-	case map[string]any:
-		b = append(b, '{')
-		for i, k := range slices.Sorted(maps.Keys(v)) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = appendTree(b, v[k]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
-	case []any:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendTree(b, e); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
-	}
-	// float64, and anything else: rare enough for the reflecting encoder.
-	js, err := json.Marshal(v)
-	if err != nil {
+	e := treeEncoder{b: make([]byte, 0, 512)}
+	if err := e.value(v); err != nil {
 		return nil, err
 	}
-	return append(b, js...), nil
+	return e.b, nil
+}
+
+type treeEncoder struct {
+	b []byte
+	// keys is a stack of the keys of the mappings being written, sorted as json.Marshal
+	// sorts them, kept from one mapping to the next.
+	keys []string
+}
+
+func (e *treeEncoder) value(v any) error {
+	switch v := v.(type) {
+	case nil:
+		e.b = append(e.b, "null"...)
+	case bool:
+		e.b = strconv.AppendBool(e.b, v)
+	case string:
+		e.b = appendString(e.b, v)
+	case int:
+		e.b = strconv.AppendInt(e.b, int64(v), 10)
+	case int64:
+		e.b = strconv.AppendInt(e.b, v, 10)
+	case uint64:
+		e.b = strconv.AppendUint(e.b, v, 10)
+	case map[string]any:
+		start := len(e.keys)
+		for k := range v {
+			e.keys = append(e.keys, k)
+		}
+		keys := e.keys[start:]
+		slices.Sort(keys)
+		e.b = append(e.b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				e.b = append(e.b, ',')
+			}
+			e.b = appendString(e.b, k)
+			e.b = append(e.b, ':')
+			if err := e.value(v[k]); err != nil {
+				return err
+			}
+		}
+		e.b = append(e.b, '}')
+		e.keys = e.keys[:start]
+	case []any:
+		e.b = append(e.b, '[')
+		for i, item := range v {
+			if i > 0 {
+				e.b = append(e.b, ',')
+			}
+			if err := e.value(item); err != nil {
+				return err
+			}
+		}
+		e.b = append(e.b, ']')
+	default:
+		// float64, and anything else: rare enough for the reflecting encoder.
+		js, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		e.b = append(e.b, js...)
+	}
+	return nil
 }
 
 // appendString appends s as a JSON string, escaped as json.Marshal escapes it.
