@@ -11,8 +11,8 @@ import (
 // decodeBlockYAML decodes the YAML that manifests are almost always written in, several times
 // faster than the YAML parser, and reports false for anything else, which is then left to the
 // parser. It reads block mappings and sequences indented with spaces, keys made of the
-// characters of Kubernetes names and labels, one-line plain or quoted scalars, comments and
-// the empty {} and []; it refuses anchors, aliases, tags, flow collections, block and
+// characters of Kubernetes names and labels, plain or quoted scalars and flow collections
+// that end on their line, and comments; it refuses anchors, aliases, tags, block and
 // multi-line scalars, escapes, tabs, carriage returns, bytes outside printable ASCII, keys set
 // twice and nesting beyond MaxDepth. What it accepts, it decodes as decodeYAML's parser does
 // (YAML 1.1: a plain yes is true, 0x1F is 31), into the same JSON values: FuzzBlockYAML holds
@@ -91,7 +91,7 @@ func (p *blockParser) mapping(indent, depth int) (map[string]any, bool) {
 			if v, ok = p.block(indent, true, depth+1); !ok {
 				return nil, false
 			}
-		} else if v, ok = p.inline(rest, indent); !ok {
+		} else if v, ok = p.inline(rest, indent, depth+1); !ok {
 			return nil, false
 		}
 		m[key] = v
@@ -123,7 +123,7 @@ func (p *blockParser) sequence(indent, depth int) ([]any, bool) {
 			p.lines[p.pos] = blockLine{indent: column, text: content}
 			v, ok = p.mapping(column, depth+1)
 		default:
-			v, ok = p.inline(content, indent)
+			v, ok = p.inline(content, indent, depth+1)
 		}
 		if !ok {
 			return nil, false
@@ -153,10 +153,20 @@ func (p *blockParser) block(parent int, sameIndentSeq bool, depth int) (any, boo
 	return nil, true
 }
 
-// inline reads the scalar that ends the current line, whose key or dash is at indent. The next
-// line must not be indented more: that would continue the scalar, or be an error.
-func (p *blockParser) inline(text []byte, indent int) (any, bool) {
-	v, ok := scalar(text)
+// inline reads the scalar or flow collection that ends the current line, whose key or dash is
+// at indent; a collection is depth levels deep. The next line must not be indented more: that
+// would continue the value, or be an error.
+func (p *blockParser) inline(text []byte, indent, depth int) (any, bool) {
+	var v any
+	var ok bool
+	if text[0] == '[' || text[0] == '{' {
+		f := flowParser{text: text}
+		v, ok = f.collection(depth)
+		// From the closing bracket: a comment must follow a space.
+		ok = ok && onlyComment(text[len(bytes.TrimRight(text[:f.pos], " ")):])
+	} else {
+		v, ok = scalar(text)
+	}
 	p.pos++
 	if !ok || p.pos < len(p.lines) && p.lines[p.pos].indent > indent {
 		return nil, false
@@ -215,18 +225,11 @@ func scalar(text []byte) (any, bool) {
 			return nil, false
 		}
 		return string(text[1:end]), true
-	case '{':
-		if len(text) < 2 || text[1] != '}' || !onlyComment(text[2:]) {
-			return nil, false // a flow mapping that is not empty
-		}
-		return map[string]any{}, true
-	case '[':
-		return flowSequence(text)
 	case '-', '?', ':':
 		if len(text) == 1 || text[1] == ' ' {
 			return nil, false
 		}
-	case ',', ']', '}', '#', '&', '*', '!', '|', '>', '%', '@', '`':
+	case ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '%', '@', '`':
 		return nil, false
 	}
 	end := len(text)
@@ -240,48 +243,121 @@ func scalar(text []byte) (any, bool) {
 	return resolvePlain(string(plain)), true
 }
 
-// flowSequence reads a one-line flow sequence of scalars: [a, 'b', "c"].
-func flowSequence(text []byte) (any, bool) {
-	end := bytes.IndexByte(text, ']')
-	if end < 0 || !onlyComment(text[end+1:]) {
+// flowParser reads a flow collection that ends on its line: [a, 'b'], {k: v, l: [1, 2]}.
+// Its scalars are plain or quoted, without escapes; a plain one holds none of flowIndicators,
+// and a key is a block key's characters followed by ": ". Empty entries, trailing commas and
+// keys set twice are left to the parser.
+type flowParser struct {
+	text []byte
+	pos  int
+}
+
+// flowIndicators are the characters a plain scalar in a flow collection is read without: some
+// end it, others start what the block decoder does not read.
+const flowIndicators = ",[]{}#:?'\"&*!|>%@`"
+
+func (f *flowParser) collection(depth int) (any, bool) {
+	if depth > MaxDepth {
 		return nil, false
 	}
-	s := []any{}
-	inside := bytes.TrimSpace(text[1:end])
-	if len(inside) == 0 {
-		return s, true
-	}
-	for item := range bytes.SplitSeq(inside, []byte(",")) {
-		item = bytes.TrimSpace(item)
-		if len(item) == 0 {
-			return nil, false // an empty entry, or a trailing comma
+	open := f.text[f.pos]
+	f.pos++
+	f.spaces()
+	if open == '[' {
+		s := []any{}
+		if f.next(']') {
+			return s, true
 		}
-		switch item[0] {
-		case '\'', '"':
-			// The whole item must be the quoted scalar: a quote that holds a comma or
-			// a bracket was cut above.
-			v, ok := scalar(item)
-			if !ok || item[len(item)-1] != item[0] {
+		for {
+			v, ok := f.node(depth + 1)
+			if !ok {
 				return nil, false
 			}
 			s = append(s, v)
-			continue
+			if !f.next(',') {
+				return s, f.next(']')
+			}
 		}
-		if bytes.ContainsAny(item, flowIndicators) {
-			return nil, false
-		}
-		v, ok := scalar(item)
-		if !ok {
-			return nil, false
-		}
-		s = append(s, v)
 	}
-	return s, true
+	m := map[string]any{}
+	if f.next('}') {
+		return m, true
+	}
+	for {
+		key, rest, ok := splitKey(f.text[f.pos:])
+		if !ok || len(rest) == 0 {
+			return nil, false
+		}
+		if _, dup := m[key]; dup {
+			return nil, false
+		}
+		f.pos = len(f.text) - len(rest)
+		if m[key], ok = f.node(depth + 1); !ok {
+			return nil, false
+		}
+		if !f.next(',') {
+			return m, f.next('}')
+		}
+	}
 }
 
-// flowIndicators are the characters a plain scalar in a flow sequence is read without: some
-// end it, others start what the block decoder does not read.
-const flowIndicators = "[]{}#:?'\"&*!|>%@`"
+// node reads an entry of a collection, and the spaces after it.
+func (f *flowParser) node(depth int) (any, bool) {
+	f.spaces()
+	if f.pos == len(f.text) {
+		return nil, false
+	}
+	var v any
+	var ok bool
+	switch c := f.text[f.pos]; c {
+	case '[', '{':
+		v, ok = f.collection(depth)
+	case '\'', '"':
+		end := bytes.IndexByte(f.text[f.pos+1:], c)
+		if end < 0 {
+			return nil, false
+		}
+		end += f.pos + 1
+		quoted := f.text[f.pos : end+1]
+		if c == '\'' && end+1 < len(f.text) && f.text[end+1] == '\'' {
+			return nil, false // a doubled quote
+		}
+		v, ok = scalar(quoted)
+		f.pos = end + 1
+	default:
+		end := f.pos
+		for end < len(f.text) && strings.IndexByte(flowIndicators, f.text[end]) < 0 {
+			end++
+		}
+		if end < len(f.text) && strings.IndexByte(",]}", f.text[end]) < 0 {
+			return nil, false // an indicator inside, not one that ends the scalar
+		}
+		plain := bytes.TrimRight(f.text[f.pos:end], " ")
+		if len(plain) == 0 {
+			return nil, false
+		}
+		v, ok = scalar(plain)
+		f.pos = end
+	}
+	f.spaces()
+	return v, ok
+}
+
+// next consumes c, and the spaces after it, if it comes next.
+func (f *flowParser) next(c byte) bool {
+	if f.pos < len(f.text) && f.text[f.pos] == c {
+		f.pos++
+		f.spaces()
+		return true
+	}
+	return false
+}
+
+func (f *flowParser) spaces() {
+	for f.pos < len(f.text) && f.text[f.pos] == ' ' {
+		f.pos++
+	}
+}
 
 func singleQuoted(text []byte) (any, bool) {
 	var sb strings.Builder
