@@ -118,7 +118,10 @@ if [ -n "$node" ]; then
 		v=$("$dir/$c" --version)
 		[ "$v" = "Kubernetes $KUBE_VERSION" ] || { echo "kube-binaries: $c --version: $v" >&2; exit 1; }
 	done
-	"$dir/kubectl" version --client | grep -q "$KUBE_VERSION" || { echo "kube-binaries: kubectl is not $KUBE_VERSION" >&2; exit 1; }
+	# Read whole, not piped into grep -q: grep exits at the match, kubectl dies of SIGPIPE on
+	# its next line, and pipefail fails the check (on a fresh machine, now and then).
+	v=$("$dir/kubectl" version --client)
+	[[ $v == *"Client Version: $KUBE_VERSION"* ]] || { echo "kube-binaries: kubectl version --client: $v" >&2; exit 1; }
 	touch "$marker"
 	echo "$dir"
 	exit 0
