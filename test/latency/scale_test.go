@@ -18,10 +18,11 @@ package latency
 // the ToR shows it (a path from the node; none). frr-renderer is stopped (SIGTERM: FRR keeps
 // its configuration) before the other three run.
 //
-// Before that it measures the initial converge: the floor first (the whole rendered
-// configuration sent over the vty socket into an empty bgpd, until the ToR has every route),
-// then everything is deleted and frr-renderer is started (process start until the ToR has every
-// route), with the stages in between.
+// Before that it measures the initial converge: the floors first (the whole rendered
+// configuration sent over the vty socket into an empty bgpd, as it is and with its new neighbors
+// held as frr-renderer holds them, and bgpd started with it as its file, each until the ToR has
+// every route), then everything is deleted and frr-renderer is started (process start until the
+// ToR has every route), with the stages in between.
 //
 //	go test -run '^$' -bench ScaleEdit -benchtime 20x -timeout 30m ./test/latency/
 //
@@ -340,35 +341,44 @@ func (e *scaleEnv) watchConverge(b *testing.B, ctx context.Context, start time.T
 	return t
 }
 
-// convergeFloor measures FRR's own initial converge two ways, each from an empty bgpd until
+// convergeFloor measures FRR's own initial converge three ways, each from an empty bgpd until
 // the ToR has every route: the whole base configuration sent over the vty socket, one line at a
-// time, by the benchmark itself; and bgpd started with it as its configuration file, which is
-// as fast as FRR takes a configuration in. Each time the configuration is deleted again after,
-// and the node's bgpd runs empty, as on a new node.
+// time, by the benchmark itself, as it is and with its new neighbors held as frr-renderer holds
+// them (frrconfig.HoldNewPeers: a graceful-restart neighbor is released after the last line,
+// and bgpd starts its session a second later, its start timer: the floor of a tool that must
+// not lose a route); and bgpd started with it as its configuration file, which is as fast as
+// FRR takes a configuration in. Each time the configuration is deleted again after, and the
+// node's bgpd runs empty, as on a new node.
 func (e *scaleEnv) convergeFloor(b *testing.B) {
 	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), convergeTimeout)
-	defer cancel()
 	cfg, err := frrconfig.Parse(e.base)
 	if err != nil {
 		b.Fatal(err)
 	}
 	empty, _ := frrconfig.Parse("")
 	lines := frrconfig.Delta(empty, cfg, frrconfig.Ownership{})
-	c := e.floorClient(b)
-	start := time.Now()
-	if err := c.Configure(ctx, lines); err != nil {
-		b.Fatalf("floor: loading the configuration: %v", err)
+	for _, w := range []struct {
+		metric, what string
+		lines        []string
+	}{
+		{"floor-converge-ms", "over the vty socket", lines},
+		{"floor-held-converge-ms", "over the vty socket, new neighbors held as frr-renderer holds them", frrconfig.HoldNewPeers(empty, lines)},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), convergeTimeout)
+		start := time.Now()
+		if err := e.floorClient(b).Configure(ctx, w.lines); err != nil {
+			b.Fatalf("floor: loading the configuration: %v", err)
+		}
+		sent := time.Now()
+		t := e.watchConverge(b, ctx, start)
+		e.notes = append(e.notes, fmt.Sprintf("initial converge, floor, %d lines %s into an empty bgpd, ms: sent %.0f, %s",
+			len(w.lines), w.what, ms(sent.Sub(start)), t))
+		e.converge[w.metric] = ms(t.torAll.Sub(start))
+		e.deleteAll(b, ctx, cfg)
+		cancel()
 	}
-	sent := time.Now()
-	t := e.watchConverge(b, ctx, start)
-	e.notes = append(e.notes, fmt.Sprintf("initial converge, floor, %d lines over the vty socket into an empty bgpd, ms: sent %.0f, %s",
-		len(lines), ms(sent.Sub(start)), t))
-	e.converge["floor-converge-ms"] = ms(t.torAll.Sub(start))
-	e.deleteAll(b, ctx, cfg)
-	cancel()
 
-	ctx, cancel = context.WithTimeout(context.Background(), convergeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), convergeTimeout)
 	defer cancel()
 
 	// bgpd started with the file: FRR's floor without any vty.
@@ -376,12 +386,12 @@ func (e *scaleEnv) convergeFloor(b *testing.B) {
 		b.Fatal(err)
 	}
 	e.closeNodeVty()
-	start = time.Now()
+	start := time.Now()
 	if err := e.node.StartDaemonWithConfig("bgpd", e.base); err != nil {
 		b.Fatal(err)
 	}
 	e.redialNode(b, ctx)
-	t = e.watchConverge(b, ctx, start)
+	t := e.watchConverge(b, ctx, start)
 	e.notes = append(e.notes, fmt.Sprintf("initial converge, floor, bgpd started with the configuration as its file, ms: %s", t))
 	e.converge["floor-file-converge-ms"] = ms(t.torAll.Sub(start))
 	e.deleteAll(b, ctx, cfg)
