@@ -1,10 +1,21 @@
 package kube
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/go-logr/logr/testr"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/rest"
 )
 
@@ -96,5 +107,90 @@ func TestTransformTypedAsUnstructured(t *testing.T) {
 		if got, _ := r.transform()(tomb); got != any(tomb) {
 			t.Errorf("%s: a tombstone became %v", r.Name, got)
 		}
+	}
+}
+
+// The informers of the built-in kinds list them, then watch from the list's version: they do
+// not ask the API server to stream every object as a watch event first (watch-list, slower to
+// start at 10,000 Services; see listThenWatch). The list asks for the latest version, whole:
+// not whatever the API server's cache has (resourceVersion 0), nor in pages.
+func TestBuiltinKindsListedThenWatched(t *testing.T) {
+	lists := map[string]string{"services": "ServiceList", "endpointslices": "EndpointSliceList", "nodes": "NodeList", "secrets": "SecretList"}
+	var mu sync.Mutex
+	requests := map[string][]string{} // resource: the queries asked, in order
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		resource := path.Base(r.URL.Path)
+		q := r.URL.Query()
+		mu.Lock()
+		requests[resource] = append(requests[resource], q.Encode())
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if q.Get("watch") == "true" {
+			// No event, ever: an informer that waits for its initial events here never syncs.
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
+		}
+		apiVersion := "v1"
+		if resource == "endpointslices" {
+			apiVersion = "discovery.k8s.io/v1"
+		}
+		fmt.Fprintf(w, `{"kind":%q,"apiVersion":%q,"metadata":{"resourceVersion":"7"},"items":[]}`, lists[resource], apiVersion)
+	}))
+	// Closed after the Source has stopped, which ends the watches the handler holds.
+	t.Cleanup(srv.Close)
+	builtin, err := NewBuiltinClient(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listKinds := map[schema.GroupVersionResource]string{}
+	for _, r := range resources {
+		listKinds[r.GVR] = r.Name + "List"
+	}
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds)
+	ctx, cancel := context.WithCancel(context.Background())
+	src, err := Start(ctx, Clients{Dynamic: dyn, Builtin: builtin}, Options{Node: "node-1", SecretsNamespace: "kube-system", Log: testr.New(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-src.Done()
+	})
+	synced := true
+	select {
+	case <-src.Changes():
+	case <-time.After(10 * time.Second):
+		synced = false
+	}
+	// Each kind's watch follows its list: wait for them, so that every kind shows both.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		watching := 0
+		for resource := range lists {
+			if slices.ContainsFunc(requests[resource], func(q string) bool { return strings.Contains(q, "watch=true") }) {
+				watching++
+			}
+		}
+		mu.Unlock()
+		if watching == len(lists) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for resource := range lists {
+		asked := requests[resource]
+		if len(asked) < 2 || strings.Contains(asked[0], "watch=") || strings.Contains(asked[0], "resourceVersion=") ||
+			strings.Contains(asked[0], "limit=") || !strings.Contains(asked[1], "watch=true") ||
+			!strings.Contains(asked[1], "resourceVersion=7") || strings.Contains(asked[1], "sendInitialEvents") {
+			t.Errorf("%s: asked %q, want a list of the latest version, whole, then a watch from its version 7 without initial events", resource, asked)
+		}
+	}
+	if !synced {
+		t.Error("the informers did not sync")
 	}
 }
