@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,8 +28,10 @@ const node = "n1"
 // TestRandomEdits makes random edits to a node's Services and EndpointSlices (and now and then
 // to another kind or the host's facts), as a source reports them, and after every step checks
 // that the Translator's result is translate.Translate's on the same snapshot, rendered byte for
-// byte the same. The shards are small so that edits meet several of them; addresses come from
-// a small pool so that Services share some, and an advertisement aggregates now and then.
+// byte the same, and that an edit of one Service (or of one of its EndpointSlices) translated
+// no more than its group of shards again. The shards are small so that edits meet several of
+// them; addresses come from a small pool so that Services share some, and an advertisement
+// aggregates now and then.
 //
 // RANDOM_SEED replays a run; RANDOM_STEPS makes it longer.
 func TestRandomEdits(t *testing.T) {
@@ -64,7 +67,7 @@ func randomEdits(t *testing.T, seed uint64, steps, pool, shardSize int) {
 	// from its last rendering: the whole incremental path, compared with Render from scratch.
 	r := frrconfig.NewRenderer(frrconfig.FRR10)
 	counts := map[string]int{}
-	separate, single := 0, 0 // steps not translated whole while nothing aggregates; of which one shard
+	alone := 0 // one-Service steps not translated whole whose Service's shard was a group alone
 	for step := range steps {
 		var ch model.Changes
 		if step == 0 {
@@ -81,10 +84,15 @@ func randomEdits(t *testing.T, seed uint64, steps, pool, shardSize int) {
 		if err != nil {
 			continue
 		}
-		if !w.aggregate && !st.Whole {
-			separate++
-			if st.Shards <= 1 {
-				single++
+		if svc, ok := oneService(ch); ok && !st.Whole {
+			// A group is the shards whose Services have shared a prefix since the last whole
+			// translation: one Service's edit translates its group again, no more.
+			group := len(tr.members[tr.group(tr.shardOf(svc))])
+			if st.Shards > group {
+				t.Errorf("step %d, after %s: %d shards translated, the Service's group has %d", step, w.last, st.Shards, group)
+			}
+			if group == 1 {
+				alone++
 			}
 		}
 		switch {
@@ -102,9 +110,31 @@ func randomEdits(t *testing.T, seed uint64, steps, pool, shardSize int) {
 		}
 	}
 	t.Logf("%d steps: %v", steps, counts)
-	if pool > 100000 && shardSize < 100 && single < separate*3/4 {
-		t.Errorf("with distinct addresses and no aggregation, %d of %d steps translated one shard alone: %v", single, separate, counts)
+	if pool > 100000 && shardSize < 100 && alone == 0 {
+		t.Errorf("with distinct addresses, no one-Service step had its shard alone: %v", counts)
 	}
+}
+
+// oneService is the Service a change is about when it changes that Service alone, or one
+// EndpointSlice of it (a slice's name is its Service's, then -a or -b).
+func oneService(ch model.Changes) (types.NamespacedName, bool) {
+	if ch.Other || len(ch.Services)+len(ch.EndpointSlices) != 1 {
+		return types.NamespacedName{}, false
+	}
+	for k := range ch.Services {
+		return k, true
+	}
+	for k, es := range ch.EndpointSlices {
+		if es != nil {
+			return sliceService(es)
+		}
+		name, ok := strings.CutSuffix(k.Name, "-a")
+		if !ok {
+			name, ok = strings.CutSuffix(k.Name, "-b")
+		}
+		return types.NamespacedName{Namespace: k.Namespace, Name: name}, ok
+	}
+	return types.NamespacedName{}, false
 }
 
 // compare says how two results differ: configuration, failed instances, diagnostics (in any
